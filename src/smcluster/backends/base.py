@@ -1,0 +1,54 @@
+"""The backend seam: arrays, data frames and estimators, for the CPU and GPU alike."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..data import TableFile
+
+
+class Reducer(Protocol):
+    def fit_transform(self, data: Any) -> Any: ...
+    def transform(self, data: Any) -> Any: ...
+
+
+class Backend(Protocol):
+    """What the pipeline needs from a compute library. `xp` is numpy or cupy."""
+
+    name: str
+    xp: ModuleType
+
+    def describe(self) -> dict[str, str]:
+        """Library versions and device facts, for logs and the resolved hyperparameters."""
+        ...
+
+    def read_table(self, files: list[TableFile]) -> Any:
+        """All files as one data frame (pandas or cuDF), in the given order."""
+        ...
+
+    def columns_to_array(self, frame: Any, columns: list[str]) -> Any:
+        """Selected numeric columns as a float32 matrix on the backend; missing become NaN."""
+        ...
+
+    def to_numpy(self, array: Any) -> np.ndarray: ...
+
+    def make_reducer(self, kind: str, params: dict[str, Any]) -> Reducer | None: ...
+
+    def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
+        """Distance from each query row to its k-th nearest row of `data` (itself excluded)."""
+        ...
+
+    def dbscan(self, data: Any, eps: float, min_samples: int) -> tuple[Any, Any]:
+        """DBSCAN labels (-1 noise) and the indices of the core samples."""
+        ...
+
+    def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
+        """For each query row: distance to and index of the nearest reference row."""
+        ...
+
+    def silhouette(self, data: Any, labels: Any) -> float: ...
+    def davies_bouldin(self, data: Any, labels: Any) -> float: ...
+    def calinski_harabasz(self, data: Any, labels: Any) -> float: ...

@@ -1,0 +1,93 @@
+"""CPU backend: pandas/pyarrow, NumPy, scikit-learn and umap-learn."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.cluster import DBSCAN
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+
+from ..data import TableFile
+
+
+def _version(package: str) -> str:
+    try:
+        return md.version(package)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+class CpuBackend:
+    name = "cpu"
+    xp = np
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": self.name,
+            "python": platform.python_version(),
+            **{p: _version(p) for p in ("numpy", "pandas", "scikit-learn", "umap-learn")},
+        }
+
+    def read_table(self, files: list[TableFile]) -> pd.DataFrame:
+        frames = []
+        for table_file in files:
+            with table_file.open_binary() as handle:
+                if table_file.format == "parquet":
+                    frames.append(pd.read_parquet(handle))
+                else:
+                    frames.append(pd.read_csv(handle, low_memory=False))
+        if len(frames) == 1:
+            return frames[0]
+        return pd.concat([f[frames[0].columns] for f in frames], ignore_index=True)
+
+    def columns_to_array(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        return frame[columns].to_numpy(dtype=np.float32, na_value=np.nan)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def make_reducer(self, kind: str, params: dict[str, Any]):
+        if kind == "none":
+            return None
+        if kind == "pca":
+            return PCA(n_components=params["n_components"], random_state=params["random_state"])
+        if kind == "umap":
+            import umap  # numba JIT: import only when UMAP is used
+
+            return umap.UMAP(
+                n_components=params["n_components"],
+                n_neighbors=params["n_neighbors"],
+                min_dist=params["min_dist"],
+                metric=params["metric"],
+                random_state=params["random_state"],
+            )
+        raise ValueError(f"unknown reducer {kind!r}")
+
+    def kth_neighbor_distance(self, data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+        # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
+        index = NearestNeighbors(n_neighbors=k + 1).fit(data)
+        distances, _ = index.kneighbors(queries)
+        return distances[:, k]
+
+    def dbscan(self, data: np.ndarray, eps: float, min_samples: int):
+        model = DBSCAN(eps=eps, min_samples=min_samples).fit(data)
+        return model.labels_.astype(np.int32), model.core_sample_indices_
+
+    def nearest(self, reference: np.ndarray, queries: np.ndarray):
+        distances, indices = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries)
+        return distances[:, 0], indices[:, 0]
+
+    def silhouette(self, data: np.ndarray, labels: np.ndarray) -> float:
+        return float(metrics.silhouette_score(data, labels))
+
+    def davies_bouldin(self, data: np.ndarray, labels: np.ndarray) -> float:
+        return float(metrics.davies_bouldin_score(data, labels))
+
+    def calinski_harabasz(self, data: np.ndarray, labels: np.ndarray) -> float:
+        return float(metrics.calinski_harabasz_score(data, labels))

@@ -1,0 +1,47 @@
+"""Errors a user can act on. Each carries what went wrong and what to do instead."""
+
+from __future__ import annotations
+
+
+class SmclusterError(Exception):
+    """Base of anticipated failures: the message goes first in the failure file."""
+
+    kind = "Error"
+    exit_code = 2
+
+    def __init__(self, problem: str, fix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def reason(self) -> str:
+        """One paragraph for `/opt/ml/output/failure` (the console shows its first 1024 chars)."""
+        text = f"{self.kind}: {self.problem}"
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+class HyperparameterError(SmclusterError):
+    kind = "HyperparameterError"
+
+
+class ChannelError(SmclusterError):
+    kind = "ChannelError"
+
+
+class DataError(SmclusterError):
+    kind = "DataError"
+
+
+class BackendError(SmclusterError):
+    kind = "BackendError"
+
+
+class ResourceError(SmclusterError):
+    kind = "OutOfMemory"
+    exit_code = 3
+
+
+class ModelError(SmclusterError):
+    kind = "ModelError"

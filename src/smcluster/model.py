@@ -1,0 +1,98 @@
+"""The model bundle: everything needed to assign new rows to the fitted clusters.
+
+Assignment rule (DBSCAN): a new row is prepared and embedded exactly as the training rows were,
+then joins the cluster of its nearest core point when that point lies within `eps`; otherwise it
+is noise (-1). For training rows this reproduces DBSCAN's labels, up to border points that are
+within `eps` of cores of two clusters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ModelError
+from .features import FeaturePrep
+
+BUNDLE_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ClusterModel:
+    prep: FeaturePrep
+    reducer: Any  # fitted reducer with .transform, or None
+    core_points: np.ndarray  # embedding coordinates of DBSCAN core samples
+    core_labels: np.ndarray
+    eps: float
+    algorithm: str = "dbscan"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.prep.columns)
+
+    def embed(self, frame: pd.DataFrame) -> np.ndarray:
+        """Prepare and reduce new rows (a pandas frame holding the feature columns)."""
+        missing = [c for c in self.features if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"rows to assign lack feature columns: {', '.join(missing)}.",
+                "pass a table with the same feature columns as the training data.",
+            )
+        raw = frame[self.features].apply(pd.to_numeric, errors="coerce")
+        prepared = self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np)
+        if self.reducer is None:
+            return prepared
+        return np.asarray(self.reducer.transform(prepared), dtype=np.float32)
+
+    def assign(self, embedding: np.ndarray) -> np.ndarray:
+        """Cluster ids for embedded rows by the nearest-core-point rule (-1 for noise)."""
+        if len(self.core_points) == 0:
+            return np.full(len(embedding), -1, dtype=np.int32)
+        from sklearn.neighbors import NearestNeighbors
+
+        index = NearestNeighbors(n_neighbors=1).fit(self.core_points)
+        distances, nearest = index.kneighbors(embedding)
+        labels = self.core_labels[nearest[:, 0]]
+        return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.assign(self.embed(frame))
+
+    def save(self, directory: Path) -> Path:
+        path = directory / BUNDLE_FILE
+        joblib.dump(self, path, compress=3)
+        return path
+
+
+def load_model(path: str | Path) -> ClusterModel:
+    """Load a bundle from a model directory (or the `model.joblib` in it).
+
+    Refuses a directory without `manifest.json`: that job did not finish.
+    """
+    path = Path(path)
+    directory = path if path.is_dir() else path.parent
+    if not (directory / MANIFEST_FILE).exists():
+        raise ModelError(
+            f"{directory} has no {MANIFEST_FILE}: the job that wrote it did not complete.",
+            "use the model directory (or model.tar.gz contents) of a completed job.",
+        )
+    manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{directory} holds bundle format {manifest.get('format_version')}, "
+            f"this smcluster reads {FORMAT_VERSION}.",
+            "load it with the smcluster version recorded in its manifest.",
+        )
+    model = joblib.load(directory / BUNDLE_FILE)
+    if not isinstance(model, ClusterModel):
+        raise ModelError(f"{directory / BUNDLE_FILE} is not a smcluster model.", "")
+    return model

@@ -1,0 +1,76 @@
+"""Turn a `RunResult` into the files of the model directory (written into staging)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .artifacts import write_json
+from .pipeline import RunResult, SplitResult
+
+DROPPED = -2  # cluster id of rows removed by missing=drop: kept in labels so no id goes missing
+
+
+def labels_frame(split: SplitResult, id_name: str) -> pd.DataFrame:
+    """One row per input row: id, cluster (-1 noise, -2 dropped) and embedding coordinates."""
+    rows = len(split.ids)
+    cluster = np.full(rows, DROPPED, dtype=np.int32)
+    cluster[split.kept] = split.labels
+    columns: dict[str, Any] = {id_name: split.ids, "cluster": cluster}
+    for axis in range(split.embedding.shape[1]):
+        values = np.full(rows, np.nan, dtype=np.float32)
+        values[split.kept] = split.embedding[:, axis]
+        columns[f"embedding_{axis}"] = values
+    return pd.DataFrame(columns)
+
+
+def metrics_payload(result: RunResult) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "train": result.train.metrics,
+        "notes": result.train.notes,
+        "eps": result.eps.to_json(),
+        "rows": {
+            "train_input": len(result.train.ids),
+            "train_clustered": int(result.train.kept.sum()),
+        },
+        "cluster_sizes": {
+            str(k): int(v) for k, v in zip(*np.unique(result.train.labels, return_counts=True), strict=True)
+        },
+        "timings_seconds": result.timings,
+    }
+    if result.validation is not None:
+        payload["validation"] = result.validation.metrics
+        payload["rows"]["validation_input"] = len(result.validation.ids)
+    return payload
+
+
+def resolved_hyperparameters(result: RunResult) -> dict[str, Any]:
+    return {
+        "hyperparameters": result.hp.to_json(),
+        "given": sorted(result.hp.given),
+        "eps_used": result.eps.eps,
+        "eps_method": result.eps.method,
+        "features_used": result.features,
+        "preparation": result.prep_report,
+        "smcluster_version": __version__,
+        "versions": result.backend_info,
+    }
+
+
+def write_outputs(result: RunResult, staging: Path) -> dict[str, Any]:
+    """Write model bundle, labels, metrics and resolved hyperparameters; return the summary."""
+    id_name = result.hp.id_column or "row"
+    result.model.save(staging)
+    labels_frame(result.train, id_name).to_parquet(staging / "labels.parquet", index=False)
+    if result.validation is not None:
+        labels_frame(result.validation, id_name).to_parquet(
+            staging / "validation_labels.parquet", index=False
+        )
+    metrics = metrics_payload(result)
+    write_json(staging / "metrics.json", metrics)
+    write_json(staging / "hyperparameters.json", resolved_hyperparameters(result))
+    return {"smcluster_version": __version__, "metrics": metrics["train"]}
