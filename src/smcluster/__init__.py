@@ -5,7 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
-def load_model(path):  # noqa: ANN001, ANN201 - thin re-export, lazily imported
+def load_model(path):
     """Load a fitted model bundle from a model directory; see `smcluster.model.load_model`."""
     from .model import load_model as _load
 

@@ -56,7 +56,12 @@ class ModelDirWriter:
                 shutil.rmtree(target)
             os.replace(entry, target)
         self.staging.rmdir()
-        manifest = {"format_version": FORMAT_VERSION, "status": "complete", "files": files, **summary}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "status": "complete",
+            "files": files,
+            **summary,
+        }
         temporary = self.model_dir / f".{MANIFEST_FILE}.tmp"
         write_json(temporary, manifest)
         os.replace(temporary, self.model_dir / MANIFEST_FILE)

@@ -42,7 +42,7 @@ def _declared_channels(paths: JobPaths) -> dict[str, dict[str, Any]]:
         if not isinstance(config, dict):
             raise ChannelError(
                 f"{paths.inputdataconfig_file} must hold an object of channels.",
-                "let SageMaker write it, or write {\"train\": {\"ContentType\": \"text/csv\"}}.",
+                'let SageMaker write it, or write {"train": {"ContentType": "text/csv"}}.',
             )
         return {name: dict(spec or {}) for name, spec in config.items()}
     if paths.env.get("SM_CHANNELS"):

@@ -82,7 +82,9 @@ def read_columns(table_file: TableFile) -> list[str]:
             "check that the file is a valid, uncorrupted CSV or Parquet file.",
         ) from None
     if not header:
-        raise DataError(f"{table_file.path} is empty.", "remove it or upload the table with a header row.")
+        raise DataError(
+            f"{table_file.path} is empty.", "remove it or upload the table with a header row."
+        )
     return [name.strip().strip('"') for name in header.split(",")]
 
 

@@ -1,4 +1,4 @@
-"""A realistic synthetic customer table: skewed, sparse RFM-style features, known segments, noise."""
+"""A realistic synthetic customer table: skewed, sparse RFM features, known segments, noise."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def make_customers(
     """Customers of six segments plus uniform outliers; `segment` holds the true label."""
     rng = np.random.default_rng(seed)
     weights = np.array([s.weight for s in SEGMENTS])
-    n_noise = int(round(rows * noise_fraction))
+    n_noise = round(rows * noise_fraction)
     counts = rng.multinomial(rows - n_noise, weights / weights.sum())
     parts = [_segment_rows(rng, segment, n) for segment, n in zip(SEGMENTS, counts, strict=True)]
     parts.append(_noise_rows(rng, n_noise))
@@ -71,8 +71,16 @@ def make_customers(
 def _segment_rows(rng: np.random.Generator, s: Segment, n: int) -> pd.DataFrame:
     frequency = rng.poisson(rng.lognormal(np.log(s.orders_per_year), 0.3, n)) + 1
     order_value = rng.lognormal(np.log(s.order_value), 0.35, n)
-    discount = np.where(rng.random(n) < 0.15, 0.0, rng.beta(20 * s.discount_share + 0.5, 20 * (1 - s.discount_share) + 0.5, n))
-    returns = np.where(rng.random(n) < 0.4, 0.0, rng.beta(40 * s.returns_rate + 0.5, 40 * (1 - s.returns_rate) + 0.5, n))
+    discount = np.where(
+        rng.random(n) < 0.15,
+        0.0,
+        rng.beta(20 * s.discount_share + 0.5, 20 * (1 - s.discount_share) + 0.5, n),
+    )
+    returns = np.where(
+        rng.random(n) < 0.4,
+        0.0,
+        rng.beta(40 * s.returns_rate + 0.5, 40 * (1 - s.returns_rate) + 0.5, n),
+    )
     return pd.DataFrame(
         {
             "recency_days": rng.gamma(4.0, s.recency_days / 4.0, n).round(),
@@ -140,10 +148,14 @@ def write_job_tree(
         _write_split(make_customers(validation_rows, seed=seed + 1), validation_dir, 1, file_format)
         channels["validation"] = dict(channels["train"])
     values = hyperparameters if hyperparameters is not None else DEMO_HYPERPARAMETERS
-    (config_dir / "hyperparameters.json").write_text(json.dumps({k: str(v) for k, v in values.items()}))
+    (config_dir / "hyperparameters.json").write_text(
+        json.dumps({k: str(v) for k, v in values.items()})
+    )
     (config_dir / "inputdataconfig.json").write_text(json.dumps(channels))
     (config_dir / "resourceconfig.json").write_text(
-        json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"})
+        json.dumps(
+            {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}
+        )
     )
     return base
 

@@ -39,7 +39,8 @@ def select_feature_columns(frame: Any, hp: Hyperparameters) -> list[str]:
         name = hp[role]
         if name and name not in columns:
             raise DataError(
-                f"{role} '{name}' is not a column of the table (columns: {', '.join(columns[:20])}).",
+                f"{role} '{name}' is not a column of the table "
+                f"(columns: {', '.join(columns[:20])}).",
                 f"set {role} to one of the table's columns, or leave it empty.",
             )
     excluded = {hp.id_column, hp.label_column} - {""}
@@ -60,7 +61,8 @@ def select_feature_columns(frame: Any, hp: Hyperparameters) -> list[str]:
         if text:
             examples = _text_examples(frame, text[0])
             raise DataError(
-                f"feature column '{text[0]}' holds text, e.g. {', '.join(examples) or 'non-numbers'}"
+                f"feature column '{text[0]}' holds text, e.g. "
+                f"{', '.join(examples) or 'non-numbers'}"
                 + (f" (also: {', '.join(text[1:])})" if len(text) > 1 else "")
                 + ".",
                 "clean the values to numbers (missing values may be empty), or drop the column "
@@ -132,7 +134,9 @@ class FeaturePrep:
                     f"{total} missing or infinite feature values ({summary}) and missing=error.",
                     "clean the data, or set missing to drop, median, mean or zero.",
                 )
-            log.info("missing=%s applies to %d non-finite values (%s)", self.missing, total, summary)
+            log.info(
+                "missing=%s applies to %d non-finite values (%s)", self.missing, total, summary
+            )
         keep = ~bad.any(axis=1) if self.missing == "drop" else xp.ones(raw.shape[0], dtype=bool)
         data = xp.where(bad, xp.nan, raw)
         if self.missing == "drop":

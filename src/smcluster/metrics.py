@@ -33,7 +33,9 @@ class MetricSpec:
 
 
 METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("silhouette", "Maximize", -1.0, "Mean silhouette in the embedding, noise excluded, sampled."),
+    MetricSpec(
+        "silhouette", "Maximize", -1.0, "Mean silhouette in the embedding, noise excluded, sampled."
+    ),
     MetricSpec("davies_bouldin", "Minimize", 1e6, "Davies-Bouldin index, noise excluded."),
     MetricSpec("calinski_harabasz", "Maximize", 0.0, "Calinski-Harabasz index, noise excluded."),
     MetricSpec("n_clusters", "Maximize", 0.0, "Clusters found (noise is not a cluster)."),
@@ -126,7 +128,9 @@ def score(
 def emit(split: str, values: dict[str, float], stream: TextIO | None = None) -> list[str]:
     """Print one metric line per value, in schema order; returns the lines printed."""
     stream = stream or sys.stdout
-    lines = [format_line(split, spec.name, values[spec.name]) for spec in METRICS if spec.name in values]
+    lines = [
+        format_line(split, spec.name, values[spec.name]) for spec in METRICS if spec.name in values
+    ]
     for line in lines:
         print(line, file=stream, flush=True)
     return lines

@@ -38,7 +38,8 @@ def metrics_payload(result: RunResult) -> dict[str, Any]:
             "train_clustered": int(result.train.kept.sum()),
         },
         "cluster_sizes": {
-            str(k): int(v) for k, v in zip(*np.unique(result.train.labels, return_counts=True), strict=True)
+            str(k): int(v)
+            for k, v in zip(*np.unique(result.train.labels, return_counts=True), strict=True)
         },
         "timings_seconds": result.timings,
     }

@@ -105,7 +105,9 @@ class Pipeline:
         if not self.hp.id_column:
             return np.arange(len(frame))
         column = frame[self.hp.id_column]
-        return column.to_numpy() if not hasattr(column, "to_pandas") else column.to_pandas().to_numpy()
+        return (
+            column.to_numpy() if not hasattr(column, "to_pandas") else column.to_pandas().to_numpy()
+        )
 
     def _truth(self, frame: Any, kept: np.ndarray) -> np.ndarray | None:
         if not self.hp.label_column:

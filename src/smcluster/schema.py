@@ -184,7 +184,7 @@ class NameList(ValueKind):
         return names
 
     def allowed(self) -> str:
-        return "`all`, or a list such as `[\"a\", \"b\"]` or `a,b`"
+        return '`all`, or a list such as `["a", "b"]` or `a,b`'
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ log = logging.getLogger(__name__)
 def gpu_unavailable_reason() -> str | None:
     """Why the GPU backend cannot run here, or None when it can."""
     try:
-        import cupy  # noqa: F401
-        import cuml  # noqa: F401
         import cudf  # noqa: F401
+        import cuml  # noqa: F401
+        import cupy
     except Exception as exc:  # ImportError, or CUDA errors raised at import
         return f"RAPIDS is not importable ({type(exc).__name__}: {exc})"
     try:
