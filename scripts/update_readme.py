@@ -1,0 +1,49 @@
+"""Rewrite the generated blocks of README.md from the schema and the metric registry.
+
+`make readme` runs it; `tests/test_readme.py` fails when the README is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from smcluster.metrics import metric_definitions
+from smcluster.schema import SCHEMA
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def generated_blocks() -> dict[str, str]:
+    return {
+        "hyperparameters": SCHEMA.markdown_table(),
+        "metric-definitions": "```json\n"
+        + json.dumps(metric_definitions()[:2], indent=2)
+        + "\n```\n",
+    }
+
+
+def render(text: str) -> str:
+    for name, body in generated_blocks().items():
+        pattern = re.compile(
+            rf"(<!-- BEGIN GENERATED {name} -->\n).*?(<!-- END GENERATED {name} -->)", re.S
+        )
+        if not pattern.search(text):
+            raise SystemExit(f"README.md lacks the markers for the generated block '{name}'")
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    current = README.read_text()
+    updated = render(current)
+    if "--check" in sys.argv:
+        return 0 if updated == current else 1
+    README.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
