@@ -35,6 +35,26 @@ def _downsample_sorted(values: np.ndarray, points: int) -> np.ndarray:
     return values[positions]
 
 
+def strongest_knee(curve: np.ndarray, sensitivity: float) -> int | None:
+    """Index of the candidate knee that lies farthest below the curve's chord.
+
+    kneed scans a convex increasing curve from its right end and stops at the first knee, which
+    on real data is often a bump inside the outlier tail; with `online=True` it lists every
+    candidate instead, and the strongest of those is the bend between clusters and noise.
+    """
+    if curve[-1] <= curve[0]:
+        return None
+    x = np.arange(len(curve))
+    locator = KneeLocator(
+        x, curve, curve="convex", direction="increasing", S=sensitivity, online=True
+    )
+    candidates = np.array(sorted(locator.all_knees), dtype=int)
+    if len(candidates) == 0:
+        return None
+    below_chord = candidates / x[-1] - (curve[candidates] - curve[0]) / (curve[-1] - curve[0])
+    return int(candidates[np.argmax(below_chord)])
+
+
 def k_distance_curve(
     backend: Backend, data: Any, k: int, sample_size: int, random_state: int
 ) -> np.ndarray:
@@ -69,12 +89,7 @@ def choose_eps(
     if given is not None:
         log.info("eps=%.6g (given)", given)
         return EpsChoice(given, "given", k, curve)
-    knee_index: int | None = None
-    if len(curve) >= 3 and curve[-1] > curve[0]:
-        locator = KneeLocator(
-            np.arange(len(curve)), curve, curve="convex", direction="increasing", S=sensitivity
-        )
-        knee_index = None if locator.knee is None else int(locator.knee)
+    knee_index = strongest_knee(curve, sensitivity) if len(curve) >= 3 else None
     if knee_index is not None and curve[knee_index] > 0:
         eps = float(curve[knee_index])
         log.info("eps=%.6g from the knee of the %d-distance curve (point %d)", eps, k, knee_index)

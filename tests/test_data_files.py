@@ -1,0 +1,67 @@
+"""Finding and checking a channel's files: formats, nesting, order, disagreement."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from smcluster.backends.cpu import CpuBackend
+from smcluster.channels import Channel
+from smcluster.data import check_same_columns, discover
+from smcluster.errors import DataError
+
+
+def _channel(path: Path, content_type: str | None = None) -> Channel:
+    return Channel("train", path, content_type, "File")
+
+
+def test_nested_mixed_files_in_sorted_order(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    (tmp_path / "2024" / "02").mkdir(parents=True)
+    (tmp_path / "2024" / "01").mkdir(parents=True)
+    frame.to_parquet(tmp_path / "2024" / "02" / "x.parquet", index=False)
+    frame.assign(a=[5.0, 6.0]).to_csv(tmp_path / "2024" / "01" / "y.csv", index=False)
+    with gzip.open(tmp_path / "z.csv.gz", "wt") as handle:
+        frame.assign(a=[7.0, 8.0]).to_csv(handle, index=False)
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".hidden.csv").write_text("a,b\n9,9\n")
+    files = discover(_channel(tmp_path))
+    assert [f.path.name for f in files] == ["y.csv", "x.parquet", "z.csv.gz"]
+    assert check_same_columns(files) == ["a", "b"]
+    table = CpuBackend().read_table(files)
+    assert table["a"].tolist() == [5.0, 6.0, 1.0, 2.0, 7.0, 8.0]
+
+
+def test_content_type_decides_for_files_without_extension(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a,b\n1,2\n")
+    assert discover(_channel(tmp_path, "text/csv"))[0].format == "csv"
+    with pytest.raises(DataError, match="holds no CSV or Parquet file"):
+        discover(_channel(tmp_path))
+
+
+def test_disagreeing_files_are_named(tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1], "b": [2]}).to_csv(tmp_path / "one.csv", index=False)
+    pd.DataFrame({"a": [1], "c": [2]}).to_csv(tmp_path / "two.csv", index=False)
+    with pytest.raises(DataError) as info:
+        check_same_columns(discover(_channel(tmp_path)))
+    reason = info.value.reason()
+    assert "two.csv" in reason and "one.csv" in reason
+    assert "missing: ['b']" in reason and "extra: ['c']" in reason
+
+
+def test_reordered_columns_are_aligned(tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_csv(tmp_path / "one.csv", index=False)
+    pd.DataFrame({"b": [4.0], "a": [3.0]}).to_csv(tmp_path / "two.csv", index=False)
+    files = discover(_channel(tmp_path))
+    check_same_columns(files)
+    table = CpuBackend().read_table(files)
+    assert table["a"].tolist() == [1.0, 3.0]
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="is empty"):
+        check_same_columns(discover(_channel(tmp_path)))

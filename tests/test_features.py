@@ -1,0 +1,84 @@
+"""Feature selection and preparation on real frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smcluster.errors import DataError
+from smcluster.features import FeaturePrep, select_feature_columns
+from smcluster.hyperparameters import parse
+
+
+def test_all_numeric_columns_except_id_and_label() -> None:
+    frame = pd.DataFrame({"id": [1, 2], "x": [1.0, 2.0], "y": [3, 4], "name": ["a", "b"], "t": [0, 1]})
+    hp = parse({"id_column": "id", "label_column": "t"})
+    assert select_feature_columns(frame, hp) == ["x", "y"]
+
+
+def test_mostly_numeric_text_column_is_an_error_not_a_silent_drop() -> None:
+    frame = pd.DataFrame({"x": range(10), "spend": [str(v) for v in range(9)] + ["N/A"]})
+    with pytest.raises(DataError, match="'spend' looks numeric but holds text such as 'N/A'"):
+        select_feature_columns(frame, parse({}))
+
+
+def test_listed_text_feature_is_an_error() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0], "city": ["Oslo", "Rome"]})
+    with pytest.raises(DataError, match="feature column 'city' holds text"):
+        select_feature_columns(frame, parse({"features": "x,city"}))
+
+
+def test_unknown_feature_and_id_columns() -> None:
+    frame = pd.DataFrame({"x": [1.0]})
+    with pytest.raises(DataError, match="not in the table: nope"):
+        select_feature_columns(frame, parse({"features": "x,nope"}))
+    with pytest.raises(DataError, match="id_column 'cid' is not a column"):
+        select_feature_columns(frame, parse({"id_column": "cid"}))
+
+
+def _prep(**hp: str) -> FeaturePrep:
+    return FeaturePrep.from_hyperparameters(["a", "b"], parse(hp))
+
+
+RAW = np.array([[1.0, np.nan], [2.0, 4.0], [3.0, np.inf], [4.0, 8.0]], dtype=np.float32)
+
+
+def test_missing_error_counts_nan_and_infinity() -> None:
+    with pytest.raises(DataError, match=r"2 missing or infinite feature values \(b: 2\)"):
+        _prep(missing="error").fit_transform(RAW, np)
+
+
+def test_missing_drop_keeps_mask() -> None:
+    prepared, keep = _prep(missing="drop").fit_transform(RAW, np)
+    assert keep.tolist() == [False, True, False, True]
+    assert prepared.shape == (2, 2)
+
+
+def test_median_impute_then_standard_scale() -> None:
+    prep = _prep(missing="median")
+    prepared, keep = prep.fit_transform(RAW, np)
+    assert keep.all()
+    assert prep.fill_values.tolist() == [2.5, 6.0]
+    assert prepared.dtype == np.float32
+    assert np.allclose(prepared.mean(axis=0), 0, atol=1e-6)
+    assert np.allclose(prepared.std(axis=0), 1, atol=1e-5)
+    # New rows reuse the fitted fill values and scale.
+    again = prep.transform(np.array([[np.nan, np.nan]], np.float32), np)
+    expected = (np.array([2.5, 6.0]) - prep.center) / prep.scale
+    assert np.allclose(again[0], expected)
+
+
+def test_log_transform_auto_picks_skewed_non_negative_columns() -> None:
+    rng = np.random.default_rng(0)
+    raw = np.column_stack([rng.lognormal(3, 1.5, 500), rng.normal(0, 1, 500)]).astype(np.float32)
+    prep = _prep(log_transform="auto")
+    prep.fit_transform(raw, np)
+    assert prep.report["log1p_columns"] == ["a"]
+
+
+def test_constant_column_keeps_unit_scale() -> None:
+    raw = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]], np.float32)
+    prepared, _ = _prep(scaling="robust").fit_transform(raw, np)
+    assert np.all(np.isfinite(prepared))
+    assert np.all(prepared[:, 1] == 0)

@@ -1,0 +1,143 @@
+"""Hyperparameters as SageMaker and its SDKs encode them, parsed against the one schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smcluster.errors import HyperparameterError
+from smcluster.hyperparameters import parse, read
+from smcluster.schema import SCHEMA
+
+
+def test_defaults_fill_every_schema_name() -> None:
+    hp = parse({})
+    assert set(hp) == set(SCHEMA.names())
+    assert hp.eps is None  # auto
+    assert hp.reducer == "umap"
+    assert hp.given == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("10", 10),  # SDK v2 generic: str(10)
+        ("10.0", 10),  # a float that is whole
+        ('"10"', 10),  # json.dumps of a string
+    ],
+)
+def test_integer_encodings(raw: str, expected: int) -> None:
+    assert parse({"min_samples": raw}).min_samples == expected
+
+
+@pytest.mark.parametrize("raw", ["true", "True", '"true"', "1", "yes"])
+def test_boolean_encodings_are_true(raw: str) -> None:
+    from smcluster.schema import Boolean
+
+    from smcluster.hyperparameters import decode
+
+    assert Boolean().parse(decode(raw)) is True
+
+
+@pytest.mark.parametrize("raw", ["false", "False", '"false"', "0", "no"])
+def test_boolean_encodings_are_false(raw: str) -> None:
+    from smcluster.hyperparameters import decode
+    from smcluster.schema import Boolean
+
+    assert Boolean().parse(decode(raw)) is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '["a", "b"]',  # JSON (SDK v3, framework estimators)
+        "['a', 'b']",  # str(list) (SDK v2 generic Estimator)
+        "a,b",
+        " a , b ",
+    ],
+)
+def test_feature_list_encodings(raw: str) -> None:
+    assert parse({"features": raw}).features == ("a", "b")
+
+
+def test_string_encodings() -> None:
+    assert parse({"metric": '"cosine"'}).metric == "cosine"
+    assert parse({"metric": "cosine"}).metric == "cosine"
+    assert parse({"scaling": "Robust"}).scaling == "robust"
+
+
+def test_eps_auto_or_number() -> None:
+    assert parse({"eps": "auto"}).eps is None
+    assert parse({"eps": '"auto"'}).eps is None
+    assert parse({"eps": "0.25"}).eps == 0.25
+
+
+def test_reserved_keys_are_ignored() -> None:
+    hp = parse(
+        {
+            "_tuning_objective_metric": "train:silhouette",
+            "sagemaker_program": '"train.py"',
+            "sagemaker_container_log_level": "20",
+            "sagemaker_job_name": '"job"',
+        }
+    )
+    assert hp.given == frozenset()
+
+
+def test_unknown_name_suggests_closest() -> None:
+    with pytest.raises(HyperparameterError) as info:
+        parse({"min_sample": "5"})
+    assert "unknown hyperparameter 'min_sample'" in info.value.reason()
+    assert "Did you mean 'min_samples'?" in info.value.reason()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "fragment"),
+    [
+        ("min_samples", "1", "outside [2, 10000]"),
+        ("min_samples", "2.5", "not a whole number"),
+        ("min_dist", "1.5", "outside [0, 1]"),
+        ("eps", "-1", "greater than 0"),
+        ("eps", "nan", "not a finite number"),
+        ("reducer", "lda", "not one of"),
+        ("missing", "true", "not one of"),
+        ("features", '["a", "a"]', "listed twice"),
+        ("random_state", "true", "boolean, not a number"),
+    ],
+)
+def test_invalid_values_say_what_is_allowed(name: str, raw: str, fragment: str) -> None:
+    with pytest.raises(HyperparameterError) as info:
+        parse({name: raw})
+    reason = info.value.reason()
+    assert reason.startswith(f"HyperparameterError: hyperparameter '{name}'")
+    assert fragment in reason
+    assert "Fix: allowed values:" in reason
+
+
+def test_read_missing_file_means_defaults(tmp_path) -> None:
+    assert read(tmp_path / "absent.json").min_samples == SCHEMA["min_samples"].default
+
+
+def test_read_rejects_non_object(tmp_path) -> None:
+    path = tmp_path / "hyperparameters.json"
+    path.write_text(json.dumps(["eps", "0.5"]))
+    with pytest.raises(HyperparameterError, match="not a JSON object"):
+        read(path)
+
+
+def test_schema_defaults_pass_their_own_validation() -> None:
+    for param in SCHEMA:
+        if param.default is not None:
+            assert param.parse(param.default) == param.default, param.name
+
+
+def test_tuning_ranges_lie_inside_allowed_values() -> None:
+    for name, spec in SCHEMA.tuning_ranges().items():
+        param = SCHEMA[name]
+        if spec["type"] == "Categorical":
+            for value in spec["values"]:
+                param.parse(value)
+        else:
+            param.parse(spec["min"])
+            param.parse(spec["max"])

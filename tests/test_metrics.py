@@ -1,0 +1,93 @@
+"""Metric lines, their regexes, sentinels and scores."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smcluster.backends.cpu import CpuBackend
+from smcluster.metrics import METRICS, OBJECTIVE, emit, format_line, metric_definitions, score
+
+from .metric_lines import scrape
+
+
+def test_definitions_fit_sagemaker_limits() -> None:
+    definitions = metric_definitions()
+    assert len(definitions) <= 40
+    names = [d["Name"] for d in definitions]
+    assert len(set(names)) == len(names)
+    assert OBJECTIVE in names
+    for definition in definitions:
+        assert 1 <= len(definition["Name"]) <= 255
+        assert 1 <= len(definition["Regex"]) <= 500
+        assert re.compile(definition["Regex"]).groups == 1
+
+
+@pytest.mark.parametrize("value", [0.5123456, -0.25, 0.0, 1e6, 172654.3, 3.0, 1.5e-9, -1.0])
+def test_each_printed_line_parses_back_to_its_value(value: float) -> None:
+    for split in ("train", "validation"):
+        values = {spec.name: value for spec in METRICS}
+        stream = io.StringIO()
+        emit(split, values, stream)
+        parsed = scrape(stream.getvalue())
+        for spec in METRICS:
+            name = f"{split}:{spec.name}"
+            assert parsed[name] == pytest.approx(value, rel=1e-5), name
+
+
+def test_regex_does_not_confuse_splits_or_prefixes() -> None:
+    log = "\n".join(
+        [
+            format_line("validation", "silhouette", 0.9),
+            "train:silhouette=0.7 (not our format)",
+        ]
+    )
+    assert "train:silhouette" not in scrape(log)
+    assert scrape(log)["validation:silhouette"] == pytest.approx(0.9)
+
+
+def test_cli_prints_the_same_definitions() -> None:
+    output = subprocess.run(
+        [str(Path(sys.executable).parent / "smcluster"), "metric-definitions"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(output) == metric_definitions()
+
+
+def test_score_separated_blobs() -> None:
+    rng = np.random.default_rng(0)
+    data = np.concatenate([rng.normal(0, 0.1, (50, 2)), rng.normal(5, 0.1, (50, 2))])
+    labels = np.repeat([0, 1], 50).astype(np.int32)
+    labels[0] = -1
+    values, notes = score(
+        CpuBackend(), data.astype(np.float32), labels, truth=None, sample_size=1000, random_state=0
+    )
+    assert notes == []
+    assert values["n_clusters"] == 2
+    assert values["noise_fraction"] == pytest.approx(0.01)
+    assert values["silhouette"] > 0.9
+    assert values["davies_bouldin"] < 0.1
+    assert "ari" not in values
+
+
+def test_degenerate_result_gets_worst_sentinels_and_a_reason() -> None:
+    data = np.zeros((20, 2), np.float32)
+    labels = np.zeros(20, np.int32)
+    truth = np.array(["a", "b"] * 10)
+    values, notes = score(CpuBackend(), data, labels, truth=truth, sample_size=100, random_state=0)
+    worst = {spec.name: spec.worst for spec in METRICS}
+    assert values["silhouette"] == worst["silhouette"]
+    assert values["davies_bouldin"] == worst["davies_bouldin"]
+    assert values["calinski_harabasz"] == worst["calinski_harabasz"]
+    assert values["n_clusters"] == 1
+    assert "ari" in values and "ami" in values
+    assert notes and "only 1 cluster" in notes[0]
