@@ -13,6 +13,7 @@ from .backends.base import Backend
 
 log = logging.getLogger(__name__)
 
+FLAT_TOLERANCE = 1e-4
 CURVE_POINTS = 2_000  # enough to draw and to locate the knee; the curve is sorted and smooth
 
 
@@ -42,8 +43,8 @@ def strongest_knee(curve: np.ndarray, sensitivity: float) -> int | None:
     on real data is often a bump inside the outlier tail; with `online=True` it lists every
     candidate instead, and the strongest of those is the bend between clusters and noise.
     """
-    if curve[-1] <= curve[0]:
-        return None
+    if curve[-1] - curve[0] <= FLAT_TOLERANCE * abs(curve[-1]):
+        return None  # flat up to float32 rounding: no bend to find
     x = np.arange(len(curve))
     locator = KneeLocator(
         x, curve, curve="convex", direction="increasing", S=sensitivity, online=True
