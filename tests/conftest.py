@@ -35,8 +35,11 @@ class JobTree:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def write_table(self, frame: pd.DataFrame, name: str = "train", file: str = "part-0.csv") -> Path:
+    def write_table(
+        self, frame: pd.DataFrame, name: str = "train", file: str = "part-0.csv"
+    ) -> Path:
         path = self.channel(name) / file
+        path.parent.mkdir(parents=True, exist_ok=True)
         if file.endswith(".parquet"):
             frame.to_parquet(path, index=False)
         else:
@@ -83,4 +86,9 @@ def small_customers() -> Callable[..., pd.DataFrame]:
     return lambda rows=600, seed=3: make_customers(rows, seed=seed)
 
 
-FAST = {"reducer": "pca", "n_components": "3", "id_column": "customer_id", "label_column": "segment"}
+FAST = {
+    "reducer": "pca",
+    "n_components": "3",
+    "id_column": "customer_id",
+    "label_column": "segment",
+}

@@ -12,7 +12,9 @@ from smcluster.hyperparameters import parse
 
 
 def test_all_numeric_columns_except_id_and_label() -> None:
-    frame = pd.DataFrame({"id": [1, 2], "x": [1.0, 2.0], "y": [3, 4], "name": ["a", "b"], "t": [0, 1]})
+    frame = pd.DataFrame(
+        {"id": [1, 2], "x": [1.0, 2.0], "y": [3, 4], "name": ["a", "b"], "t": [0, 1]}
+    )
     hp = parse({"id_column": "id", "label_column": "t"})
     assert select_feature_columns(frame, hp) == ["x", "y"]
 

@@ -33,9 +33,8 @@ def test_integer_encodings(raw: str, expected: int) -> None:
 
 @pytest.mark.parametrize("raw", ["true", "True", '"true"', "1", "yes"])
 def test_boolean_encodings_are_true(raw: str) -> None:
-    from smcluster.schema import Boolean
-
     from smcluster.hyperparameters import decode
+    from smcluster.schema import Boolean
 
     assert Boolean().parse(decode(raw)) is True
 

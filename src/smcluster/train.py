@@ -64,6 +64,7 @@ class Job:
         paths = self.paths
         paths.failure_file.unlink(missing_ok=True)
         self.writer = ModelDirWriter(paths.model_dir)
+        staging = self.writer.start()  # first: an earlier run's manifest must not outlive us
         log.info("smcluster %s; base directory %s", __version__, paths.base)
         hp = read_hyperparameters(paths.hyperparameters_file)
         channels = read_channels(paths)
@@ -75,7 +76,6 @@ class Job:
             ", ".join(f"{c.name} ({c.input_mode}, {c.path})" for c in channels.values()),
         )
         log.info("hyperparameters: %s", {k: hp[k] for k in sorted(hp.given)} or "all defaults")
-        staging = self.writer.start()
         backend = select_backend(hp.backend)
         result = Pipeline(hp, backend, self.clock).fit(
             channels["train"], channels.get("validation")
