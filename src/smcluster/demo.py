@@ -41,7 +41,7 @@ FEATURES = (
     "web_share",
     "discount_share",
     "returns_rate",
-    "support_tickets",
+    "support_contacts_per_year",
     "email_open_rate",
 )
 
@@ -91,11 +91,15 @@ def _segment_rows(rng: np.random.Generator, s: Segment, n: int) -> pd.DataFrame:
             "web_share": rng.beta(30 * s.web_share + 1, 30 * (1 - s.web_share) + 1, n).round(3),
             "discount_share": discount.round(3),
             "returns_rate": returns.round(3),
-            "support_tickets": rng.poisson(0.2 + 3 * s.returns_rate, n),
+            "support_contacts_per_year": rng.gamma(2.0, (0.2 + 3 * s.returns_rate) / 2, n).round(2),
             "email_open_rate": rng.beta(2 + 10 * s.discount_share, 6, n).round(3),
             "segment": s.name,
         }
     )
+
+
+def _beta(mean: float, concentration: float) -> tuple[float, float]:
+    return concentration * mean + 0.5, concentration * (1 - mean) + 0.5
 
 
 def _noise_rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -111,7 +115,7 @@ def _noise_rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "web_share": rng.uniform(0, 1, n).round(3),
             "discount_share": rng.uniform(0, 1, n).round(3),
             "returns_rate": rng.uniform(0, 0.5, n).round(3),
-            "support_tickets": rng.integers(0, 10, n),
+            "support_contacts_per_year": rng.uniform(0, 5, n).round(2),
             "email_open_rate": rng.uniform(0, 1, n).round(3),
             "segment": NOISE_LABEL,
         }
@@ -122,6 +126,7 @@ DEMO_HYPERPARAMETERS = {
     "id_column": "customer_id",
     "label_column": "segment",
     "log_transform": "auto",
+    "n_neighbors": "30",  # the segments are broad: a wider neighbourhood keeps each one whole
 }
 
 
