@@ -1,4 +1,4 @@
-"""The run's pictures, drawn headless with matplotlib's object API (safe in the job's worker thread).
+"""The run's pictures, drawn headless with matplotlib's object API (safe in a worker thread).
 
 Each function takes already-sampled, host-side data and writes one PNG. Many clusters stay
 readable: the largest `MAX_NAMED` get their own colour and legend entry, the rest share one.
@@ -106,10 +106,7 @@ def embedding_scatter(
     size = float(np.clip(30_000 / max(len(labels), 1), 1.0, 12.0))
     figure = _figure(10, 7.5)
     subtitle = f"{len(labels):,} of {total_rows:,} rows, sampled by cluster"
-    if dims >= 3:
-        axes = figure.add_subplot(projection="3d")
-    else:
-        axes = figure.add_subplot()
+    axes = figure.add_subplot(projection="3d") if dims >= 3 else figure.add_subplot()
     rank = {g.key: i for i, g in enumerate(palette.groups)}
     jitter = np.random.default_rng(0).uniform(-0.35, 0.35, len(labels))
     # Noise first, then the largest clusters, so small clusters are drawn on top.
