@@ -34,6 +34,7 @@ th { background: #f4f6f8; } td:first-child, th:first-child { text-align: left; }
 .wide { overflow-x: auto; } figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; } .note { color: #8a5a00; }
+table.text td { text-align: left; }
 """
 
 
@@ -47,12 +48,12 @@ def _number(value: Any) -> str:
     return _escape(value)
 
 
-def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
+def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...], css_class: str = "") -> str:
     head = "".join(f"<th>{_escape(h)}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{_number(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _summary(result: RunResult, profiles: Profiles) -> str:
@@ -77,7 +78,7 @@ def _summary(result: RunResult, profiles: Profiles) -> str:
         rows.insert(5, ("eps", f"{eps.eps:.4g} ({eps.method}, k = {eps.k})"))
     if result.validation is not None:
         rows.insert(2, ("rows in the validation channel", f"{len(result.validation.ids):,}"))
-    return _table(rows, ("", "value"))
+    return _table(rows, ("item", "value"), "text")
 
 
 def _metrics(result: RunResult) -> str:
@@ -94,7 +95,7 @@ def _hyperparameters(result: RunResult) -> str:
         (name, value, "given" if name in given else "default")
         for name, value in sorted(result.hp.to_json().items())
     ]
-    return _table(rows, ("hyperparameter", "value", "source"))
+    return _table(rows, ("hyperparameter", "value", "source"), "text")
 
 
 def _profiles(table: pd.DataFrame) -> str:

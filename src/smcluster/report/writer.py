@@ -84,7 +84,8 @@ def write_report(result: RunResult, staging: Path) -> list[str]:
     """Write the profiles, the plots (when `plots` is on) and the report; return their names."""
     began = time.perf_counter()
     profiles = cluster_profiles(result.train.raw_features, result.train.labels, result.features)
-    profiles.table.to_csv(staging / PROFILES_FILE, index=False)
+    # 7 significant digits: the features arrive as float32, which carry no more.
+    profiles.table.to_csv(staging / PROFILES_FILE, index=False, float_format="%.7g")
     drawn: dict[str, Path] = {}
     if result.hp.plots:
         drawn = draw_plots(result, staging / PLOTS_DIR, profiles)
