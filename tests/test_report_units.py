@@ -34,6 +34,12 @@ def test_stratified_sample_is_capped_keeps_every_cluster_and_proportions() -> No
     assert np.array_equal(stratified_sample(labels[:100], 5_000, 0), np.arange(100))
 
 
+def test_stratified_sample_stays_bounded_with_very_many_clusters() -> None:
+    labels = np.repeat(np.arange(50_000), 4)  # 200,000 rows in 50,000 tiny clusters
+    picked = stratified_sample(labels, 2_000, random_state=0)
+    assert len(picked) == 2_000 == len(np.unique(picked))
+
+
 def test_pca_summary_correlations_match_numpy() -> None:
     rng = np.random.default_rng(2)
     data = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 4))

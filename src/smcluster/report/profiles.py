@@ -30,17 +30,16 @@ def _describe(parts: dict[str, pd.DataFrame | pd.Series], features: list[str]) -
     return pd.DataFrame(columns)
 
 
-def _distinguishing(difference: pd.DataFrame) -> pd.Series:
+def _distinguishing(difference: pd.DataFrame) -> list[str]:
     """'feature:+1.23; ...' for the features with the largest |standardized mean difference|."""
-
-    def top(row: pd.Series) -> str:
-        known = row.dropna()
-        ranked = known[known.abs().sort_values(ascending=False).index]
-        return "; ".join(
-            f"{name}:{value:+.2f}" for name, value in ranked.head(TOP_FEATURES).items()
-        )
-
-    return difference.apply(top, axis=1)
+    values = difference.to_numpy(dtype=np.float64)
+    strength = np.where(np.isnan(values), -1.0, np.abs(values))  # undefined ranks last
+    ranked = np.argsort(-strength, axis=1, kind="stable")[:, :TOP_FEATURES]
+    names = list(difference.columns)
+    return [
+        "; ".join(f"{names[j]}:{row[j]:+.2f}" for j in picks if not np.isnan(row[j]))
+        for row, picks in zip(values, ranked, strict=True)
+    ]
 
 
 def cluster_profiles(raw: np.ndarray, labels: np.ndarray, features: list[str]) -> Profiles:

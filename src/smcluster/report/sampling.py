@@ -10,21 +10,24 @@ MIN_PER_CLUSTER = 20  # small clusters keep a few points so that every cluster s
 def stratified_sample(labels: np.ndarray, cap: int, random_state: int) -> np.ndarray:
     """Sorted row indices: about `cap` rows, each cluster in proportion to its size.
 
-    Every cluster keeps at least `min(size, MIN_PER_CLUSTER)` rows, so the sample can exceed
-    `cap` by at most `MIN_PER_CLUSTER` per cluster. All rows when there are at most `cap`.
+    Each cluster also keeps up to `MIN_PER_CLUSTER` rows while that costs at most `cap / 2`
+    rows in all, so the sample never exceeds 1.5 x `cap`; rows left over by rounding down are
+    filled at random up to `cap`. All rows when there are at most `cap`.
     """
     rows = len(labels)
     if rows <= cap:
         return np.arange(rows)
     rng = np.random.default_rng(random_state)
     _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    quota = np.maximum(
-        np.floor(sizes * (cap / rows)).astype(int), np.minimum(sizes, MIN_PER_CLUSTER)
-    )
-    order = np.argsort(inverse, kind="stable")  # rows grouped by cluster
+    floor = min(MIN_PER_CLUSTER, cap // (2 * len(sizes)))
+    quota = np.maximum(np.floor(sizes * (cap / rows)).astype(np.int64), np.minimum(sizes, floor))
+    # Rows grouped by cluster in random order; keep the first `quota` of each group.
+    order = np.lexsort((rng.random(rows), inverse))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    picked = [
-        rng.choice(order[start : start + size], size=take, replace=False)
-        for start, size, take in zip(starts, sizes, quota, strict=True)
-    ]
-    return np.sort(np.concatenate(picked))
+    rank = np.arange(rows) - starts[inverse[order]]
+    chosen = np.zeros(rows, dtype=bool)
+    chosen[order[rank < quota[inverse[order]]]] = True
+    short = cap - int(chosen.sum())  # rounding down left room (many small clusters): fill it
+    if short > 0:
+        chosen[rng.choice(np.flatnonzero(~chosen), size=short, replace=False)] = True
+    return np.flatnonzero(chosen)
