@@ -9,7 +9,7 @@ DEMO_DIR ?= demo/opt_ml
 DEMO_ROWS ?= 20000
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format readme clean
+.PHONY: install demo test lint format readme clean bench-plots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ format: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python scripts/update_readme.py
+
+bench-plots: $(STAMP)
+	$(BIN)/python scripts/bench_plots.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -11,6 +11,7 @@ import pandas as pd
 from . import __version__
 from .artifacts import write_json
 from .pipeline import RunResult, SplitResult
+from .report import write_report
 
 DROPPED = -2  # cluster id of rows removed by missing=drop: kept in labels so no id goes missing
 
@@ -71,7 +72,13 @@ def write_outputs(result: RunResult, staging: Path) -> dict[str, Any]:
         labels_frame(result.validation, id_name).to_parquet(
             staging / "validation_labels.parquet", index=False
         )
+    write_report(result, staging)  # cluster_profiles.csv always; plots/ when plots=true
     metrics = metrics_payload(result)
-    write_json(staging / "metrics.json", metrics)
     write_json(staging / "hyperparameters.json", resolved_hyperparameters(result))
+    # Every file of the model directory, so that a tracker can log them all.
+    metrics["artifacts"] = sorted(
+        [p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()]
+        + ["metrics.json"]
+    )
+    write_json(staging / "metrics.json", metrics)
     return {"smcluster_version": __version__, "metrics": metrics["train"]}

@@ -433,6 +433,23 @@ SCHEMA = Schema(
             "`auto` uses the GPU when CUDA and cuML are usable, else the CPU.",
             "runtime",
         ),
+        # --- plots and report --------------------------------------------------------------
+        Param(
+            "plots",
+            Boolean(),
+            True,
+            "Draw the plots (PNG) and embed them in `report.html`; `false` skips them for fast "
+            "tuning runs (`cluster_profiles.csv` and a plot-less report are still written).",
+            "report",
+        ),
+        Param(
+            "plot_sample_size",
+            Integer(500, 1_000_000),
+            20_000,
+            "Rows drawn per run, stratified by cluster, for the plots, the PCA summary and the "
+            "silhouette plot: plot time stays bounded however large the table.",
+            "report",
+        ),
     )
 )
 

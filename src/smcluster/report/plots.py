@@ -1,0 +1,326 @@
+"""The run's pictures, drawn headless with matplotlib's object API (safe in a worker thread).
+
+Each function takes already-sampled, host-side data and writes one PNG. Many clusters stay
+readable: the largest `MAX_NAMED` get their own colour and legend entry, the rest share one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Patch
+
+from .analysis import PcaSummary
+from .profiles import NOISE, cluster_name
+
+DPI = 110
+MAX_NAMED = 20  # clusters with their own colour and legend entry
+MAX_HEATMAP_ROWS = 30
+MAX_ARROWS = 25  # features drawn on the correlation circle
+MAX_COMPONENTS = 30  # components drawn on the variance plot
+NOISE_COLOR = "#bdbdbd"
+OTHER_COLOR = "#5f6b73"
+OTHER = -99  # group key of the clusters that share one colour
+
+
+@dataclass(frozen=True)
+class Group:
+    key: int  # cluster id, NOISE or OTHER
+    name: str  # legend text, with the row count
+    color: str | tuple[float, ...]
+    rows: int  # rows in the whole split, not only in the sample
+
+
+class Palette:
+    """Colour and legend name per cluster; the largest clusters first, noise last."""
+
+    def __init__(self, sizes: pd.Series) -> None:
+        clusters = [int(c) for c in sizes.sort_values(ascending=False).index if c != NOISE]
+        named, rest = clusters[:MAX_NAMED], clusters[MAX_NAMED:]
+        colors = colormaps["tab20"].colors if len(named) > 10 else colormaps["tab10"].colors
+        self.groups: list[Group] = [
+            Group(c, f"cluster {c} (n={int(sizes[c]):,})", colors[i % len(colors)], int(sizes[c]))
+            for i, c in enumerate(named)
+        ]
+        self._key = {c: c for c in named} | {c: OTHER for c in rest}
+        if rest:
+            rows = int(sizes[rest].sum())
+            name = f"{len(rest)} smaller clusters (n={rows:,})"
+            self.groups.append(Group(OTHER, name, OTHER_COLOR, rows))
+        if NOISE in sizes.index:
+            rows = int(sizes[NOISE])
+            self.groups.append(Group(NOISE, f"noise (n={rows:,})", NOISE_COLOR, rows))
+        self._key[NOISE] = NOISE
+
+    def group_of(self, labels: np.ndarray) -> np.ndarray:
+        """Group key per row."""
+        keys = pd.Series(labels).map(self._key).fillna(OTHER)
+        return keys.to_numpy(dtype=np.int64)
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=DPI)
+    return path
+
+
+def note_plot(path: Path, title: str, message: str) -> Path:
+    """A readable placeholder when a plot has nothing to show (one cluster, all noise, ...)."""
+    figure = _figure(7, 3)
+    axes = figure.add_subplot()
+    axes.set_title(title)
+    axes.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=11)
+    axes.set_axis_off()
+    return _save(figure, path)
+
+
+def _legend(axes, palette: Palette, present: set[int], title: str = "cluster") -> None:
+    handles = [Patch(color=g.color, label=g.name) for g in palette.groups if g.key in present]
+    axes.legend(
+        handles=handles,
+        title=title,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+    )
+
+
+def embedding_scatter(
+    embedding: np.ndarray, labels: np.ndarray, palette: Palette, path: Path, total_rows: int
+) -> Path:
+    """3-D when the embedding has 3 or more axes, 2-D for 2, a strip plot for 1; noise in grey."""
+    dims = embedding.shape[1]
+    groups = palette.group_of(labels)
+    present = set(np.unique(groups).tolist())
+    size = float(np.clip(30_000 / max(len(labels), 1), 1.0, 12.0))
+    figure = _figure(10, 7.5)
+    subtitle = f"{len(labels):,} of {total_rows:,} rows, sampled by cluster"
+    axes = figure.add_subplot(projection="3d") if dims >= 3 else figure.add_subplot()
+    rank = {g.key: i for i, g in enumerate(palette.groups)}
+    jitter = np.random.default_rng(0).uniform(-0.35, 0.35, len(labels))
+    # Noise first, then the largest clusters, so small clusters are drawn on top.
+    for group in sorted(palette.groups, key=lambda g: g.key != NOISE):
+        rows = groups == group.key
+        if not rows.any():
+            continue
+        points = embedding[rows]
+        style = {"s": size, "color": group.color, "alpha": 0.35 if group.key == NOISE else 0.7}
+        if dims >= 3:
+            axes.scatter(points[:, 0], points[:, 1], points[:, 2], depthshade=False, **style)
+        elif dims == 2:
+            axes.scatter(points[:, 0], points[:, 1], linewidths=0, **style)
+        else:
+            axes.scatter(points[:, 0], rank[group.key] + jitter[rows], linewidths=0, **style)
+    axes.set_xlabel("embedding axis 0")
+    if dims >= 3:
+        axes.set_ylabel("embedding axis 1")
+        axes.set_zlabel("embedding axis 2")
+    elif dims == 2:
+        axes.set_ylabel("embedding axis 1")
+    else:
+        axes.set_ylabel("cluster")
+        axes.set_yticks(range(len(palette.groups)), [g.name for g in palette.groups], fontsize=7)
+        axes.invert_yaxis()
+    axes.set_title(f"Clusters in the {dims}-D embedding\n{subtitle}")
+    _legend(axes, palette, present)
+    return _save(figure, path)
+
+
+def pca_variance(summary: PcaSummary, path: Path) -> Path:
+    shown = min(len(summary.explained), MAX_COMPONENTS)
+    positions = np.arange(1, shown + 1)
+    figure = _figure(8, 4.5)
+    axes = figure.add_subplot()
+    axes.bar(positions, summary.explained[:shown], color="#4c72b0", label="per component")
+    axes.plot(
+        positions, summary.cumulative[:shown], color="#dd8452", marker="o", label="cumulative"
+    )
+    for x, y in zip(positions, summary.cumulative[:shown], strict=True):
+        axes.annotate(
+            f"{y:.0%}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7
+        )
+    axes.set_ylim(0, 1.08)
+    axes.set_xticks(positions, [f"PC{i}" for i in positions], fontsize=8)
+    axes.set_xlabel("principal component of the prepared features")
+    axes.set_ylabel("share of variance explained")
+    axes.set_title("PCA: variance explained per component and cumulative")
+    axes.legend(loc="center right")
+    axes.grid(axis="y", alpha=0.3)
+    return _save(figure, path)
+
+
+def correlation_circle(summary: PcaSummary, path: Path) -> Path:
+    """Variable factor map: each feature's correlation with the first two components."""
+    title = "PCA variable factor map (correlation circle)"
+    if summary.correlations.shape[1] < 2:
+        return note_plot(path, title, "Needs at least two principal components (two features).")
+    pairs = summary.correlations[:, :2]
+    strength = np.hypot(pairs[:, 0], pairs[:, 1])
+    order = np.argsort(-strength)[:MAX_ARROWS]
+    colors = colormaps["tab20"].colors
+    figure = _figure(8.5, 7.5)
+    axes = figure.add_subplot()
+    axes.add_patch(Circle((0, 0), 1.0, fill=False, color="#444444", linewidth=1))
+    axes.axhline(0, color="#999999", linewidth=0.6)
+    axes.axvline(0, color="#999999", linewidth=0.6)
+    for rank, index in enumerate(order):
+        x, y = pairs[index]
+        color = colors[rank % len(colors)]
+        axes.annotate(
+            "",
+            xy=(x, y),
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "->", "color": color, "linewidth": 1.4},
+        )
+        axes.plot([], [], color=color, label=f"{summary.features[index]} ({x:+.2f}, {y:+.2f})")
+        axes.text(
+            x * 1.07,
+            y * 1.07,
+            summary.features[index],
+            fontsize=8,
+            color=color,
+            ha="left" if x >= 0 else "right",
+            va="bottom" if y >= 0 else "top",
+        )
+    axes.set_xlim(-1.15, 1.15)
+    axes.set_ylim(-1.15, 1.15)
+    axes.set_aspect("equal")
+    axes.set_xlabel(f"PC1 ({summary.explained[0]:.1%} of variance): correlation")
+    axes.set_ylabel(f"PC2 ({summary.explained[1]:.1%} of variance): correlation")
+    hidden = len(summary.features) - len(order)
+    axes.set_title(
+        title + (f"\n{len(order)} strongest of {len(summary.features)} features" if hidden else "")
+    )
+    axes.legend(
+        title="feature (PC1, PC2)",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        fontsize=7,
+        frameon=False,
+    )
+    return _save(figure, path)
+
+
+def silhouette(values: np.ndarray, labels: np.ndarray, palette: Palette, path: Path) -> Path:
+    """Sorted silhouette of each cluster's sampled rows, beside mean silhouette and size."""
+    groups = palette.group_of(labels)
+    present = [g for g in palette.groups if g.key != NOISE and (groups == g.key).any()]
+    average = float(values.mean())
+    figure = _figure(12, max(5.0, 0.28 * len(present) + 2.5))
+    knife, bars = figure.subplots(1, 2, width_ratios=[3, 2])
+    bottom, centres = 0, []
+    gap = max(len(values) // 100, 2)
+    for group in present:
+        sorted_values = np.sort(values[groups == group.key])
+        knife.fill_betweenx(
+            np.arange(bottom, bottom + len(sorted_values)),
+            0,
+            sorted_values,
+            color=group.color,
+            alpha=0.85,
+            linewidth=0,
+        )
+        centres.append(bottom + len(sorted_values) / 2)
+        bottom += len(sorted_values) + gap
+    knife.axvline(average, color="#c0392b", linestyle="--", label=f"mean {average:.3f}")
+    knife.set_xlim(min(-0.1, float(values.min()) - 0.05), 1.0)
+    knife.set_yticks(centres, [g.name.split(" (")[0] for g in present], fontsize=7)
+    knife.invert_yaxis()  # the same order as the bars beside it: largest cluster on top
+    knife.set_xlabel("silhouette coefficient")
+    knife.set_ylabel("sampled rows of each cluster, sorted by silhouette")
+    knife.set_title(f"Silhouette per cluster ({len(values):,} sampled rows, noise left out)")
+    knife.legend(loc="lower right", fontsize=8)
+
+    means = [float(values[groups == g.key].mean()) for g in present]
+    totals = [g.rows for g in present]
+    positions = np.arange(len(present))
+    bars.barh(positions, means, color=[g.color for g in present])
+    for position, mean, total in zip(positions, means, totals, strict=True):
+        bars.text(
+            max(mean, 0) + 0.01, position, f"{mean:.2f}  n={total:,}", va="center", fontsize=7
+        )
+    bars.axvline(average, color="#c0392b", linestyle="--", label="overall mean")
+    bars.set_yticks(positions, [g.name.split(" (")[0] for g in present], fontsize=7)
+    bars.invert_yaxis()
+    bars.set_xlim(min(-0.1, min(means) - 0.05), 1.15)
+    bars.set_xlabel("mean silhouette")
+    bars.set_title("Mean silhouette and rows per cluster")
+    bars.legend(loc="lower right", fontsize=7)
+    return _save(figure, path)
+
+
+def k_distance(
+    curve: np.ndarray, eps: float, method: str, k: int, knee: int | None, path: Path
+) -> Path:
+    figure = _figure(8, 4.5)
+    axes = figure.add_subplot()
+    positions = np.arange(len(curve))
+    axes.plot(positions, curve, color="#4c72b0", label=f"distance to the {k}-th neighbour")
+    axes.axhline(eps, color="#c0392b", linestyle="--", label=f"eps = {eps:.4g} ({method})")
+    if knee is not None and 0 <= knee < len(curve):
+        axes.plot(
+            [knee],
+            [curve[knee]],
+            marker="o",
+            markersize=9,
+            color="#dd8452",
+            linestyle="none",
+            label=f"knee (point {knee})",
+        )
+    axes.set_xlabel("sampled points, sorted by k-distance")
+    axes.set_ylabel(f"{k}-distance in the embedding")
+    axes.set_title(f"k-distance curve (k = {k}) and the chosen eps")
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path:
+    """Per-cluster standardized means of the original features (largest clusters, noise last)."""
+    clusters = [int(c) for c in sizes.index if c != NOISE][:MAX_HEATMAP_ROWS]
+    if NOISE in sizes.index:
+        clusters.append(NOISE)
+    names = [cluster_name(c) for c in clusters]
+    matrix = zscores.loc[names].to_numpy(dtype=float)
+    limit = float(np.clip(np.abs(matrix).max(initial=0.0), 1.0, 3.0))
+    figure = _figure(max(7.0, 0.7 * matrix.shape[1] + 3), max(3.5, 0.35 * len(names) + 2))
+    axes = figure.add_subplot()
+    image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    if matrix.size <= 600:
+        for (row, column), value in np.ndenumerate(matrix):
+            axes.text(
+                column,
+                row,
+                f"{value:.1f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if abs(value) > 0.6 * limit else "black",
+            )
+    axes.set_xticks(
+        range(matrix.shape[1]), list(zscores.columns), rotation=45, ha="right", fontsize=8
+    )
+    axes.set_yticks(
+        range(len(names)),
+        [f"{n} (n={int(sizes[c]):,})" for n, c in zip(names, clusters, strict=True)],
+        fontsize=8,
+    )
+    axes.set_xlabel("feature (original units, standardized over all rows)")
+    axes.set_ylabel("cluster")
+    shown = sum(1 for c in sizes.index if c != NOISE)
+    more = f"\n{MAX_HEATMAP_ROWS} largest of {shown} clusters" if shown > MAX_HEATMAP_ROWS else ""
+    axes.set_title("Cluster profiles: standardized mean of each feature" + more)
+    colorbar = figure.colorbar(image, ax=axes)
+    colorbar.set_label("(cluster mean − overall mean) / overall std")
+    return _save(figure, path)
