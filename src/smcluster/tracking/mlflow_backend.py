@@ -42,8 +42,10 @@ class MlflowTracker:
     def start(self, info: RunInfo) -> None:
         for key, value in HTTP_BOUNDS.items():
             os.environ.setdefault(key, value)
-        from mlflow.tracking import MlflowClient
+        from mlflow.tracking import MlflowClient, set_tracking_uri
 
+        # sagemaker-mlflow's request headers read the global URI, not the client's: set both.
+        set_tracking_uri(self.tracking_uri)
         if self.local_dir is not None:
             self.local_dir.mkdir(parents=True, exist_ok=True)
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
