@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,12 @@ def run_train(base: Path, env: dict[str, str] | None = None) -> subprocess.Compl
         capture_output=True,
         text=True,
         timeout=600,
+    )
+
+
+def smcluster(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "smcluster"), *args], capture_output=True, text=True, timeout=300
     )
 
 
@@ -102,22 +109,12 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp
     digests = {run.inputs.dataset_inputs[0].dataset.digest for run in runs}
     assert len(digests) == 1
 
-    board = subprocess.run(
-        [str(BIN / "smcluster"), "runs", "--store", str(base), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    board = smcluster("runs", "--store", str(base), "--format", "json")
     assert board.returncode == 0, board.stderr
     rows = json.loads(board.stdout)
     assert [row["run_id"] for row in rows] == [run.info.run_id for run in runs]
     assert [row["rank"] for row in rows] == [1, 2]
-    table = subprocess.run(
-        [str(BIN / "smcluster"), "runs", "--store", str(base), "--metric", "train:noise_fraction"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    table = smcluster("runs", "--store", str(base), "--metric", "train:noise_fraction")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].split()[:2] == ["rank", "train:noise_fraction"]
@@ -135,6 +132,38 @@ def test_failed_job_closes_its_run_as_failed(tmp_path: Path):
     [run] = client.search_runs([client.get_experiment_by_name("smcluster").experiment_id])
     assert run.info.status == "FAILED"
     assert "no_such_column" in run.data.tags["smcluster.failure"]
+
+
+def test_stopped_job_closes_its_run_as_killed(tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    # tracker_required starts the run before training; UMAP on 30k rows outlasts the signal.
+    base = write_job_tree(
+        tmp_path / "opt_ml",
+        rows=30_000,
+        files=1,
+        hyperparameters={"reducer": "umap", "tracker_required": "true"},
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    job = subprocess.Popen(
+        [str(BIN / "train")],
+        env={**env, "SAGEMAKER_BASE_DIR": str(base)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in job.stderr:
+            if "stage reduce_umap: started" in line:
+                job.send_signal(signal.SIGTERM)
+                break
+        assert job.wait(timeout=120) == 143
+    finally:
+        job.kill()
+    client = MlflowClient(tracking_uri=local_store(base))
+    [run] = client.search_runs([client.get_experiment_by_name("smcluster").experiment_id])
+    assert run.info.status == "KILLED"
+    assert run.data.tags["smcluster.failure"].startswith("Stopped: the job received SIGTERM")
 
 
 def test_unreachable_tracking_server_is_a_warning_unless_required(tmp_path: Path):
