@@ -16,6 +16,7 @@ from .base import InputRecord, ParamValue, RunInfo, artifact_files
 
 log = logging.getLogger("smcluster.tracking")
 
+STRING_LIMIT = 2500  # a trial component parameter's StringValue
 MAX_ARTIFACTS = 30  # a trial component holds at most 30 input and 30 output artifacts
 NOT_FOUND = ("ValidationException", "ResourceNotFound")
 LINEAGE_CALLS = ("CreateArtifact", "AddAssociation")
@@ -24,6 +25,13 @@ LINEAGE_CALLS = ("CreateArtifact", "AddAssociation")
 def job_name_from_env(env: dict[str, str]) -> str:
     arn = env.get("TRAINING_JOB_ARN", "")
     return env.get("TRAINING_JOB_NAME") or arn.rsplit("/", 1)[-1]
+
+
+def _parameter(value: ParamValue) -> str | int | float:
+    """Numbers stay numbers (NumberValue); the rest become strings within SageMaker's limit."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)[:STRING_LIMIT]
 
 
 def trial_component_name(job_name: str) -> str:
@@ -93,12 +101,7 @@ class SageMakerTracker:
         self.set_tags(info.tags)
 
     def log_params(self, params: dict[str, ParamValue]) -> None:
-        self.tracker.log_parameters(
-            {
-                k: v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
-                for k, v in params.items()
-            }
-        )
+        self.tracker.log_parameters({k: _parameter(v) for k, v in params.items()})
 
     def log_inputs(self, inputs: list[InputRecord]) -> None:
         for record in inputs:
@@ -142,7 +145,7 @@ class SageMakerTracker:
             self.metrics_writer.close()
         self.tracker.log_parameter("smcluster.status", status)
         if message:
-            self.tracker.log_parameter("smcluster.failure", message[:2500])
+            self.tracker.log_parameter("smcluster.failure", message[:STRING_LIMIT])
         try:
             self.tracker.close()  # saves the trial component, then creates lineage entities
         except ClientError as exc:
