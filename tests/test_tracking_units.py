@@ -129,3 +129,17 @@ def test_leaderboard_direction_comes_from_the_metric_registry():
     assert direction("validation:davies_bouldin") == "Minimize"
     with pytest.raises(TrackingError, match="unknown metric"):
         direction("train:accuracy")
+
+
+class SlowStart(NoTracker):
+    def start(self, info):
+        time.sleep(30)
+
+
+def test_closing_while_the_run_is_still_starting_keeps_to_one_time_budget(caplog):
+    guard = GuardedTracker(SlowStart(), required=True)
+    guard.start(RunInfo("r", "e"), background=True)
+    started = time.monotonic()
+    guard.end_quietly("KILLED", "stopped", timeout=1.0)  # the SIGTERM path: never raises
+    assert time.monotonic() - started < 3
+    assert "did not start within 1s" in caplog.text

@@ -20,7 +20,9 @@ from .select import build
 
 log = logging.getLogger("smcluster.tracking")
 
-STOP_TIMEOUT_S = 20.0  # docker stop allows 120 s in all; leave most of it to the rest
+STOP_TIMEOUT_S = (
+    5.0  # a stopped job must exit within seconds; a run not started by then stays RUNNING
+)
 
 
 class JobTracking:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ class GuardedTracker:
     def call(self, what: str, func: Callable[[], Any], timeout: float = CALL_TIMEOUT_S) -> None:
         """Run one bounded backend call; skipped once tracking has failed or never started."""
         if what != STARTING:
-            self._await_start(START_TIMEOUT_S if timeout >= CALL_TIMEOUT_S else timeout)
+            self._await_start(START_TIMEOUT_S)
         if self.failed is not None or not (self.started or what == STARTING):
             return
         try:
@@ -105,7 +106,12 @@ class GuardedTracker:
         if self.ended:
             return
         self.ended = True
-        self.call(f"close the run as {status}", lambda: self.backend.end(status, message), timeout)
+        deadline = time.monotonic() + timeout  # one budget for the start still under way and us
+        self._await_start(timeout)
+        remaining = max(deadline - time.monotonic(), 0.5)
+        self.call(
+            f"close the run as {status}", lambda: self.backend.end(status, message), remaining
+        )
 
     def end_quietly(self, status: str, message: str = "", timeout: float = END_TIMEOUT_S) -> None:
         """Close on a failure path: the job is failing already, so never raise from here."""
