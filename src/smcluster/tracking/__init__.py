@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from ..channels import Channel
 from ..hyperparameters import Hyperparameters
@@ -20,9 +19,8 @@ from .select import build
 
 log = logging.getLogger("smcluster.tracking")
 
-STOP_TIMEOUT_S = (
-    5.0  # a stopped job must exit within seconds; a run not started by then stays RUNNING
-)
+# A stopped job must exit within seconds; a run that has not started by then stays RUNNING.
+STOP_TIMEOUT_S = 5.0
 
 
 class JobTracking:
@@ -65,10 +63,6 @@ class JobTracking:
 
     def kill(self, reason: str) -> None:
         self.guard.end_quietly(KILLED, reason, timeout=STOP_TIMEOUT_S)
-
-    @property
-    def describe(self) -> Any:
-        return self.guard.backend.describe()
 
 
 __all__ = ["FAILED", "FINISHED", "KILLED", "JobTracking", "TrackingError"]
