@@ -53,6 +53,8 @@ class JobTree:
     ) -> None:
         config = self.base / "input" / "config"
         config.mkdir(parents=True, exist_ok=True)
+        # Tracking has its own tests; elsewhere a local MLflow store per run only costs time.
+        hyperparameters = {"tracker": "none", **hyperparameters}
         (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
         channels = channels or {"train": {"ContentType": "text/csv", "TrainingInputMode": "File"}}
         (config / "inputdataconfig.json").write_text(json.dumps(channels))

@@ -62,6 +62,19 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(args: argparse.Namespace) -> int:
+    from .errors import SmclusterError
+    from .tracking.leaderboard import format_json, format_table, leaderboard, store_uri
+
+    try:
+        rows = leaderboard(store_uri(args.store), args.metric, args.experiment)
+    except SmclusterError as exc:
+        print(exc.reason(), file=sys.stderr)
+        return 2
+    print(format_json(rows) if args.format == "json" else format_table(rows, args.metric), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smcluster", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", required=True, help="CSV or Parquet file of new rows")
     predict.add_argument("--output", help="CSV to write (default: standard output)")
     predict.set_defaults(run=_predict)
+
+    runs = commands.add_parser("runs", help="leaderboard of tracked runs in an MLflow store")
+    runs.add_argument("--store", required=True, help="job base dir, mlflow.db, or tracking URI")
+    runs.add_argument("--metric", default=OBJECTIVE, help=f"sort key (default {OBJECTIVE})")
+    runs.add_argument("--experiment", help="only this experiment (default: all)")
+    runs.add_argument("--format", choices=("table", "json"), default="table")
+    runs.set_defaults(run=_runs)
     return parser
 
 

@@ -30,6 +30,7 @@ class ValueKind:
 
 @dataclass(frozen=True)
 class Text(ValueKind):
+    meaning: str = "a column name, or empty for none"
     type_name = "str"
 
     def parse(self, value: Any) -> str:
@@ -38,7 +39,7 @@ class Text(ValueKind):
         return "" if value is None else str(value).strip()
 
     def allowed(self) -> str:
-        return "a column name, or empty for none"
+        return self.meaning
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,46 @@ SCHEMA = Schema(
             "Rows drawn per run, stratified by cluster, for the plots, the PCA summary and the "
             "silhouette plot: plot time stays bounded however large the table.",
             "report",
+        ),
+        # --- experiment tracking -----------------------------------------------------------
+        Param(
+            "tracker",
+            _choices("auto", "sagemaker", "mlflow", "none"),
+            "auto",
+            "Where the run is recorded. `auto`: SageMaker Experiments inside a SageMaker job "
+            "(`TRAINING_JOB_ARN` set), else MLflow at `mlflow_tracking_uri` or "
+            "`MLFLOW_TRACKING_URI`, else a local MLflow SQLite store under the output data "
+            "directory.",
+            "tracking",
+        ),
+        Param(
+            "tracker_required",
+            Boolean(),
+            False,
+            "`true`: a tracking failure fails the job. `false`: it is a logged warning.",
+            "tracking",
+        ),
+        Param(
+            "mlflow_tracking_uri",
+            Text("a URI or ARN, or empty"),
+            "",
+            "MLflow tracking URI (`http(s)://...`, `sqlite:///...`, or a SageMaker managed MLflow "
+            "ARN). Empty: `MLFLOW_TRACKING_URI`, else the local store.",
+            "tracking",
+        ),
+        Param(
+            "experiment_name",
+            Text("a name"),
+            "smcluster",
+            "MLflow experiment that holds the run.",
+            "tracking",
+        ),
+        Param(
+            "run_name",
+            Text("a name, or empty"),
+            "",
+            "Name of the tracked run. Empty: `TRAINING_JOB_NAME`, else `smcluster-<time>`.",
+            "tracking",
         ),
     )
 )

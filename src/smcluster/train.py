@@ -26,6 +26,7 @@ from .outputs import write_outputs
 from .paths import JobPaths
 from .pipeline import Pipeline
 from .stages import StageClock
+from .tracking import JobTracking
 
 log = logging.getLogger("smcluster")
 
@@ -58,6 +59,7 @@ class Job:
     paths: JobPaths
     clock: StageClock = field(default_factory=StageClock)
     writer: ModelDirWriter | None = None
+    tracking: JobTracking | None = None
     exit_code: int | None = None
 
     def run(self) -> int:
@@ -76,6 +78,8 @@ class Job:
             ", ".join(f"{c.name} ({c.input_mode}, {c.path})" for c in channels.values()),
         )
         log.info("hyperparameters: %s", {k: hp[k] for k in sorted(hp.given)} or "all defaults")
+        self.tracking = JobTracking(hp, paths)
+        self.tracking.start()
         backend = select_backend(hp.backend)
         result = Pipeline(hp, backend, self.clock).fit(
             channels["train"], channels.get("validation")
@@ -83,10 +87,12 @@ class Job:
         emit("train", result.train.metrics)
         if result.validation is not None:
             emit("validation", result.validation.metrics)
+        self.tracking.record(channels, result, backend.name)
         with self.clock.stage("write_artifacts"):
             summary = write_outputs(result, staging)
             manifest = self.writer.publish(summary)
         log.info("artifacts in %s (manifest %s)", paths.model_dir, manifest.name)
+        self.tracking.finish(paths.model_dir)
         log.info("job finished in %.1fs", self.clock.elapsed())
         return 0
 
@@ -118,6 +124,8 @@ class Job:
             self.writer.abort()
         log.error("%s", reason)
         write_failure(self.paths, reason, details)
+        if self.tracking is not None:
+            self.tracking.fail(reason)
         self.exit_code = code
 
     def stop(self, signum: int) -> None:
@@ -132,6 +140,8 @@ class Job:
             self.writer.abort()
         write_failure(self.paths, reason)
         log.error("%s", reason)
+        if self.tracking is not None:
+            self.tracking.kill(reason)
         logging.shutdown()
         sys.stdout.flush()
         os._exit(EXIT_STOPPED)
