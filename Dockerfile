@@ -32,9 +32,9 @@ ENV PYTHONUNBUFFERED=1 \
 ENTRYPOINT ["/usr/local/bin/smcluster-entrypoint"]
 CMD ["train"]
 # The RAPIDS base runs as an unprivileged user; SageMaker mounts /opt/ml owned by root and the job
-# must write /opt/ml/model and /opt/ml/output.
+# must write /opt/ml/model and /opt/ml/output. Numeric 0 (root): no name lookup needed.
 # hadolint ignore=DL3002
-USER root
+USER 0
 
 COPY . /tmp/smcluster-src/
 RUN python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \

@@ -45,7 +45,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts docker
 	$(BIN)/ruff format --check src tests scripts docker
-	$(BIN)/hadolint Dockerfile
+	$(BIN)/hadolint --no-color Dockerfile
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests scripts docker

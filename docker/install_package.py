@@ -112,7 +112,9 @@ def install_gpu(python: str, source: str) -> None:
         run(python, *PIP, "install", "--no-cache-dir", "--constraint", constraints, *missing)
     os.unlink(constraints)
     # find_spec, not import: importing cuDF needs a GPU, and the build has none.
-    find = "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if not u.find_spec(m)])"
+    find = (
+        "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if not u.find_spec(m)])"
+    )
     absent = run(python, "-c", find, *RAPIDS_MODULES).split()
     if absent:
         raise SystemExit(
