@@ -10,7 +10,9 @@
 # immutable one on stdout (everything else goes to stderr).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+here="${BASH_SOURCE[0]%/*}"
+[[ $here != "${BASH_SOURCE[0]}" ]] || here=.
+ROOT="$(cd "$here/.." && pwd)"
 VARIANT=gpu
 REPOSITORY="${SMCLUSTER_REPOSITORY:-smcluster}"
 BUILD=1
@@ -57,14 +59,17 @@ elif ! docker info >/dev/null 2>&1; then
 fi
 region=""
 account=""
+sts_errors="$(mktemp)"
+trap 'rm -f "$sts_errors"' EXIT
 if ! command -v aws >/dev/null 2>&1; then
     problems+=("no aws CLI on PATH. Fix: install the AWS CLI (pip install awscli, or AWS CLI v2).")
 else
     region="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
     if [[ -z $region ]]; then
         problems+=("no AWS region. Fix: export AWS_REGION=us-east-1 (your region) or run 'aws configure'.")
-    elif ! account="$(aws sts get-caller-identity --region "$region" --query Account --output text 2>/tmp/smcluster-sts.err)"; then
-        problems+=("no usable AWS credentials ($(tr '\n' ' ' </tmp/smcluster-sts.err | sed 's/  */ /g')). Fix: export AWS_PROFILE=..., or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run 'aws configure' / 'aws sso login'.")
+    elif ! account="$(aws sts get-caller-identity --region "$region" --query Account \
+        --output text 2>"$sts_errors")"; then
+        problems+=("no usable AWS credentials ($(tr '\n' ' ' <"$sts_errors")). Fix: export AWS_PROFILE=..., or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run 'aws configure' / 'aws sso login'.")
     fi
 fi
 if ((${#problems[@]})); then
