@@ -59,7 +59,7 @@ elif ! docker info >/dev/null 2>&1; then
 fi
 region=""
 account=""
-sts_errors="$(mktemp)"
+sts_errors="${TMPDIR:-/tmp}/smcluster-sts.$$"
 trap 'rm -f "$sts_errors"' EXIT
 if ! command -v aws >/dev/null 2>&1; then
     problems+=("no aws CLI on PATH. Fix: install the AWS CLI (pip install awscli, or AWS CLI v2).")
