@@ -59,11 +59,10 @@ elif ! docker info >/dev/null 2>&1; then
 fi
 region=""
 account=""
-sts_errors="${TMPDIR:-/tmp}/smcluster-sts.$$"
-trap 'rm -f "$sts_errors"' EXIT
 if ! command -v aws >/dev/null 2>&1; then
     problems+=("no aws CLI on PATH. Fix: install the AWS CLI (pip install awscli, or AWS CLI v2).")
 else
+    sts_errors="$(mktemp)"
     region="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
     if [[ -z $region ]]; then
         problems+=("no AWS region. Fix: export AWS_REGION=us-east-1 (your region) or run 'aws configure'.")
@@ -71,6 +70,7 @@ else
         --output text 2>"$sts_errors")"; then
         problems+=("no usable AWS credentials ($(tr '\n' ' ' <"$sts_errors")). Fix: export AWS_PROFILE=..., or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run 'aws configure' / 'aws sso login'.")
     fi
+    rm -f "$sts_errors"
 fi
 if ((${#problems[@]})); then
     for problem in "${problems[@]}"; do say "error: $problem"; done
