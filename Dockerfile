@@ -37,6 +37,6 @@ CMD ["train"]
 USER 0
 
 COPY . /tmp/smcluster-src/
-RUN python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
+RUN PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
     && install -m 0755 /tmp/smcluster-src/docker/entrypoint.sh /usr/local/bin/smcluster-entrypoint \
     && rm -rf /tmp/smcluster-src /root/.cache

@@ -91,15 +91,31 @@ def requirement_name(requirement: str) -> str:
 
 
 def install_cpu(python: str, source: str) -> None:
-    run(python, *PIP, "install", "--no-cache-dir", f"{source}[cpu]")
+    run(python, *PIP, "install", f"{source}[cpu]")
+
+
+def check_rapids(python: str) -> None:
+    """Fail before installing anything when the base has no RAPIDS."""
+    # find_spec, not import: importing cuDF needs a GPU, and the build has none.
+    find = (
+        "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if not u.find_spec(m)])"
+    )
+    absent = run(python, "-c", find, *RAPIDS_MODULES).split()
+    if absent:
+        raise SystemExit(
+            f"error: the base image lacks the RAPIDS modules {', '.join(absent)}. Fix: build the "
+            "gpu variant on a RAPIDS base image (the Dockerfile's default BASE_IMAGE), or build "
+            "the cpu variant (--build-arg VARIANT=cpu)."
+        )
 
 
 def install_gpu(python: str, source: str) -> None:
+    check_rapids(python)
     base = installed(python)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("".join(f"{name}=={version}\n" for name, version in sorted(base.items())))
         constraints = handle.name
-    run(python, *PIP, "install", "--no-cache-dir", "--no-deps", source)
+    run(python, *PIP, "install", "--no-deps", source)
     missing = []
     for requirement in requirements(python, "gpu"):
         name = requirement_name(requirement)
@@ -109,18 +125,8 @@ def install_gpu(python: str, source: str) -> None:
         else:
             missing.append(requirement)
     if missing:
-        run(python, *PIP, "install", "--no-cache-dir", "--constraint", constraints, *missing)
+        run(python, *PIP, "install", "--constraint", constraints, *missing)
     os.unlink(constraints)
-    # find_spec, not import: importing cuDF needs a GPU, and the build has none.
-    find = (
-        "import importlib.util as u, sys; print(*[m for m in sys.argv[1:] if not u.find_spec(m)])"
-    )
-    absent = run(python, "-c", find, *RAPIDS_MODULES).split()
-    if absent:
-        raise SystemExit(
-            f"the base image lacks the RAPIDS modules {', '.join(absent)}: build the gpu variant "
-            "on a RAPIDS base image (the Dockerfile's default BASE_IMAGE) or use VARIANT=cpu."
-        )
 
 
 def main() -> int:
