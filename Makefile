@@ -8,8 +8,21 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo/opt_ml
 DEMO_ROWS ?= 20000
 PYTEST_ARGS ?=
+# Images: `make image` (GPU, RAPIDS base), `make image-cpu`; BASE_IMAGE overrides either base.
+IMAGE ?= smcluster
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+GIT_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+CPU_BASE_IMAGE ?= python:3.12-slim-bookworm
+DOCKER_BUILD_FLAGS ?=
+DOCKER_BUILD := docker build $(DOCKER_BUILD_FLAGS) --build-arg VERSION=$(VERSION) \
+	--build-arg GIT_REVISION=$(GIT_REVISION)
+# local-train: DATA=folder of CSV/Parquet files, HP='{"reducer": "pca"}', TREE=scratch /opt/ml
+DATA ?=
+HP ?= {}
+TREE ?= tmp/local_train
+LOCAL_IMAGE ?= $(IMAGE):$(VERSION)-$(if $(shell command -v nvidia-smi),gpu,cpu)
 
-.PHONY: install demo test lint format readme clean bench-plots
+.PHONY: install demo test lint format readme clean bench-plots image image-cpu push local-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,18 +43,33 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts docker
+	$(BIN)/ruff format --check src tests scripts docker
+	$(BIN)/hadolint --no-color Dockerfile
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests scripts
-	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts docker
+	$(BIN)/ruff check --fix src tests scripts docker
 
 readme: $(STAMP)
 	$(BIN)/python scripts/update_readme.py
 
 bench-plots: $(STAMP)
 	$(BIN)/python scripts/bench_plots.py
+
+image:
+	$(DOCKER_BUILD) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		-t $(IMAGE):$(VERSION)-gpu .
+
+image-cpu:
+	$(DOCKER_BUILD) --build-arg VARIANT=cpu --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),$(CPU_BASE_IMAGE)) \
+		-t $(IMAGE):$(VERSION)-cpu .
+
+push:
+	scripts/build_and_push.sh --variant $(or $(VARIANT),gpu)
+
+local-train:
+	scripts/local_train.sh --image $(LOCAL_IMAGE) --data "$(DATA)" --hyperparameters '$(HP)' --tree $(TREE)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache build dist src/*.egg-info

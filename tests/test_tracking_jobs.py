@@ -72,6 +72,14 @@ def local_store(base: Path) -> str:
     return f"sqlite:///{base / 'output' / 'data' / 'mlflow' / 'mlflow.db'}"
 
 
+def _artifact_files(client, run_id: str, folder: str | None = None) -> list[str]:
+    """Every artifact file of a run, folders walked (list_artifacts lists one level)."""
+    files: list[str] = []
+    for item in client.list_artifacts(run_id, folder):
+        files += _artifact_files(client, run_id, item.path) if item.is_dir else [item.path]
+    return files
+
+
 def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
@@ -91,7 +99,10 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp
     silhouettes = [run.data.metrics["train:silhouette"] for run in runs]
     assert silhouettes == sorted(silhouettes, reverse=True)
     assert {run.data.params["min_samples"] for run in runs} == {"5", "40"}
-    published = sorted(p.name for p in (base / "model").iterdir() if p.is_file())
+    model_dir = base / "model"
+    published = sorted(
+        p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()
+    )
     for run in runs:
         assert run.info.status == "FINISHED"
         params = run.data.params
@@ -101,7 +112,7 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp
         assert run.data.tags["smcluster.model_location"] == str(base / "model")
         assert run.inputs.dataset_inputs[0].dataset.name == "train"
         assert json.loads(run.inputs.dataset_inputs[0].dataset.profile)["num_rows"] == 1500
-        artifacts = sorted(a.path for a in client.list_artifacts(run.info.run_id))
+        artifacts = sorted(_artifact_files(client, run.info.run_id))
         assert artifacts == published  # every file of the published model directory
         local = Path(client.download_artifacts(run.info.run_id, "metrics.json", str(tmp_path)))
         assert "train" in json.loads(local.read_text())
@@ -236,7 +247,10 @@ def test_sagemaker_job_logs_to_its_trial_component_on_moto(tmp_path: Path):
         assert parameters["tag.smcluster.backend"] == {"StringValue": "cpu"}
         assert parameters["input.train.rows"]["NumberValue"] == 1500
         outputs = component["OutputArtifacts"]
-        published = sorted(p.name for p in (base / "model").iterdir() if p.is_file())
+        model_dir = base / "model"
+        published = sorted(
+            p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()
+        )
         assert sorted(outputs) == published
         s3 = boto3.client("s3", endpoint_url=endpoint, **_credentials())
         for name, artifact in outputs.items():

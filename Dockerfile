@@ -1,0 +1,42 @@
+# smcluster training image for SageMaker (bring your own container).
+#
+#   GPU (default): RAPIDS base whose cuDF/cuML match the package's `gpu` pins (CUDA 12 build:
+#                  V100, T4, A10G, L4, A100, H100; host driver >= 535).
+#       make image          # docker build -t smcluster:<version>-gpu .
+#   CPU:           a Debian/Ubuntu/python base with python3 >= 3.11, the `cpu` extras.
+#       make image-cpu      # --build-arg VARIANT=cpu --build-arg BASE_IMAGE=python:3.12-slim-bookworm
+#
+# docker/install_package.py decides where and how to install (see its docstring): the gpu variant
+# never reinstalls or upgrades a package of the RAPIDS base. Nothing is written under /opt/ml,
+# which SageMaker mounts at run time.
+#
+# Every metadata instruction comes before the one RUN, so that RUN's layer is the only large one
+# and no later instruction copies it (the legacy builder with the vfs driver copies the whole
+# root filesystem per instruction). VERSION and GIT_REVISION do not cost cache hits: the source
+# COPY changes with every commit anyway.
+ARG BASE_IMAGE=nvcr.io/nvidia/rapidsai/base:26.10-cuda12-py3.12
+FROM ${BASE_IMAGE}
+
+ARG BASE_IMAGE VARIANT=gpu VERSION=unknown GIT_REVISION=unknown
+LABEL org.opencontainers.image.title="smcluster" \
+      org.opencontainers.image.description="SageMaker training image: clusters large tables (UMAP + DBSCAN) on the GPU (RAPIDS) or the CPU" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${GIT_REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}" \
+      ai.smcluster.variant="${VARIANT}"
+# /opt/venv exists only where the base's Python may not be installed into (see install_package.py).
+ENV PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH
+# Exec form: `train` (or no argument) runs the job as PID 1, which gets docker stop's SIGTERM.
+ENTRYPOINT ["/usr/local/bin/smcluster-entrypoint"]
+CMD ["train"]
+# The RAPIDS base runs as an unprivileged user; SageMaker mounts /opt/ml owned by root and the job
+# must write /opt/ml/model and /opt/ml/output. Numeric 0 (root): no name lookup needed.
+# hadolint ignore=DL3002
+USER 0
+
+COPY . /tmp/smcluster-src/
+RUN PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
+    && install -m 0755 /tmp/smcluster-src/docker/entrypoint.sh /usr/local/bin/smcluster-entrypoint \
+    && rm -rf /tmp/smcluster-src /root/.cache

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Bring up what the container tests need on a registry-less Debian 12 machine (CI, dev boxes):
+#   engine  install docker.io/docker-compose/debootstrap if missing and start dockerd if none answers
+#   base    build the local test base image (Debian bookworm + python3) if it is missing
+#   all     both (default)
+# Everything here is test harness: the machine's CA bundle goes into the *test* base image so pip
+# can reach the package index through this machine's TLS proxy. The project Dockerfile never
+# carries it. Needs root for apt-get, dockerd and debootstrap.
+set -euo pipefail
+
+BASE_TAG="${SMCLUSTER_TEST_BASE:-smcluster-base:bookworm}"
+DOCKERD_LOG="${SMCLUSTER_DOCKERD_LOG:-/tmp/smcluster-dockerd.log}"
+CA_BUNDLE="${SMCLUSTER_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+
+say() { echo "ci_docker_engine: $*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+engine_up() { docker info >/dev/null 2>&1; }
+
+install_packages() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v docker-compose >/dev/null || missing+=(docker-compose)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    if ((${#missing[@]})); then
+        [[ $EUID -eq 0 ]] || die "need root to apt-get install ${missing[*]}"
+        say "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+start_engine() {
+    if engine_up; then
+        say "engine already running"
+        return
+    fi
+    install_packages
+    [[ $EUID -eq 0 ]] || die "no Docker engine answers and starting dockerd needs root"
+    # No bridge or iptables (the machine's sandbox has neither); vfs works on any filesystem.
+    say "starting dockerd (log: $DOCKERD_LOG)"
+    nohup dockerd --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs \
+        </dev/null >"$DOCKERD_LOG" 2>&1 &
+    for _ in $(seq 60); do
+        engine_up && {
+            say "engine up"
+            return
+        }
+        sleep 1
+    done
+    tail -20 "$DOCKERD_LOG" >&2 || true
+    die "dockerd did not answer within 60 s"
+}
+
+build_base() {
+    if docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
+        say "base image $BASE_TAG present"
+        return
+    fi
+    install_packages
+    [[ -r $CA_BUNDLE ]] || die "CA bundle $CA_BUNDLE not found (set SMCLUSTER_CA_BUNDLE)"
+    rootfs="$(mktemp -d /tmp/smcluster-rootfs.XXXXXX)"
+    trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
+    say "debootstrap bookworm into $rootfs (about a minute)"
+    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+        bookworm "$rootfs" >"$rootfs.log" 2>&1 || {
+        tail -20 "$rootfs.log" >&2
+        die "debootstrap failed"
+    }
+    cp "$CA_BUNDLE" "$rootfs/etc/ssl/certs/ca-certificates.crt"
+    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$rootfs/etc/pip.conf"
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | docker import - "$BASE_TAG" >/dev/null
+    say "imported $BASE_TAG"
+}
+
+case "${1:-all}" in
+engine) start_engine ;;
+base)
+    engine_up || die "no Docker engine answers; run '$0 engine' first"
+    build_base
+    ;;
+all)
+    start_engine
+    build_base
+    ;;
+*) die "usage: $0 [engine|base|all]" ;;
+esac

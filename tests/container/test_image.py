@@ -1,0 +1,117 @@
+"""The CPU image, built from the project's Dockerfile, run as SageMaker runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from smcluster.demo import DEMO_HYPERPARAMETERS, write_job_tree
+from smcluster.errors import SmclusterError
+from smcluster.hyperparameters import parse
+from smcluster.metrics import metric_definitions
+
+from .conftest import docker, run_image
+
+pytestmark = pytest.mark.container
+
+MODEL_FILES = ("manifest.json", "model.joblib", "labels.parquet", "metrics.json")
+GRACE_S = 30
+
+
+def job_tree(base: Path, rows: int = 3000, **hyperparameters: str) -> Path:
+    values = {**DEMO_HYPERPARAMETERS, "reducer": "pca", **hyperparameters}
+    return write_job_tree(base / "opt_ml", rows=rows, hyperparameters=values)
+
+
+def assert_trained(tree: Path, output: str) -> None:
+    model = tree / "model"
+    assert all((model / name).is_file() for name in MODEL_FILES), sorted(model.iterdir())
+    assert not (tree / "output" / "failure").exists()
+    published = {d["Name"]: re.findall(d["Regex"], output) for d in metric_definitions()}
+    train = {name: found for name, found in published.items() if name.startswith("train:")}
+    assert train and all(train.values()), f"unmatched metric regexes: {train}"
+    for found in train.values():
+        float(found[-1])  # SageMaker publishes the first group; it must be a number
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert metrics, "metrics.json is empty"
+
+
+def test_train_argument_trains(cpu_image: str, tmp_path: Path) -> None:
+    tree = job_tree(tmp_path)
+    run = run_image(cpu_image, tree, "train")
+    assert run.code == 0, run.output
+    assert_trained(tree, run.output)
+
+
+def test_no_argument_trains(cpu_image: str, tmp_path: Path) -> None:
+    """`docker run image` with no command: the image's default command trains."""
+    tree = job_tree(tmp_path)
+    run = run_image(cpu_image, tree)
+    assert run.code == 0, run.output
+    assert_trained(tree, run.output)
+
+
+def test_entrypoint_without_arguments_trains(cpu_image: str, tmp_path: Path) -> None:
+    """The entrypoint itself called with an empty argument list (a runtime that sends no CMD)."""
+    tree = job_tree(tmp_path)
+    run = run_image(cpu_image, tree, "sh", "-c", "exec /usr/local/bin/smcluster-entrypoint")
+    assert run.code == 0, run.output
+    assert_trained(tree, run.output)
+
+
+def test_other_commands_run_as_given(cpu_image: str, tmp_path: Path) -> None:
+    run = run_image(cpu_image, tmp_path, "smcluster", "metric-definitions")
+    assert run.code == 0, run.output
+    assert json.loads(run.output[run.output.index("[") :]) == metric_definitions()
+    assert not (tmp_path / "model").exists()
+
+
+def test_bad_input_fails_with_the_reason_first(cpu_image: str, tmp_path: Path) -> None:
+    tree = job_tree(tmp_path, n_neighbours="5")
+    with pytest.raises(SmclusterError) as raised:  # what the package says for the same input
+        parse({"n_neighbours": "5"})
+    expected = raised.value.reason().splitlines()[0]
+
+    run = run_image(cpu_image, tree, "train")
+
+    assert run.code != 0
+    failure = (tree / "output" / "failure").read_text()
+    assert failure.splitlines()[0] == expected
+    assert "n_neighbours" in expected and expected in run.output
+    assert not (tree / "model" / "manifest.json").exists()
+
+
+def test_docker_stop_ends_the_job_within_the_grace_period(
+    cpu_image: str, tmp_path: Path, container_name: str
+) -> None:
+    # UMAP on a larger table (plus numba's first compile) is still running when the stop comes.
+    tree = job_tree(tmp_path, rows=60_000, reducer="umap")
+    started = docker(
+        "run", "-d", "--name", container_name, "--network", "none",
+        "-v", f"{tree}:/opt/ml", cpu_image, "train",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 300
+    logs = ""
+    while "stage reduce_umap: started" not in logs:
+        assert time.monotonic() < deadline, f"the job never reached UMAP:\n{logs}"
+        state = docker("inspect", "-f", "{{.State.Running}}", container_name).stdout.strip()
+        assert state == "true", f"the job ended before it could be stopped:\n{logs}"
+        time.sleep(1)
+        done = docker("logs", container_name)
+        logs = done.stdout + done.stderr
+
+    before = time.monotonic()
+    docker("stop", "-t", str(GRACE_S), container_name, check=True)
+    took = time.monotonic() - before
+
+    code = int(docker("inspect", "-f", "{{.State.ExitCode}}", container_name).stdout)
+    assert took < GRACE_S, f"docker stop took {took:.0f}s: SIGTERM did not end the job"
+    assert code == 143
+    failure = (tree / "output" / "failure").read_text()
+    assert failure.startswith("Stopped:") and "SIGTERM" in failure
+    assert not (tree / "model" / "manifest.json").exists()
