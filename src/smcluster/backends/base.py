@@ -41,8 +41,16 @@ class Backend(Protocol):
         """Distance from each query row to its k-th nearest row of `data` (itself excluded)."""
         ...
 
-    def dbscan(self, data: Any, eps: float, min_samples: int) -> tuple[Any, Any]:
-        """DBSCAN labels (-1 noise) and the indices of the core samples."""
+    def dbscan(self, data: Any, eps: float, min_samples: int, memory_mb: int) -> tuple[Any, Any]:
+        """DBSCAN labels (-1 noise) and the indices of the core samples, memory bounded."""
+        ...
+
+    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int) -> Any:
+        """HDBSCAN labels (-1 noise)."""
+        ...
+
+    def kmeans(self, data: Any, n_clusters: int, random_state: int) -> tuple[Any, Any]:
+        """k-means labels and the cluster centres."""
         ...
 
     def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
