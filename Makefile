@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo/opt_ml
 DEMO_ROWS ?= 20000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
+BENCH_OUT ?= bench/results
 
-.PHONY: install demo test lint format readme clean
+.PHONY: install demo test lint format readme clean bench gpu-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +41,16 @@ format: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python scripts/update_readme.py
+
+# CPU benchmark against the hand-written reference (10k, 100k, 1M rows; ~25 min on 2 cores).
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py --out $(BENCH_OUT) $(BENCH_ARGS)
+	@if [ -f scripts/bench_plots.py ]; then $(BIN)/python scripts/bench_plots.py $(BENCH_OUT)/results.json; fi
+
+# On a machine with an NVIDIA GPU: install the GPU extras, run backend=gpu on 1M and 5M rows and
+# backend=cpu on a sample, and check that the two agree.
+gpu-check:
+	bash scripts/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache build dist src/*.egg-info
