@@ -28,13 +28,14 @@ import time
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KDTree, NearestNeighbors
 
 log = logging.getLogger(__name__)
 
 QUERY_CHUNK = 100_000  # rows per k-NN query chunk: (chunk x k) results, a few MB
 ESTIMATE_ROWS = 2_000  # core rows whose neighbourhood size sets the chunk size
-BYTES_PER_NEIGHBOUR = 8 * 4  # int64 index, plus the source/target/component arrays per edge
+# Per neighbour: the int64 index, its source, both component ids, and scipy's CSR copy.
+BYTES_PER_NEIGHBOUR = 64
 BYTES_PER_ROW = 200  # the per-row array object scikit-learn returns
 
 
@@ -60,35 +61,35 @@ def core_mask(data: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
     return core
 
 
-def chunk_rows(index: NearestNeighbors, core_data: np.ndarray, memory_mb: int, seed: int) -> int:
+def chunk_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int) -> int:
     """Rows per radius-query chunk so that one chunk's neighbourhoods fit in `memory_mb`."""
     rows = core_data.shape[0]
     probe = core_data
     if rows > ESTIMATE_ROWS:
         rng = np.random.default_rng(seed)
         probe = core_data[rng.choice(rows, size=ESTIMATE_ROWS, replace=False)]
-    counts = index.radius_neighbors(probe, return_distance=False)
-    sizes = np.fromiter((len(c) for c in counts), dtype=np.int64, count=len(counts))
+    # Counting only: the estimate itself must not hold the neighbourhoods it measures.
+    sizes = KDTree(core_data).query_radius(probe, r=eps, count_only=True)
     # The 99th percentile, not the mean: dense chunks must fit too.
     per_row = float(np.percentile(sizes, 99)) * BYTES_PER_NEIGHBOUR + BYTES_PER_ROW
-    chunk = int(memory_mb * 2**20 // per_row)
+    chunk = max(min(int(memory_mb * 2**20 // per_row), rows), 1)
     log.info(
         "dbscan: %s core rows, median %d and p99 %d neighbours within eps; %s rows per chunk "
         "keep the neighbourhood lists under dbscan_memory_mb=%d",
         f"{rows:,}",
         int(np.median(sizes)),
         int(np.percentile(sizes, 99)),
-        f"{max(min(chunk, rows), 1):,}",
+        f"{chunk:,}",
         memory_mb,
     )
-    return max(min(chunk, rows), 1)
+    return chunk
 
 
 def link_core_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int) -> np.ndarray:
     """Component id per core row of the eps-graph among core rows, chunk by chunk."""
     rows = core_data.shape[0]
+    chunk = chunk_rows(core_data, eps, memory_mb, seed)
     index = NearestNeighbors(radius=eps).fit(core_data)
-    chunk = chunk_rows(index, core_data, memory_mb, seed)
     component = np.arange(rows, dtype=np.int64)
     started = time.perf_counter()
     for start in range(0, rows, chunk):
