@@ -77,6 +77,11 @@ class Job:
         log.info("hyperparameters: %s", {k: hp[k] for k in sorted(hp.given)} or "all defaults")
         staging = self.writer.start()
         backend = select_backend(hp.backend)
+        log.info(
+            "backend %s: %s",
+            backend.name,
+            ", ".join(f"{k} {v}" for k, v in backend.describe().items() if k != "backend"),
+        )
         result = Pipeline(hp, backend, self.clock).fit(
             channels["train"], channels.get("validation")
         )

@@ -9,6 +9,19 @@ import numpy as np
 
 from ..data import TableFile
 
+REDUCER_ARGUMENTS = {
+    "pca": ("n_components", "random_state"),
+    "umap": ("n_components", "n_neighbors", "min_dist", "metric", "random_state"),
+    "tsne": ("n_components", "perplexity", "random_state"),
+}
+
+
+def reducer_arguments(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments both libraries' estimators take for this reducer (same names)."""
+    if kind not in REDUCER_ARGUMENTS:
+        raise ValueError(f"unknown reducer {kind!r}")
+    return {name: params[name] for name in REDUCER_ARGUMENTS[kind]}
+
 
 class Reducer(Protocol):
     def fit_transform(self, data: Any) -> Any: ...

@@ -16,6 +16,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .. import dbscan_chunked
 from ..data import TableFile
+from .base import reducer_arguments
 
 
 def _version(package: str) -> str:
@@ -57,26 +58,14 @@ class CpuBackend:
     def make_reducer(self, kind: str, params: dict[str, Any]):
         if kind == "none":
             return None
+        arguments = reducer_arguments(kind, params)
         if kind == "pca":
-            return PCA(n_components=params["n_components"], random_state=params["random_state"])
+            return PCA(**arguments)
         if kind == "umap":
             import umap  # numba JIT: import only when UMAP is used
 
-            return umap.UMAP(
-                n_components=params["n_components"],
-                n_neighbors=params["n_neighbors"],
-                min_dist=params["min_dist"],
-                metric=params["metric"],
-                random_state=params["random_state"],
-            )
-        if kind == "tsne":
-            return TSNE(
-                n_components=params["n_components"],
-                perplexity=params["perplexity"],
-                init="pca",
-                random_state=params["random_state"],
-            )
-        raise ValueError(f"unknown reducer {kind!r}")
+            return umap.UMAP(**arguments)
+        return TSNE(init="pca", **arguments)
 
     def kth_neighbor_distance(self, data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
         # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.

@@ -23,6 +23,7 @@ from cuml.neighbors import NearestNeighbors
 
 from ..data import TableFile
 from . import indices
+from .base import reducer_arguments
 from .device import read_device_facts
 
 log = logging.getLogger(__name__)
@@ -82,23 +83,8 @@ class GpuBackend:
     def make_reducer(self, kind: str, params: dict[str, Any]):
         if kind == "none":
             return None
-        if kind == "pca":
-            return PCA(n_components=params["n_components"])
-        if kind == "umap":
-            return UMAP(
-                n_components=params["n_components"],
-                n_neighbors=params["n_neighbors"],
-                min_dist=params["min_dist"],
-                metric=params["metric"],
-                random_state=params["random_state"],
-            )
-        if kind == "tsne":
-            return TSNE(
-                n_components=params["n_components"],
-                perplexity=params["perplexity"],
-                random_state=params["random_state"],
-            )
-        raise ValueError(f"unknown reducer {kind!r}")
+        arguments = reducer_arguments(kind, params)
+        return {"pca": PCA, "umap": UMAP, "tsne": TSNE}[kind](**arguments)
 
     def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
         # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
