@@ -84,6 +84,8 @@ class GpuBackend:
         if kind == "none":
             return None
         arguments = reducer_arguments(kind, params)
+        if kind == "pca":
+            del arguments["random_state"]  # cuML's PCA is deterministic and takes no seed
         return {"pca": PCA, "umap": UMAP, "tsne": TSNE}[kind](**arguments)
 
     def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
@@ -124,7 +126,9 @@ class GpuBackend:
         # A chunk of the distance matrix is (chunk x rows) float32.
         chunk = int(_free_bytes() * SILHOUETTE_BATCH_SHARE // (4 * max(rows, 1)))
         chunk = min(max(chunk, 1), rows)
-        return float(silhouette_score(data, labels, chunksize=chunk))
+        # Sampled, noise-free labels are not contiguous: give cuML labels 0..k-1.
+        _, contiguous = cp.unique(labels, return_inverse=True)
+        return float(silhouette_score(data, contiguous.reshape(-1), chunksize=chunk))
 
     def davies_bouldin(self, data: Any, labels: Any) -> float:
         return indices.davies_bouldin(data, labels, cp)
