@@ -6,6 +6,10 @@ skipped and `make gpu-check` covers the GPU path.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from smcluster.backends import gpu_unavailable_reason, select_backend
@@ -93,3 +97,14 @@ def test_driver_version_is_read_from_the_proc_file_text():
     open_module = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release"
     assert parse_driver_version(open_module) == "550.54.14"
     assert parse_driver_version("garbage") is None
+
+
+@needs_no_gpu
+def test_gpu_check_refuses_clearly_without_a_gpu():
+    """`make gpu-check` must stop before installing anything on a machine without a GPU."""
+    if shutil.which("nvidia-smi"):
+        pytest.skip("nvidia-smi exists here")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gpu_check.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no NVIDIA GPU here" in done.stderr

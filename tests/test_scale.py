@@ -130,3 +130,22 @@ def test_silhouette_is_always_sampled():
     values, _ = score(backend, data, labels, truth=None, sample_size=500, random_state=0)
     assert backend.seen["silhouette_rows"] == 500
     assert values["silhouette"] > 0.7
+
+
+def test_bench_extrapolates_a_skipped_reference_per_stage():
+    """The 1M reference estimate: per-stage power law through the two largest measured sizes."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench_script", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = [
+        (10_000, {"stages": {"reduce": 10.0, "score": 1.0, "load": 2.0}}),
+        (100_000, {"stages": {"reduce": 50.0, "score": 100.0, "load": 1.0}}),
+    ]
+    estimate = bench.extrapolate(measured, 1_000_000)
+    # reduce grows 5x per decade: exponent 0.7 is clamped to linear; score is quadratic.
+    assert estimate["estimated_stages"] == {"reduce": 500.0, "score": 10000.0, "load": 10.0}
+    assert estimate["estimated_wall_s"] == 10510.0
