@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("dbscan", "hdbscan", "kmeans", "gmm")
 CPU_ONLY = {"gmm"}
 HDBSCAN_REFERENCE_ROWS = 200_000  # training rows kept in the bundle to label new rows
+CPU_HDBSCAN_COMFORTABLE_ROWS = 500_000
 
 
 @dataclass
@@ -74,6 +75,13 @@ def run_dbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClo
 
 def run_hdbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClock) -> Clustering:
     rows = data.shape[0]
+    if backend.name == "cpu" and rows > CPU_HDBSCAN_COMFORTABLE_ROWS:
+        log.warning(
+            "algorithm=hdbscan on the CPU with %s rows: scikit-learn's HDBSCAN builds a minimum "
+            "spanning tree over every row and can take hours at this size; backend=gpu (cuML) "
+            "or algorithm=dbscan scale further",
+            f"{rows:,}",
+        )
     with clock.stage("cluster_hdbscan", rows=rows):
         labels = backend.hdbscan(data, min(hp.min_cluster_size, rows), hp.min_samples)
     picked = np.arange(rows)
