@@ -78,8 +78,8 @@ def run_hdbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageCl
     if backend.name == "cpu" and rows > CPU_HDBSCAN_COMFORTABLE_ROWS:
         log.warning(
             "algorithm=hdbscan on the CPU with %s rows: scikit-learn's HDBSCAN builds a minimum "
-            "spanning tree over every row and can take hours at this size; backend=gpu (cuML) "
-            "or algorithm=dbscan scale further",
+            "spanning tree over every row and is not benchmarked at this size; backend=gpu "
+            "(cuML) or algorithm=dbscan (memory-bounded, benchmarked to 1M rows) scale further",
             f"{rows:,}",
         )
     with clock.stage("cluster_hdbscan", rows=rows):
