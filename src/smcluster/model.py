@@ -1,9 +1,16 @@
 """The model bundle: everything needed to assign new rows to the fitted clusters.
 
-Assignment rule (DBSCAN): a new row is prepared and embedded exactly as the training rows were,
-then joins the cluster of its nearest core point when that point lies within `eps`; otherwise it
-is noise (-1). For training rows this reproduces DBSCAN's labels, up to border points that are
-within `eps` of cores of two clusters.
+A new row is prepared and embedded exactly as the training rows were, then assigned by the rule
+of the algorithm that made the clusters:
+
+- dbscan: the cluster of its nearest core point when that point lies within `eps`, else noise
+  (-1). For training rows this reproduces DBSCAN's labels (border points within `eps` of cores
+  of two clusters go to the nearest core, as the CPU DBSCAN itself does).
+- hdbscan: the label of its nearest training row (noise when that row is noise). The bundle keeps
+  up to 200,000 training rows for this; HDBSCAN's own `approximate_predict` needs the condensed
+  tree, which scikit-learn does not expose and which does not move between cuML and the CPU.
+- kmeans: its nearest centre (`core_points` holds the centres, `eps` is infinite).
+- gmm: `GaussianMixture.predict` (the fitted estimator is in `estimator`).
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ class ClusterModel:
     reducer: Any  # fitted reducer with .transform, or None
     core_points: np.ndarray  # embedding coordinates of DBSCAN core samples
     core_labels: np.ndarray
-    eps: float
+    eps: float  # assignment radius: DBSCAN's eps, infinite for the other algorithms
     algorithm: str = "dbscan"
     info: dict[str, Any] = field(default_factory=dict)
+    estimator: Any = None  # host estimator with .predict (gmm); replaces the points when set
 
     @property
     def features(self) -> list[str]:
@@ -54,7 +62,9 @@ class ClusterModel:
         return np.asarray(self.reducer.transform(prepared), dtype=np.float32)
 
     def assign(self, embedding: np.ndarray) -> np.ndarray:
-        """Cluster ids for embedded rows by the nearest-core-point rule (-1 for noise)."""
+        """Cluster ids for embedded rows by the algorithm's rule (-1 for noise)."""
+        if self.estimator is not None:
+            return self.estimator.predict(np.asarray(embedding)).astype(np.int32)
         if len(self.core_points) == 0:
             return np.full(len(embedding), -1, dtype=np.int32)
         from sklearn.neighbors import NearestNeighbors
@@ -63,6 +73,18 @@ class ClusterModel:
         distances, nearest = index.kneighbors(embedding)
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)
+
+    def assign_on(self, backend: Any, embedding: Any) -> Any:
+        """`assign` on a backend's arrays (CuPy stays on the device), labels on the backend."""
+        xp = backend.xp
+        if self.estimator is not None:
+            host = backend.to_numpy(embedding)
+            return xp.asarray(self.estimator.predict(host).astype(np.int32))
+        if len(self.core_points) == 0:
+            return xp.full(embedding.shape[0], -1, dtype=xp.int32)
+        distance, nearest = backend.nearest(xp.asarray(self.core_points), embedding)
+        labels = xp.asarray(self.core_labels)[nearest]
+        return xp.where(distance <= self.eps, labels, -1).astype(xp.int32)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.assign(self.embed(frame))

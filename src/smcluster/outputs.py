@@ -33,7 +33,8 @@ def metrics_payload(result: RunResult) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "train": result.train.metrics,
         "notes": result.train.notes,
-        "eps": result.eps.to_json(),
+        "algorithm": result.hp.algorithm,
+        "eps": None if result.eps is None else result.eps.to_json(),
         "rows": {
             "train_input": len(result.train.ids),
             "train_clustered": int(result.train.kept.sum()),
@@ -54,8 +55,8 @@ def resolved_hyperparameters(result: RunResult) -> dict[str, Any]:
     return {
         "hyperparameters": result.hp.to_json(),
         "given": sorted(result.hp.given),
-        "eps_used": result.eps.eps,
-        "eps_method": result.eps.method,
+        "eps_used": None if result.eps is None else result.eps.eps,
+        "eps_method": None if result.eps is None else result.eps.method,
         "features_used": result.features,
         "preparation": result.prep_report,
         "smcluster_version": __version__,

@@ -1,6 +1,8 @@
 """The clustering pipeline, written once against the backend seam.
 
-load → select features → prepare → reduce → choose eps → DBSCAN → score (→ validation).
+load → select features → drop correlated features → prepare (PCA summary logged) → reduce
+(fitted on a sample) → cluster (dbscan with eps from the k-distance knee, hdbscan, kmeans or gmm;
+see `algorithms.py`) → score (→ validation).
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from typing import Any
 
 import numpy as np
 
+from .algorithms import cluster
 from .backends import Backend
 from .channels import Channel
 from .data import check_same_columns, discover
-from .eps import EpsChoice, choose_eps
+from .eps import EpsChoice
 from .errors import DataError, HyperparameterError
+from .feature_selection import drop_correlated, pca_summary
 from .features import FeaturePrep, select_feature_columns
 from .hyperparameters import Hyperparameters
 from .metrics import score
 from .model import ClusterModel
+from .reducers import NearestFitEmbedding, SampledReducer, resolve_reducer
 from .stages import StageClock
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ class RunResult:
     backend_info: dict[str, str]
     features: list[str]
     prepared: np.ndarray  # scaled features per kept training row
-    eps: EpsChoice
+    eps: EpsChoice | None  # None unless algorithm=dbscan
     model: ClusterModel
     train: SplitResult
     validation: SplitResult | None
@@ -54,15 +59,18 @@ class RunResult:
     prep_report: dict[str, Any]
 
 
-def _check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
+def _check_sizes(rows: int, width: int, hp: Hyperparameters, backend_name: str) -> None:
     """Fail before the expensive steps when the table is too small for the parameters."""
     need = max(hp.min_samples + 1, hp.n_neighbors + 1 if hp.reducer == "umap" else 0, 3)
+    if hp.algorithm in {"kmeans", "gmm"}:
+        need = max(need, hp.n_clusters + 1)
     if rows < need:
         raise DataError(
             f"only {rows} usable rows, too few for min_samples={hp.min_samples}"
             + (f" and n_neighbors={hp.n_neighbors}" if hp.reducer == "umap" else "")
+            + (f" and n_clusters={hp.n_clusters}" if hp.algorithm in {"kmeans", "gmm"} else "")
             + f" (needs at least {need}).",
-            "provide more rows, or lower min_samples and n_neighbors.",
+            "provide more rows, or lower min_samples, n_neighbors and n_clusters.",
         )
     if hp.reducer == "pca" and hp.n_components > min(rows, width):
         raise HyperparameterError(
@@ -73,6 +81,13 @@ def _check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
         raise HyperparameterError(
             f"n_components={hp.n_components} needs more than {rows} rows for UMAP.",
             "lower n_components or provide more rows.",
+        )
+    most = 2 if backend_name == "gpu" else 3
+    if hp.reducer == "tsne" and hp.n_components > most:
+        raise HyperparameterError(
+            f"reducer=tsne gives at most {most} dimensions on the {backend_name} "
+            f"(Barnes-Hut t-SNE), n_components={hp.n_components} was asked for.",
+            f"set n_components to {most} or less, or use reducer=umap.",
         )
 
 
@@ -127,14 +142,29 @@ class Pipeline:
 
     def reduce(self, prepared: Any) -> tuple[Any, Any]:
         hp = self.hp
+        if hp.reducer == "none":
+            return None, prepared
+        fit_rows = min(hp.umap_fit_sample_size, prepared.shape[0])
         params = {k: hp[k] for k in ("n_components", "n_neighbors", "min_dist", "metric")}
         params["random_state"] = hp.random_state
-        reducer = self.backend.make_reducer(hp.reducer, params)
-        if reducer is None:
-            return None, prepared
+        # t-SNE's perplexity plays n_neighbors' part; it must stay below the rows it sees.
+        params["perplexity"] = float(max(2, min(hp.n_neighbors, (fit_rows - 1) // 3)))
+        estimator = self.backend.make_reducer(hp.reducer, params)
+        if hp.reducer == "tsne":
+            estimator = NearestFitEmbedding(estimator)
+        reducer = SampledReducer(estimator, hp.reducer, hp.umap_fit_sample_size, hp.random_state)
         with self.clock.stage(f"reduce_{hp.reducer}", rows=prepared.shape[0]):
-            embedding = reducer.fit_transform(prepared)
+            embedding = reducer.fit_transform(prepared, self.xp)
         return reducer, self.xp.asarray(embedding, dtype=self.xp.float32)
+
+    def select(self, raw: Any, columns: list[str]) -> tuple[Any, list[str], dict[str, Any]]:
+        """Drop one of each pair of features correlated above `correlation_threshold`."""
+        hp = self.hp
+        choice = drop_correlated(raw, columns, hp.correlation_threshold, self.xp, hp.random_state)
+        if not choice.dropped:
+            return raw, columns, choice.to_json()
+        keep = self.xp.asarray([columns.index(c) for c in choice.kept])
+        return raw[:, keep], choice.kept, choice.to_json()
 
     def fit(self, train: Channel, validation: Channel | None) -> RunResult:
         hp, xp, backend = self.hp, self.xp, self.backend
@@ -142,26 +172,21 @@ class Pipeline:
         columns = select_feature_columns(frame, hp)
         log.info("features (%d): %s", len(columns), ", ".join(columns))
         raw = self._raw_matrix(frame, columns)
+        raw, columns, correlation = self.select(raw, columns)
         prep = FeaturePrep.from_hyperparameters(columns, hp)
         with self.clock.stage("prepare", rows=raw.shape[0]):
             prepared, keep = prep.fit_transform(raw, xp)
+            prep.report["correlation"] = correlation
+            prep.report["pca"] = pca_summary(prepared, columns, xp, hp.random_state)
         kept = backend.to_numpy(keep).astype(bool)
-        _check_sizes(int(prepared.shape[0]), len(columns), hp)
+        reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
+        if reducer_kind != hp.reducer:
+            hp = self.hp = hp.replace(reducer=reducer_kind)
+        _check_sizes(int(prepared.shape[0]), len(columns), hp, backend.name)
 
         reducer, embedding = self.reduce(prepared)
-        with self.clock.stage("choose_eps", rows=embedding.shape[0]):
-            eps = choose_eps(
-                backend,
-                embedding,
-                given=hp.eps,
-                min_samples=hp.min_samples,
-                sensitivity=hp.eps_knee_sensitivity,
-                fallback_quantile=hp.eps_fallback_quantile,
-                sample_size=hp.eps_sample_size,
-                random_state=hp.random_state,
-            )
-        with self.clock.stage("cluster_dbscan", rows=embedding.shape[0]):
-            labels, core = backend.dbscan(embedding, eps.eps, hp.min_samples)
+        clustering = cluster(backend, embedding, hp, self.clock)
+        labels = clustering.labels
         truth = self._truth(frame, kept)
         with self.clock.stage("score", rows=embedding.shape[0]):
             values, notes = score(
@@ -174,14 +199,21 @@ class Pipeline:
             )
         for note in notes:
             log.warning(note)
-        core_index = xp.asarray(core)
         model = ClusterModel(
             prep=prep,
             reducer=reducer,
-            core_points=backend.to_numpy(embedding[core_index]),
-            core_labels=backend.to_numpy(labels[core_index]).astype(np.int32),
-            eps=eps.eps,
-            info={"features": columns, "id_column": hp.id_column, "backend": backend.name},
+            core_points=clustering.reference_points,
+            core_labels=clustering.reference_labels,
+            eps=clustering.radius,
+            algorithm=hp.algorithm,
+            info={
+                "features": columns,
+                "id_column": hp.id_column,
+                "backend": backend.name,
+                "reducer": hp.reducer,
+                **clustering.info,
+            },
+            estimator=clustering.estimator,
         )
         train_result = SplitResult(
             ids=self._ids(frame),
@@ -202,7 +234,7 @@ class Pipeline:
             backend_info=backend.describe(),
             features=columns,
             prepared=backend.to_numpy(prepared),
-            eps=eps,
+            eps=clustering.eps,
             model=model,
             train=train_result,
             validation=validation_result,
@@ -227,12 +259,7 @@ class Pipeline:
             prepared = model.prep.transform(raw, xp)
             embedding = prepared if model.reducer is None else model.reducer.transform(prepared)
             embedding = xp.asarray(embedding, dtype=xp.float32)
-            if len(model.core_points):
-                distance, nearest = backend.nearest(xp.asarray(model.core_points), embedding)
-                core_labels = xp.asarray(model.core_labels)
-                labels = xp.where(distance <= model.eps, core_labels[nearest], -1)
-            else:
-                labels = xp.full(embedding.shape[0], -1, dtype=xp.int32)
+            labels = model.assign_on(backend, embedding)
             kept = np.ones(len(frame), dtype=bool)
             truth = self._truth(frame, kept)
             values, notes = score(

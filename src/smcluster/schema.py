@@ -333,14 +333,33 @@ SCHEMA = Schema(
             "data",
             TuningRange("Categorical", values=("standard", "robust")),
         ),
+        Param(
+            "correlation_threshold",
+            Real(0.0, 1.0, low_open=True),
+            0.95,
+            "Of each pair of features whose absolute rank (Spearman) correlation exceeds this, "
+            "the later column is dropped (logged and recorded); `1` keeps every feature.",
+            "data",
+        ),
         # --- reduction ---------------------------------------------------------------------
         Param(
             "reducer",
-            _choices("umap", "pca", "none"),
+            _choices("umap", "pca", "tsne", "none", "auto"),
             "umap",
-            "Dimension reduction before clustering.",
+            "Dimension reduction before clustering. `auto`: UMAP, skipped when the prepared data "
+            "already has no more than `n_components` columns. `tsne` has no transform: new rows "
+            "take the embedding of their nearest fitted row, and it needs `n_components` <= 3 "
+            "(2 on the GPU).",
             "reduce",
             TuningRange("Categorical", values=("umap", "pca")),
+        ),
+        Param(
+            "umap_fit_sample_size",
+            Integer(1_000, 100_000_000),
+            100_000,
+            "Rows UMAP (and t-SNE) is fitted on, sampled with `random_state`; the other rows are "
+            "transformed in chunks, so the cost grows linearly past the sample.",
+            "reduce",
         ),
         Param(
             "n_components",
@@ -376,6 +395,40 @@ SCHEMA = Schema(
         ),
         # --- clustering --------------------------------------------------------------------
         Param(
+            "algorithm",
+            _choices("dbscan", "hdbscan", "kmeans", "gmm"),
+            "dbscan",
+            "Clustering algorithm run on the embedding. `gmm` (Gaussian mixture) is CPU-only: "
+            "it runs with scikit-learn on the host even when backend=gpu.",
+            "cluster",
+            TuningRange("Categorical", values=("dbscan", "hdbscan", "kmeans", "gmm")),
+        ),
+        Param(
+            "n_clusters",
+            Integer(2, 10_000),
+            8,
+            "Clusters for `kmeans` and mixture components for `gmm`.",
+            "cluster",
+            TuningRange("Integer", 3, 20),
+        ),
+        Param(
+            "covariance_type",
+            _choices("full", "tied", "diag", "spherical"),
+            "full",
+            "`gmm` covariance form.",
+            "cluster",
+            TuningRange("Categorical", values=("full", "diag")),
+        ),
+        Param(
+            "min_cluster_size",
+            Integer(2, 10_000_000),
+            100,
+            "`hdbscan`: smallest group that counts as a cluster (its `min_samples` is "
+            "`min_samples`).",
+            "cluster",
+            TuningRange("Integer", 20, 2000, scaling="Logarithmic"),
+        ),
+        Param(
             "eps",
             RealOrAuto(),
             None,
@@ -387,7 +440,7 @@ SCHEMA = Schema(
             "min_samples",
             Integer(2, 10_000),
             10,
-            "DBSCAN core-point threshold, and k for the k-distance curve.",
+            "DBSCAN and HDBSCAN core-point threshold, and k for the k-distance curve.",
             "cluster",
             TuningRange("Integer", 3, 50, scaling="Logarithmic"),
         ),
@@ -419,6 +472,15 @@ SCHEMA = Schema(
             10_000,
             "Rows (noise excluded) sampled with `random_state` for the silhouette score.",
             "score",
+        ),
+        Param(
+            "dbscan_memory_mb",
+            Integer(16, 1_000_000),
+            1024,
+            "CPU DBSCAN: most memory its neighbourhood lists may hold at once; the radius "
+            "queries run in chunks sized from it (the GPU sizes its batches from free device "
+            "memory).",
+            "runtime",
         ),
         Param(
             "random_state",

@@ -81,6 +81,11 @@ class Job:
         self.tracking = JobTracking(hp, paths)
         self.tracking.start()
         backend = select_backend(hp.backend)
+        log.info(
+            "backend %s: %s",
+            backend.name,
+            ", ".join(f"{k} {v}" for k, v in backend.describe().items() if k != "backend"),
+        )
         result = Pipeline(hp, backend, self.clock).fit(
             channels["train"], channels.get("validation")
         )

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 def gpu_unavailable_reason() -> str | None:
-    """Why the GPU backend cannot run here, or None when it can."""
+    """Why the GPU backend cannot run here, or None when it can (device facts are logged)."""
     try:
         import cudf  # noqa: F401
         import cuml  # noqa: F401
@@ -19,12 +19,22 @@ def gpu_unavailable_reason() -> str | None:
     except Exception as exc:  # ImportError, or CUDA errors raised at import
         return f"RAPIDS is not importable ({type(exc).__name__}: {exc})"
     try:
-        import cupy
-
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:
         return f"no usable CUDA device ({type(exc).__name__}: {exc})"
-    return None if count > 0 else "no CUDA device is visible"
+    if count == 0:
+        return "no CUDA device is visible"
+    from .device import device_problem, read_device_facts
+
+    try:
+        facts = read_device_facts()
+    except Exception as exc:
+        return f"the CUDA device cannot be queried ({type(exc).__name__}: {exc})"
+    log.info(
+        "GPU: %s",
+        ", ".join(f"{key} {value}" for key, value in facts.describe().items()),
+    )
+    return device_problem(facts)
 
 
 def select_backend(choice: str) -> Backend:
@@ -32,6 +42,7 @@ def select_backend(choice: str) -> Backend:
     if choice == "cpu":
         from .cpu import CpuBackend
 
+        log.info("backend: cpu (backend=cpu)")
         return CpuBackend()
     reason = gpu_unavailable_reason()
     if reason is None:
@@ -42,12 +53,12 @@ def select_backend(choice: str) -> Backend:
     if choice == "gpu":
         raise BackendError(
             f"backend=gpu was asked for but {reason}.",
-            "run on a GPU instance (ml.g4dn, ml.g5, ml.p3 and newer) with the GPU image and "
-            "`--gpus all`, or set backend=cpu or backend=auto.",
+            "run on a GPU instance (ml.g4dn, ml.g5, ml.p3 and newer) with the GPU image, "
+            "`--gpus all` and an NVIDIA driver 535 or newer, or set backend=cpu or backend=auto.",
         )
     from .cpu import CpuBackend
 
-    log.info("backend: cpu (backend=auto fell back because %s)", reason)
+    log.warning("backend: cpu (backend=auto fell back to the CPU because %s)", reason)
     return CpuBackend()
 
 

@@ -9,6 +9,19 @@ import numpy as np
 
 from ..data import TableFile
 
+REDUCER_ARGUMENTS = {
+    "pca": ("n_components", "random_state"),
+    "umap": ("n_components", "n_neighbors", "min_dist", "metric", "random_state"),
+    "tsne": ("n_components", "perplexity", "random_state"),
+}
+
+
+def reducer_arguments(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments both libraries' estimators take for this reducer (same names)."""
+    if kind not in REDUCER_ARGUMENTS:
+        raise ValueError(f"unknown reducer {kind!r}")
+    return {name: params[name] for name in REDUCER_ARGUMENTS[kind]}
+
 
 class Reducer(Protocol):
     def fit_transform(self, data: Any) -> Any: ...
@@ -41,8 +54,16 @@ class Backend(Protocol):
         """Distance from each query row to its k-th nearest row of `data` (itself excluded)."""
         ...
 
-    def dbscan(self, data: Any, eps: float, min_samples: int) -> tuple[Any, Any]:
-        """DBSCAN labels (-1 noise) and the indices of the core samples."""
+    def dbscan(self, data: Any, eps: float, min_samples: int, memory_mb: int) -> tuple[Any, Any]:
+        """DBSCAN labels (-1 noise) and the indices of the core samples, memory bounded."""
+        ...
+
+    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int) -> Any:
+        """HDBSCAN labels (-1 noise)."""
+        ...
+
+    def kmeans(self, data: Any, n_clusters: int, random_state: int) -> tuple[Any, Any]:
+        """k-means labels and the cluster centres."""
         ...
 
     def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:

@@ -9,11 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn import metrics
-from sklearn.cluster import DBSCAN
+from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 from sklearn.neighbors import NearestNeighbors
 
+from .. import dbscan_chunked
 from ..data import TableFile
+from .base import reducer_arguments
 
 
 def _version(package: str) -> str:
@@ -55,19 +58,14 @@ class CpuBackend:
     def make_reducer(self, kind: str, params: dict[str, Any]):
         if kind == "none":
             return None
+        arguments = reducer_arguments(kind, params)
         if kind == "pca":
-            return PCA(n_components=params["n_components"], random_state=params["random_state"])
+            return PCA(**arguments)
         if kind == "umap":
             import umap  # numba JIT: import only when UMAP is used
 
-            return umap.UMAP(
-                n_components=params["n_components"],
-                n_neighbors=params["n_neighbors"],
-                min_dist=params["min_dist"],
-                metric=params["metric"],
-                random_state=params["random_state"],
-            )
-        raise ValueError(f"unknown reducer {kind!r}")
+            return umap.UMAP(**arguments)
+        return TSNE(init="pca", **arguments)
 
     def kth_neighbor_distance(self, data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
         # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
@@ -75,9 +73,16 @@ class CpuBackend:
         distances, _ = index.kneighbors(queries)
         return distances[:, k]
 
-    def dbscan(self, data: np.ndarray, eps: float, min_samples: int):
-        model = DBSCAN(eps=eps, min_samples=min_samples).fit(data)
-        return model.labels_.astype(np.int32), model.core_sample_indices_
+    def dbscan(self, data: np.ndarray, eps: float, min_samples: int, memory_mb: int):
+        return dbscan_chunked.dbscan(data, eps, min_samples, memory_mb)
+
+    def hdbscan(self, data: np.ndarray, min_cluster_size: int, min_samples: int) -> np.ndarray:
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
+        return model.labels_.astype(np.int32)
+
+    def kmeans(self, data: np.ndarray, n_clusters: int, random_state: int):
+        model = KMeans(n_clusters=n_clusters, random_state=random_state).fit(data)
+        return model.labels_.astype(np.int32), model.cluster_centers_.astype(np.float32)
 
     def nearest(self, reference: np.ndarray, queries: np.ndarray):
         distances, indices = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries)

@@ -1,0 +1,253 @@
+"""`make bench`: smcluster's CPU `train` against the hand-written reference, side by side.
+
+For each size (default 10k, 100k, 1M rows of a 30-feature table with 8 known segments and 2%
+outliers, `smcluster.synthetic`), runs in this session, one subprocess per configuration:
+
+- smcluster: the `train` console script on a SageMaker-shaped tree (backend=cpu, defaults:
+  UMAP fitted on `umap_fit_sample_size` rows, eps from the k-distance knee, chunked DBSCAN);
+- reference: `scripts/reference_pipeline.py` (full UMAP, full k-distance, scikit-learn DBSCAN,
+  full silhouette), skipped above `--reference-max-rows` with the reason and an extrapolated
+  estimate written into the results, never silently.
+
+Peak memory is each subprocess's maximum resident set size (`os.wait4` rusage), which counts
+NumPy's and numba's native allocations that tracemalloc would miss. Results: `results.json`
+and `results.md` in `--out`; speed is reported as ratios against the reference of this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SMCLUSTER_HP = {
+    "id_column": "row_id",
+    "label_column": "segment",
+    "backend": "cpu",
+}
+
+
+def run_measured(command: list[str], env: dict[str, str], log_path: Path) -> dict[str, Any]:
+    """Run one subprocess; wall seconds, exit code and its peak RSS in MiB."""
+    started = time.perf_counter()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "wall_s": round(time.perf_counter() - started, 2),
+        "exit_code": process.returncode,
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "log": str(log_path),
+    }
+
+
+def table_path(work: Path, rows: int, features: int) -> Path:
+    from smcluster.synthetic import make_segments
+
+    path = work / f"table-{rows}x{features}.parquet"
+    if not path.exists():
+        make_segments(rows, n_features=features, seed=rows).to_parquet(path, index=False)
+    return path
+
+
+def job_tree(work: Path, table: Path, rows: int) -> Path:
+    base = work / f"job-{rows}"
+    train = base / "input" / "data" / "train"
+    config = base / "input" / "config"
+    for folder in (train, config):
+        folder.mkdir(parents=True, exist_ok=True)
+    link = train / "part-000.parquet"
+    if not link.exists():
+        link.symlink_to(table)
+    hp = {k: str(v) for k, v in SMCLUSTER_HP.items()}
+    (config / "hyperparameters.json").write_text(json.dumps(hp))
+    (config / "inputdataconfig.json").write_text(
+        json.dumps({"train": {"ContentType": "application/x-parquet"}})
+    )
+    return base
+
+
+def run_smcluster(work: Path, table: Path, rows: int) -> dict[str, Any]:
+    base = job_tree(work, table, rows)
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
+    run = run_measured([str(BIN / "train")], env, work / f"smcluster-{rows}.log")
+    if run["exit_code"] == 0:
+        metrics = json.loads((base / "model" / "metrics.json").read_text())
+        run.update(
+            ari=metrics["train"].get("ari"),
+            n_clusters=metrics["train"]["n_clusters"],
+            noise_fraction=metrics["train"]["noise_fraction"],
+            silhouette=metrics["train"]["silhouette"],
+            stages=metrics["timings_seconds"],
+        )
+    return run
+
+
+def run_reference(work: Path, table: Path, rows: int) -> dict[str, Any]:
+    out = work / f"reference-{rows}.json"
+    command = [sys.executable, str(ROOT / "scripts" / "reference_pipeline.py"), str(table)]
+    run = run_measured([*command, "--out", str(out)], dict(os.environ), work / f"ref-{rows}.log")
+    if run["exit_code"] == 0:
+        result = json.loads(out.read_text())
+        run.update(
+            ari=result["ari"],
+            n_clusters=result["n_clusters"],
+            noise_fraction=result["noise_fraction"],
+            silhouette=result["silhouette"],
+            stages=result["timings_seconds"],
+        )
+    return run
+
+
+def extrapolate(measured: list[tuple[int, dict[str, Any]]], rows: int) -> dict[str, Any]:
+    """Per-stage power law through the two largest measured sizes (exponent clamped to 1..2)."""
+    (n1, small), (n2, large) = measured[-2], measured[-1]
+    estimate: dict[str, float] = {}
+    for stage, t2 in large["stages"].items():
+        t1 = small["stages"].get(stage, 0.0)
+        exponent = math.log(t2 / t1) / math.log(n2 / n1) if t1 > 0 and t2 > 0 else 1.0
+        exponent = min(max(exponent, 1.0), 2.0)
+        estimate[stage] = round(t2 * (rows / n2) ** exponent, 1)
+    return {"estimated_stages": estimate, "estimated_wall_s": round(sum(estimate.values()), 1)}
+
+
+def fmt(value: Any, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Benchmark on {results['machine']['cpus']} CPU cores, {results['features']} features; "
+        f"whole run {results['bench_wall_s']:.0f} s.",
+        "",
+        "| rows | smcluster s | peak MiB | ARI | reference s | peak MiB | ARI | ref / smcluster |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for entry in results["sizes"]:
+        smc, ref = entry["smcluster"], entry["reference"]
+        if "skipped" in ref:
+            ref_cells = [f"~{ref['estimated_wall_s']:.0f} (est.)", "-", "-"]
+        else:
+            ref_cells = [f"{ref['wall_s']:.1f}", f"{ref['peak_rss_mib']:.0f}", fmt(ref["ari"])]
+        lines.append(
+            f"| {entry['rows']:,} | {smc['wall_s']:.1f} | {smc['peak_rss_mib']:.0f} | "
+            f"{fmt(smc.get('ari'))} | " + " | ".join(ref_cells) + f" | {entry['speedup']} |"
+        )
+    lines += ["", "Per-stage seconds (smcluster):", ""]
+    stages = sorted({s for e in results["sizes"] for s in e["smcluster"].get("stages", {})})
+    lines.append("| rows | " + " | ".join(stages) + " |")
+    lines.append("|---:|" + "---:|" * len(stages))
+    for entry in results["sizes"]:
+        timings = entry["smcluster"].get("stages", {})
+        lines.append(
+            f"| {entry['rows']:,} | "
+            + " | ".join(fmt(timings.get(s), ".1f") for s in stages)
+            + " |"
+        )
+    lines += ["", "Per-stage seconds (reference; `~` = extrapolated, not run):", ""]
+    ref_stages = ["load", "prepare", "reduce_umap", "choose_eps", "cluster_dbscan", "score"]
+    lines.append("| rows | " + " | ".join(ref_stages) + " |")
+    lines.append("|---:|" + "---:|" * len(ref_stages))
+    for entry in results["sizes"]:
+        ref = entry["reference"]
+        timings = ref.get("stages") or ref.get("estimated_stages", {})
+        mark = "~" if "skipped" in ref else ""
+        lines.append(
+            f"| {entry['rows']:,} | "
+            + " | ".join(mark + fmt(timings.get(s), ".1f") for s in ref_stages)
+            + " |"
+        )
+    for note in results["notes"]:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="smcluster CPU benchmark")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--features", type=int, default=30)
+    parser.add_argument("--reference-max-rows", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/smcluster-bench"))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    begun = time.perf_counter()
+    entries: list[dict[str, Any]] = []
+    measured_reference: list[tuple[int, dict[str, Any]]] = []
+    for rows in sizes:
+        table = table_path(args.work, rows, args.features)
+        print(f"[bench] {rows:,} rows: smcluster ...", flush=True)
+        smc = run_smcluster(args.work, table, rows)
+        print(f"[bench]   {smc['wall_s']} s, {smc['peak_rss_mib']} MiB", flush=True)
+        if rows <= args.reference_max_rows:
+            print(f"[bench] {rows:,} rows: reference ...", flush=True)
+            ref = run_reference(args.work, table, rows)
+            print(f"[bench]   {ref['wall_s']} s, {ref['peak_rss_mib']} MiB", flush=True)
+            if ref["exit_code"] == 0:
+                measured_reference.append((rows, ref))
+        else:
+            ref = {
+                "skipped": (
+                    f"reference not run above {args.reference_max_rows:,} rows: umap-learn "
+                    "fits every row single-threaded (random_state set) and the full silhouette "
+                    "is O(n^2) distances; on this machine that is hours, so the time is "
+                    "extrapolated per stage from the two largest measured sizes"
+                ),
+                **(extrapolate(measured_reference, rows) if len(measured_reference) >= 2 else {}),
+            }
+        wall_ref = ref.get("wall_s") or ref.get("estimated_wall_s")
+        speedup = "-"
+        if wall_ref and smc["exit_code"] == 0:
+            speedup = f"{wall_ref / smc['wall_s']:.2f}x" + (" (est.)" if "skipped" in ref else "")
+        entries.append({"rows": rows, "smcluster": smc, "reference": ref, "speedup": speedup})
+    notes = []
+    by_rows = {e["rows"]: e for e in entries}
+    growth = {}
+    for small, large in ((10_000, 100_000), (100_000, 1_000_000)):
+        if small in by_rows and large in by_rows:
+            factor = by_rows[large]["smcluster"]["wall_s"] / by_rows[small]["smcluster"]["wall_s"]
+            growth[f"{large}/{small}"] = round(factor, 2)
+            notes.append(
+                f"smcluster wall time grows {factor:.2f}x from {small:,} to {large:,} rows "
+                f"({large // small}x the rows; linear would be {large // small}x)."
+            )
+    notes.append(
+        "Timings include interpreter start and imports; each configuration ran once, in its own "
+        "subprocess, on a machine shared with other work, so expect ±15% noise."
+    )
+    results = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "features": args.features,
+        "sizes": entries,
+        "growth": growth,
+        "notes": notes,
+        "bench_wall_s": round(time.perf_counter() - begun, 1),
+    }
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    print(table)
+    failed = [e["rows"] for e in entries if e["smcluster"]["exit_code"] != 0]
+    if failed:
+        print(f"[bench] smcluster failed at {failed}; see the logs in {args.work}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""GPU device facts and the checks that decide whether the GPU backend can run.
+
+Pure functions over plain values, plus readers that import CuPy lazily: this module imports on
+machines without CUDA, and its checks are tested there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_DRIVER_MAJOR = 535  # RAPIDS' CUDA 12 builds need an R535+ driver
+MIN_COMPUTE_CAPABILITY = (7, 0)  # Volta; RAPIDS dropped Pascal
+DRIVER_FILE = Path("/proc/driver/nvidia/version")
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    name: str
+    total_bytes: int
+    free_bytes: int
+    compute_capability: tuple[int, int]
+    driver: str | None  # e.g. "535.104.05"; None when unreadable
+    cuda_driver: int  # CUDA version the driver supports, e.g. 12020
+    cuda_runtime: int
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "device": self.name,
+            "device_memory_gib": f"{self.total_bytes / 2**30:.1f}",
+            "device_free_gib": f"{self.free_bytes / 2**30:.1f}",
+            "compute_capability": "{}.{}".format(*self.compute_capability),
+            "nvidia_driver": self.driver or "unknown",
+            "cuda_driver": _cuda_text(self.cuda_driver),
+            "cuda_runtime": _cuda_text(self.cuda_runtime),
+        }
+
+
+def _cuda_text(version: int) -> str:
+    return f"{version // 1000}.{version % 1000 // 10}"
+
+
+def parse_driver_version(text: str) -> str | None:
+    """The version in /proc/driver/nvidia/version ("... Kernel Module  535.104.05 ...")."""
+    match = re.search(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)", text)
+    return match.group(1) if match else None
+
+
+def read_driver_version() -> str | None:
+    try:
+        return parse_driver_version(DRIVER_FILE.read_text())
+    except OSError:
+        pass
+    try:  # containers without /proc/driver: NVML, when nvidia-ml-py is installed
+        import pynvml
+
+        pynvml.nvmlInit()
+        version = pynvml.nvmlSystemGetDriverVersion()
+        return version.decode() if isinstance(version, bytes) else str(version)
+    except Exception:
+        return None
+
+
+def device_problem(facts: DeviceFacts) -> str | None:
+    """Why this device cannot run the CUDA 12 RAPIDS build, or None when it can."""
+    if facts.driver is not None:
+        major = int(facts.driver.split(".")[0])
+        if major < MIN_DRIVER_MAJOR:
+            return (
+                f"the NVIDIA driver {facts.driver} is too old for the CUDA 12 build of RAPIDS "
+                f"(needs {MIN_DRIVER_MAJOR} or newer)"
+            )
+    if facts.cuda_driver and facts.cuda_driver < 12000:
+        return (
+            f"the NVIDIA driver supports CUDA {_cuda_text(facts.cuda_driver)} only; the image "
+            "is built for CUDA 12"
+        )
+    if facts.compute_capability < MIN_COMPUTE_CAPABILITY:
+        return (
+            f"{facts.name} has compute capability {{}}.{{}}".format(*facts.compute_capability)
+            + ", RAPIDS needs 7.0 (Volta) or newer"
+        )
+    return None
+
+
+def read_device_facts(device: int = 0) -> DeviceFacts:
+    """Facts of one CUDA device, through CuPy (imported here, never at module import)."""
+    import cupy
+
+    runtime = cupy.cuda.runtime
+    props = runtime.getDeviceProperties(device)
+    name = props["name"]
+    with cupy.cuda.Device(device):
+        free, total = cupy.cuda.runtime.memGetInfo()
+    return DeviceFacts(
+        name=name.decode() if isinstance(name, bytes) else str(name),
+        total_bytes=int(total),
+        free_bytes=int(free),
+        compute_capability=(int(props["major"]), int(props["minor"])),
+        driver=read_driver_version(),
+        cuda_driver=int(runtime.driverGetVersion()),
+        cuda_runtime=int(runtime.runtimeGetVersion()),
+    )

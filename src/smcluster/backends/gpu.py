@@ -1,0 +1,137 @@
+"""GPU backend: cuDF reads, CuPy arrays, cuML estimators; data stays on the device.
+
+Imported only by `select_backend` after `gpu_unavailable_reason()` said the device is usable, so
+the package installs and runs without CUDA. Every call follows the cuML 26.10 / cuDF 26.10 API:
+cuML estimators take CuPy arrays and return CuPy arrays (output type follows the input).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import logging
+import platform
+from typing import Any
+
+import cudf
+import cupy as cp
+import numpy as np
+from cuml import PCA, TSNE, UMAP, KMeans
+from cuml.cluster import DBSCAN
+from cuml.cluster.hdbscan import HDBSCAN
+from cuml.metrics.cluster import silhouette_score
+from cuml.neighbors import NearestNeighbors
+
+from ..data import TableFile
+from . import indices
+from .base import reducer_arguments
+from .device import read_device_facts
+
+log = logging.getLogger(__name__)
+
+# DBSCAN's pairwise-distance batches may use this share of the free device memory: the rest
+# holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
+DBSCAN_BATCH_SHARE = 0.4
+SILHOUETTE_BATCH_SHARE = 0.4
+
+
+def _version(package: str) -> str:
+    try:
+        return md.version(package)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def _free_bytes() -> int:
+    free, _ = cp.cuda.runtime.memGetInfo()
+    return int(free)
+
+
+class GpuBackend:
+    name = "gpu"
+    xp = cp
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": self.name,
+            "python": platform.python_version(),
+            **{p: _version(p) for p in ("cudf-cu12", "cuml-cu12", "cupy-cuda12x", "numpy")},
+            **read_device_facts().describe(),
+        }
+
+    def read_table(self, files: list[TableFile]) -> Any:
+        frames = []
+        for table_file in files:
+            compression = "gzip" if table_file.gzipped else "infer"
+            if table_file.format == "parquet":
+                if table_file.gzipped:  # a gzipped Parquet file: cuDF reads the bytes
+                    with table_file.open_binary() as handle:
+                        frames.append(cudf.read_parquet(handle.read()))
+                else:
+                    frames.append(cudf.read_parquet(str(table_file.path)))
+            else:
+                frames.append(cudf.read_csv(str(table_file.path), compression=compression))
+        if len(frames) == 1:
+            return frames[0]
+        return cudf.concat([f[frames[0].columns] for f in frames], ignore_index=True)
+
+    def columns_to_array(self, frame: Any, columns: list[str]) -> Any:
+        return frame[columns].astype("float32").to_cupy(dtype=cp.float32, na_value=np.nan)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return cp.asnumpy(array) if isinstance(array, cp.ndarray) else np.asarray(array)
+
+    def make_reducer(self, kind: str, params: dict[str, Any]):
+        if kind == "none":
+            return None
+        arguments = reducer_arguments(kind, params)
+        if kind == "pca":
+            del arguments["random_state"]  # cuML's PCA is deterministic and takes no seed
+        return {"pca": PCA, "umap": UMAP, "tsne": TSNE}[kind](**arguments)
+
+    def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
+        # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
+        index = NearestNeighbors(n_neighbors=k + 1).fit(data)
+        distances, _ = index.kneighbors(queries)
+        return distances[:, k]
+
+    def dbscan(self, data: Any, eps: float, min_samples: int, memory_mb: int):
+        batch_mb = max(int(_free_bytes() * DBSCAN_BATCH_SHARE / 2**20), 64)
+        log.info("cuML DBSCAN: max_mbytes_per_batch=%d (from free device memory)", batch_mb)
+        model = DBSCAN(
+            eps=eps,
+            min_samples=min_samples,
+            max_mbytes_per_batch=batch_mb,
+            calc_core_sample_indices=True,
+        ).fit(data)
+        labels = cp.asarray(model.labels_, dtype=cp.int32)
+        core = model.core_sample_indices_
+        core = cp.zeros(0, dtype=cp.int64) if core is None else cp.asarray(core)
+        return labels, core[core >= 0]
+
+    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int) -> Any:
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
+        return cp.asarray(model.labels_, dtype=cp.int32)
+
+    def kmeans(self, data: Any, n_clusters: int, random_state: int):
+        model = KMeans(n_clusters=n_clusters, random_state=random_state).fit(data)
+        return cp.asarray(model.labels_, dtype=cp.int32), cp.asarray(model.cluster_centers_)
+
+    def nearest(self, reference: Any, queries: Any):
+        index = NearestNeighbors(n_neighbors=1).fit(reference)
+        distances, found = index.kneighbors(queries)
+        return distances[:, 0], found[:, 0]
+
+    def silhouette(self, data: Any, labels: Any) -> float:
+        rows = int(data.shape[0])
+        # A chunk of the distance matrix is (chunk x rows) float32.
+        chunk = int(_free_bytes() * SILHOUETTE_BATCH_SHARE // (4 * max(rows, 1)))
+        chunk = min(max(chunk, 1), rows)
+        # Sampled, noise-free labels are not contiguous: give cuML labels 0..k-1.
+        _, contiguous = cp.unique(labels, return_inverse=True)
+        return float(silhouette_score(data, contiguous.reshape(-1), chunksize=chunk))
+
+    def davies_bouldin(self, data: Any, labels: Any) -> float:
+        return indices.davies_bouldin(data, labels, cp)
+
+    def calinski_harabasz(self, data: Any, labels: Any) -> float:
+        return indices.calinski_harabasz(data, labels, cp)

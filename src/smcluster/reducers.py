@@ -1,0 +1,129 @@
+"""Dimension reduction at scale: fit on a sample, transform the rest in chunks.
+
+UMAP's fit grows faster than linearly with the rows it sees; `transform` of new rows is linear.
+Fitting on `umap_fit_sample_size` rows and transforming the others keeps the cost linear past
+the sample. t-SNE has no `transform` in scikit-learn or cuML: `NearestFitEmbedding` gives a new
+row the embedding of its nearest fitted row in the prepared feature space.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TRANSFORM_CHUNK = 200_000  # rows per transform call: bounds the k-NN graph of new rows
+
+
+def resolve_reducer(kind: str, width: int, n_components: int) -> str:
+    """`auto` is UMAP unless the prepared data already has ≤ `n_components` columns."""
+    if kind != "auto":
+        return kind
+    if width <= n_components:
+        log.info(
+            "reducer=auto: the data has %d columns, not more than n_components=%d; "
+            "clustering the prepared features without reduction",
+            width,
+            n_components,
+        )
+        return "none"
+    log.info("reducer=auto: UMAP from %d columns to n_components=%d", width, n_components)
+    return "umap"
+
+
+def _sample_index(rows: int, size: int, random_state: int) -> np.ndarray:
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(rows, size=size, replace=False))
+
+
+def _host(array: Any) -> np.ndarray:
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+class NearestFitEmbedding:
+    """t-SNE as a reducer: new rows take the embedding of their nearest fitted row."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        self.fitted_rows: np.ndarray | None = None
+        self.fitted_embedding: np.ndarray | None = None
+
+    def fit_transform(self, data: Any) -> Any:
+        embedding = self.estimator.fit_transform(data)
+        self.fitted_rows = _host(data).astype(np.float32)
+        self.fitted_embedding = _host(embedding).astype(np.float32)
+        return embedding
+
+    def transform(self, data: Any) -> np.ndarray:
+        from sklearn.neighbors import NearestNeighbors
+
+        index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
+        _, nearest = index.kneighbors(_host(data))
+        return self.fitted_embedding[nearest[:, 0]]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The fitted t-SNE object is not needed to place new rows (and cuML's does not pickle).
+        return {**self.__dict__, "estimator": None}
+
+
+class SampledReducer:
+    """Fit `estimator` on at most `fit_rows` rows; transform every other row in chunks."""
+
+    def __init__(self, estimator: Any, kind: str, fit_rows: int, random_state: int) -> None:
+        self.estimator = estimator
+        self.kind = kind
+        self.fit_rows = fit_rows
+        self.random_state = random_state
+
+    def fit_transform(self, data: Any, xp: Any = np) -> Any:
+        rows = data.shape[0]
+        if rows <= self.fit_rows:
+            return xp.asarray(self.estimator.fit_transform(data), dtype=xp.float32)
+        picked = _sample_index(rows, self.fit_rows, self.random_state)
+        log.info(
+            "%s: fitting on a sample of %s of %s rows (umap_fit_sample_size), transforming "
+            "the rest in chunks of %s",
+            self.kind,
+            f"{self.fit_rows:,}",
+            f"{rows:,}",
+            f"{TRANSFORM_CHUNK:,}",
+        )
+        fitted = xp.asarray(self.estimator.fit_transform(data[xp.asarray(picked)]), xp.float32)
+        out = xp.empty((rows, fitted.shape[1]), dtype=xp.float32)
+        out[xp.asarray(picked)] = fitted
+        rest = np.ones(rows, dtype=bool)
+        rest[picked] = False
+        rest_index = np.flatnonzero(rest)
+        started = time.perf_counter()
+        for start in range(0, len(rest_index), TRANSFORM_CHUNK):
+            chunk = xp.asarray(rest_index[start : start + TRANSFORM_CHUNK])
+            out[chunk] = xp.asarray(self.estimator.transform(data[chunk]), dtype=xp.float32)
+            done = min(start + TRANSFORM_CHUNK, len(rest_index))
+            elapsed = time.perf_counter() - started
+            log.info(
+                "%s transform: %s/%s rows (%.1fs, %s rows/s)",
+                self.kind,
+                f"{done:,}",
+                f"{len(rest_index):,}",
+                elapsed,
+                f"{done / elapsed:,.0f}" if elapsed > 0 else "-",
+            )
+        return out
+
+    def transform(self, data: Any) -> Any:
+        rows = data.shape[0]
+        if rows <= TRANSFORM_CHUNK:
+            return self.estimator.transform(data)
+        parts = [
+            self.estimator.transform(data[start : start + TRANSFORM_CHUNK])
+            for start in range(0, rows, TRANSFORM_CHUNK)
+        ]
+        if hasattr(parts[0], "get"):
+            import cupy
+
+            return cupy.concatenate(parts)
+        return np.concatenate([np.asarray(p) for p in parts])

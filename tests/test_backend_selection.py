@@ -1,0 +1,110 @@
+"""Backend choice on a machine without CUDA: `gpu` fails clearly, `auto` falls back and says so.
+
+These tests run where RAPIDS is absent (CI, developer laptops); on a GPU machine they are
+skipped and `make gpu-check` covers the GPU path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from smcluster.backends import gpu_unavailable_reason, select_backend
+from smcluster.backends.device import DeviceFacts, device_problem, parse_driver_version
+from smcluster.errors import BackendError
+
+from .train_subprocess import run_train
+
+NO_GPU = gpu_unavailable_reason()
+needs_no_gpu = pytest.mark.skipif(NO_GPU is None, reason="a usable GPU is present")
+
+
+@needs_no_gpu
+def test_backend_gpu_without_cuda_fails_with_a_clear_failure_file(tmp_path):
+    run = run_train(tmp_path, {"backend": "gpu", "reducer": "pca"})
+    assert run.returncode == 2
+    failure = run.failure
+    assert failure is not None
+    first_line = failure.splitlines()[0]
+    assert first_line.startswith("BackendError: backend=gpu was asked for but ")
+    assert "RAPIDS is not importable" in first_line
+    assert "set backend=cpu or backend=auto" in first_line
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "model" / "manifest.json").exists()
+
+
+@needs_no_gpu
+def test_backend_auto_falls_back_to_cpu_and_says_why(tmp_path):
+    run = run_train(tmp_path, {"backend": "auto", "reducer": "pca"})
+    assert run.returncode == 0, run.failure
+    assert "backend=auto fell back to the CPU because RAPIDS is not importable" in run.stderr
+    assert run.resolved()["versions"]["backend"] == "cpu"
+
+
+@needs_no_gpu
+def test_select_backend_in_process():
+    assert select_backend("cpu").name == "cpu"
+    assert select_backend("auto").name == "cpu"
+    with pytest.raises(BackendError, match="backend=gpu was asked for"):
+        select_backend("gpu")
+
+
+def _facts(**changes) -> DeviceFacts:
+    values = dict(
+        name="Tesla T4",
+        total_bytes=16 * 2**30,
+        free_bytes=15 * 2**30,
+        compute_capability=(7, 5),
+        driver="535.104.05",
+        cuda_driver=12020,
+        cuda_runtime=12080,
+    )
+    values.update(changes)
+    return DeviceFacts(**values)
+
+
+def test_device_checks_accept_a_supported_device():
+    assert device_problem(_facts()) is None
+    assert _facts().describe()["cuda_driver"] == "12.2"
+
+
+def test_device_checks_refuse_an_old_driver():
+    problem = device_problem(_facts(driver="470.182.03", cuda_driver=11040))
+    assert problem is not None
+    assert "470.182.03 is too old for the CUDA 12 build" in problem
+    assert "535" in problem
+
+
+def test_device_checks_refuse_a_cuda_11_driver_when_the_version_is_unreadable():
+    problem = device_problem(_facts(driver=None, cuda_driver=11080))
+    assert problem is not None and "CUDA 11.8" in problem
+
+
+def test_device_checks_refuse_pascal():
+    problem = device_problem(_facts(name="Tesla P100", compute_capability=(6, 0)))
+    assert problem is not None and "compute capability 6.0" in problem
+
+
+def test_driver_version_is_read_from_the_proc_file_text():
+    text = (
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC "
+        "2023\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"
+    )
+    assert parse_driver_version(text) == "535.104.05"
+    open_module = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release"
+    assert parse_driver_version(open_module) == "550.54.14"
+    assert parse_driver_version("garbage") is None
+
+
+@needs_no_gpu
+def test_gpu_check_refuses_clearly_without_a_gpu():
+    """`make gpu-check` must stop before installing anything on a machine without a GPU."""
+    if shutil.which("nvidia-smi"):
+        pytest.skip("nvidia-smi exists here")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gpu_check.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no NVIDIA GPU here" in done.stderr

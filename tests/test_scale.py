@@ -1,0 +1,151 @@
+"""Scale mechanics: bounded DBSCAN memory, sampled reducer fits, float32, sampled silhouette."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from smcluster import reducers
+from smcluster.backends.cpu import CpuBackend
+from smcluster.channels import read_channels
+from smcluster.demo import write_job_tree
+from smcluster.hyperparameters import parse
+from smcluster.metrics import score
+from smcluster.paths import JobPaths
+from smcluster.pipeline import Pipeline
+from smcluster.stages import StageClock
+
+PEAK_SCRIPT = """
+import resource, sys
+import numpy as np
+from sklearn.cluster import DBSCAN
+from smcluster import dbscan_chunked
+data = np.random.default_rng(0).normal(size=(8000, 2)).astype(np.float32)
+labels = np.zeros(len(data))  # "baseline": imports and data only
+if sys.argv[1] == "chunked":
+    labels, _ = dbscan_chunked.dbscan(data, 1e6, 5, memory_mb=16)
+elif sys.argv[1] == "sklearn":
+    labels = DBSCAN(eps=1e6, min_samples=5).fit(data).labels_
+assert set(labels.tolist()) == {0}
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _peak_rss_mib(which: str) -> float:
+    """Peak RSS of a fresh process: counts native allocations that tracemalloc cannot see."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT, which], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip())
+
+
+def test_chunked_dbscan_memory_stays_bounded_at_a_huge_eps():
+    """Every row is every row's neighbour: scikit-learn holds n² = 64M indices (512 MiB)."""
+    baseline = _peak_rss_mib("baseline")
+    ours = _peak_rss_mib("chunked") - baseline
+    theirs = _peak_rss_mib("sklearn") - baseline
+    assert ours < 48, f"chunked DBSCAN added {ours:.0f} MiB (budget: 16 MiB + index and arrays)"
+    assert theirs > 300, f"scikit-learn added only {theirs:.0f} MiB"
+
+
+def test_sampled_reducer_fits_on_a_sample_and_transforms_the_rest_in_chunks(monkeypatch):
+    monkeypatch.setattr(reducers, "TRANSFORM_CHUNK", 300)
+    data = np.random.default_rng(1).normal(size=(2000, 6)).astype(np.float32)
+    estimator = PCA(n_components=2, random_state=0)
+    reducer = reducers.SampledReducer(estimator, "pca", fit_rows=500, random_state=0)
+    embedding = reducer.fit_transform(data)
+    assert embedding.shape == (2000, 2) and embedding.dtype == np.float32
+    assert estimator.n_samples_ == 500
+    np.testing.assert_allclose(embedding, estimator.transform(data), atol=1e-4)
+    np.testing.assert_allclose(reducer.transform(data), estimator.transform(data), atol=1e-5)
+
+
+def test_sampled_reducer_fits_everything_below_the_sample_size():
+    data = np.random.default_rng(2).normal(size=(400, 4)).astype(np.float32)
+    estimator = PCA(n_components=2)
+    reducers.SampledReducer(estimator, "pca", fit_rows=1000, random_state=0).fit_transform(data)
+    assert estimator.n_samples_ == 400
+
+
+def test_nearest_fit_embedding_places_new_rows_at_their_nearest_fitted_row():
+    data = np.random.default_rng(3).normal(size=(200, 3)).astype(np.float32)
+
+    class Fixed:  # a deterministic stand-in for t-SNE's fit_transform: the first two columns
+        def fit_transform(self, x):
+            return x[:, :2] * 10
+
+    embedding = reducers.NearestFitEmbedding(Fixed())
+    fitted = embedding.fit_transform(data)
+    np.testing.assert_allclose(embedding.transform(data), fitted)
+    restored = pickle.loads(pickle.dumps(embedding))
+    assert restored.estimator is None
+    np.testing.assert_allclose(restored.transform(data[:5] + 1e-4), fitted[:5])
+
+
+@pytest.mark.parametrize(
+    ("kind", "width", "expected"),
+    [("auto", 5, "none"), ("auto", 6, "umap"), ("pca", 3, "pca"), ("tsne", 50, "tsne")],
+)
+def test_resolve_reducer(kind, width, expected):
+    assert reducers.resolve_reducer(kind, width, 5) == expected
+
+
+class SpyBackend(CpuBackend):
+    """The real CPU backend, recording what reaches the clusterer and the silhouette."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, object] = {}
+
+    def dbscan(self, data, eps, min_samples, memory_mb):
+        self.seen["dbscan_dtype"] = data.dtype
+        return super().dbscan(data, eps, min_samples, memory_mb)
+
+    def silhouette(self, data, labels):
+        self.seen["silhouette_rows"] = data.shape[0]
+        return super().silhouette(data, labels)
+
+
+def test_pipeline_is_float32_end_to_end(tmp_path, monkeypatch):
+    write_job_tree(tmp_path, rows=2000, files=2, hyperparameters={})
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    channels = read_channels(JobPaths.from_env())
+    hp = parse({"reducer": "pca", "label_column": "segment", "id_column": "customer_id"})
+    backend = SpyBackend()
+    result = Pipeline(hp, backend, StageClock()).fit(channels["train"], None)
+    assert result.prepared.dtype == np.float32
+    assert result.train.embedding.dtype == np.float32
+    assert backend.seen["dbscan_dtype"] == np.float32
+
+
+def test_silhouette_is_always_sampled():
+    rng = np.random.default_rng(4)
+    data = np.vstack([rng.normal(0, 1, (3000, 2)), rng.normal(8, 1, (3000, 2))]).astype(np.float32)
+    labels = np.repeat([0, 1], 3000).astype(np.int32)
+    backend = SpyBackend()
+    values, _ = score(backend, data, labels, truth=None, sample_size=500, random_state=0)
+    assert backend.seen["silhouette_rows"] == 500
+    assert values["silhouette"] > 0.7
+
+
+def test_bench_extrapolates_a_skipped_reference_per_stage():
+    """The 1M reference estimate: per-stage power law through the two largest measured sizes."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench_script", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = [
+        (10_000, {"stages": {"reduce": 10.0, "score": 1.0, "load": 2.0}}),
+        (100_000, {"stages": {"reduce": 50.0, "score": 100.0, "load": 1.0}}),
+    ]
+    estimate = bench.extrapolate(measured, 1_000_000)
+    # reduce grows 5x per decade: exponent 0.7 is clamped to linear; score is quadratic.
+    assert estimate["estimated_stages"] == {"reduce": 500.0, "score": 10000.0, "load": 10.0}
+    assert estimate["estimated_wall_s"] == 10510.0
