@@ -30,7 +30,7 @@ def _check_bundle_reproduces_labels(run, minimum_agreement: float) -> None:
     ("algorithm", "extra", "agreement"),
     [
         ("dbscan", {"eps": "0.6", "min_samples": "8"}, 0.97),
-        ("hdbscan", {"min_cluster_size": "40"}, 1.0),
+        ("hdbscan", {"min_cluster_size": "80", "log_transform": "auto"}, 1.0),
         ("kmeans", {"n_clusters": "6"}, 1.0),
         ("gmm", {"n_clusters": "6", "covariance_type": "diag"}, 1.0),
     ],

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
+from smcluster.pca import pca_summary
 from smcluster.report import write_report
-from smcluster.report.analysis import pca_summary
 from smcluster.report.profiles import cluster_profiles
 from smcluster.report.sampling import MIN_PER_CLUSTER, stratified_sample
 from smcluster.report.synthetic import synthetic_result

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .pca import pca_summary as fit_pca_summary
+
 log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 100_000  # correlations and PCA of 100k rows are stable to the second decimal
@@ -90,34 +92,26 @@ def drop_correlated(
 
 
 def pca_summary(prepared: Any, columns: list[str], xp: Any, random_state: int) -> dict[str, Any]:
-    """Explained variance of the leading components and each feature's loadings on them.
+    """Log and return the explained variance of the leading components and their loadings.
 
-    Loadings are the unit eigenvectors of the covariance of the prepared (scaled) features.
+    The numbers come from `smcluster.pca.pca_summary` (the same code the report plots) on a
+    host-side sample of the prepared (scaled) features.
     """
-    sample = sample_rows(prepared, xp, SAMPLE_ROWS, random_state).astype(xp.float64)
-    centred = sample - sample.mean(axis=0)
-    covariance = _host(centred.T @ centred) / max(sample.shape[0] - 1, 1)
-    values, vectors = np.linalg.eigh(covariance)
-    order = np.argsort(values)[::-1]
-    values, vectors = np.clip(values[order], 0, None), vectors[:, order]
-    total = values.sum()
-    leading = min(LEADING_COMPONENTS, len(columns))
-    ratio = (values / total if total > 0 else np.zeros_like(values))[:leading]
-    # Fix each component's sign so its largest loading is positive: the report is stable.
-    signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
-    vectors = vectors * np.where(signs == 0, 1, signs)[None, :]
-    loadings = {
-        c: [round(float(v), 4) for v in vectors[i, :leading]] for i, c in enumerate(columns)
-    }
+    sample = _host(sample_rows(prepared, xp, SAMPLE_ROWS, random_state))
+    summary = fit_pca_summary(sample, columns, random_state)
+    if summary is None:
+        return {}
+    leading = min(LEADING_COMPONENTS, len(summary.explained))
+    vectors = summary.loadings[:, :leading]
     for component in range(leading):
         top = np.argsort(np.abs(vectors[:, component]))[::-1][:TOP_LOADINGS]
         log.info(
             "PCA component %d explains %.1f%% of the variance; top loadings: %s",
             component + 1,
-            100 * ratio[component],
+            100 * summary.explained[component],
             ", ".join(f"{columns[i]} {vectors[i, component]:+.2f}" for i in top),
         )
     return {
-        "explained_variance_ratio": [round(float(r), 4) for r in ratio],
-        "loadings": loadings,
+        "explained_variance_ratio": [round(float(r), 4) for r in summary.explained[:leading]],
+        "loadings": {c: [round(float(v), 4) for v in vectors[i]] for i, c in enumerate(columns)},
     }

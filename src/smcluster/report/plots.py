@@ -15,7 +15,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from .analysis import PcaSummary
+from ..pca import PcaSummary
 from .profiles import NOISE, cluster_name
 
 DPI = 110

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import silhouette_samples
 
+from ..pca import pca_summary
 from ..pipeline import RunResult
 from . import plots
-from .analysis import pca_summary
 from .html import render_report
 from .profiles import NOISE, Profiles, cluster_profiles
 from .sampling import stratified_sample
