@@ -108,3 +108,31 @@ def test_gpu_check_refuses_clearly_without_a_gpu():
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "no NVIDIA GPU here" in done.stderr
+
+
+def test_cpu_umap_without_umap_learn_is_a_clear_error(monkeypatch):
+    """The GPU image has no umap-learn: backend=cpu with reducer=umap must say so, not crash."""
+    import builtins
+
+    from smcluster.backends.cpu import CpuBackend
+    from smcluster.errors import BackendError
+
+    real_import = builtins.__import__
+
+    def no_umap(name, *args, **kwargs):
+        if name == "umap":
+            raise ImportError("No module named 'umap'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_umap)
+    with pytest.raises(BackendError, match="reducer=umap on the CPU needs umap-learn"):
+        CpuBackend().make_reducer(
+            "umap",
+            {
+                "n_components": 2,
+                "n_neighbors": 5,
+                "min_dist": 0.0,
+                "metric": "euclidean",
+                "random_state": 0,
+            },
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import platform
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .. import dbscan_chunked
 from ..data import TableFile
+from ..errors import BackendError
 from .base import reducer_arguments
 
 
@@ -62,8 +64,19 @@ class CpuBackend:
         if kind == "pca":
             return PCA(**arguments)
         if kind == "umap":
-            import umap  # numba JIT: import only when UMAP is used
-
+            try:
+                import umap  # numba JIT: import only when UMAP is used
+            except ImportError as exc:
+                raise BackendError(
+                    f"reducer=umap on the CPU needs umap-learn, which is not installed ({exc}); "
+                    "the GPU image carries cuML's UMAP only.",
+                    "use backend=auto or gpu on a GPU instance, reducer=pca, or the CPU image "
+                    "(pip install 'smcluster[cpu]').",
+                ) from None
+            # A seed makes umap-learn single-threaded, on purpose (README: reproducibility).
+            warnings.filterwarnings(
+                "ignore", message="n_jobs value .* overridden", category=UserWarning
+            )
             return umap.UMAP(**arguments)
         return TSNE(init="pca", **arguments)
 
