@@ -1,0 +1,95 @@
+"""`smcluster launch-training`, `launch-tuning`: the command-line side of `smcluster.launch`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from . import launch
+from .errors import SmclusterError
+
+
+def _spec(args: argparse.Namespace) -> launch.JobSpec:
+    return launch.JobSpec(
+        image_uri=args.image,
+        role=args.role,
+        instance_type=args.instance_type,
+        output_path=args.output_path,
+        hyperparameters=launch.static_hyperparameters(args.hp),
+        train=args.train,
+        validation=args.validation,
+        base_job_name=args.base_job_name,
+        max_run=args.max_run,
+    )
+
+
+def _guarded(command: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            name = command(args)
+        except SmclusterError as exc:
+            print(exc.reason(), file=sys.stderr)
+            return 2
+        print(name)
+        return 0
+
+    return run
+
+
+def _training(args: argparse.Namespace) -> str:
+    spec = _spec(args)
+    return launch.launch_training(spec, launch.session(args.region, args.profile))
+
+
+def _tuning(args: argparse.Namespace) -> str:
+    spec = _spec(args)
+    only = args.tune.split(",") if args.tune else None
+    ranges = launch.tuning_ranges(args.range, only=only, fixed=spec.hyperparameters)
+    return launch.launch_tuning(
+        spec,
+        ranges,
+        launch.session(args.region, args.profile),
+        max_jobs=args.max_jobs,
+        max_parallel_jobs=args.max_parallel_jobs,
+        strategy=args.strategy,
+    )
+
+
+def _job_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--image", required=True, help="ECR image URI (see `make push`)")
+    parser.add_argument("--role", required=True, help="SageMaker execution role ARN")
+    parser.add_argument("--train", required=True, help="S3 URI of the train channel")
+    parser.add_argument("--validation", help="S3 URI of the validation channel")
+    parser.add_argument("--instance-type", default="ml.g5.2xlarge")
+    parser.add_argument("--output-path", help="S3 URI for model.tar.gz (default: SDK bucket)")
+    parser.add_argument("--base-job-name", help="job name prefix")
+    parser.add_argument("--max-run", type=int, default=24 * 60 * 60, help="seconds (default 1 d)")
+    parser.add_argument(
+        "--hp", action="append", default=[], metavar="NAME=VALUE", help="fixed hyperparameter"
+    )
+    parser.add_argument("--region", help="AWS region (default: the boto3 default)")
+    parser.add_argument("--profile", help="AWS profile (default: the boto3 default)")
+
+
+def add_launch_commands(commands: argparse._SubParsersAction) -> None:
+    training = commands.add_parser("launch-training", help="start a SageMaker training job")
+    _job_arguments(training)
+    training.set_defaults(run=_guarded(_training))
+
+    tuning = commands.add_parser("launch-tuning", help="start a SageMaker tuning job")
+    _job_arguments(tuning)
+    tuning.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH[:SCALING] | NAME=A,B,C",
+        help="override a schema tuning range",
+    )
+    tuning.add_argument("--tune", help="comma-separated names to tune (default: all ranges)")
+    tuning.add_argument("--max-jobs", type=int, default=20)
+    tuning.add_argument("--max-parallel-jobs", type=int, default=2)
+    tuning.add_argument(
+        "--strategy", choices=("Bayesian", "Random", "Hyperband"), default="Bayesian"
+    )
+    tuning.set_defaults(run=_guarded(_tuning))
