@@ -6,8 +6,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from . import launch
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import compare, launch
 from .errors import SmclusterError
+from .metrics import OBJECTIVE, metric_definitions
 
 
 def _spec(args: argparse.Namespace) -> launch.JobSpec:
@@ -27,11 +30,14 @@ def _spec(args: argparse.Namespace) -> launch.JobSpec:
 def _guarded(command: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            name = command(args)
+            text = command(args)
         except SmclusterError as exc:
             print(exc.reason(), file=sys.stderr)
             return 2
-        print(name)
+        except (BotoCoreError, ClientError) as exc:
+            print(f"AWS error: {exc}", file=sys.stderr)
+            return 2
+        print(text.rstrip("\n"))
         return 0
 
     return run
@@ -54,6 +60,19 @@ def _tuning(args: argparse.Namespace) -> str:
         max_parallel_jobs=args.max_parallel_jobs,
         strategy=args.strategy,
     )
+
+
+def _compare(args: argparse.Namespace) -> str:
+    client = compare.sagemaker_client(args.region, args.profile)
+    if args.tuning_job:
+        rows = compare.tuning_job_rows(client, args.tuning_job)
+    else:
+        names = [n.strip() for n in args.training_jobs.split(",") if n.strip()]
+        rows = compare.training_job_rows(client, names, args.objective)
+    ranked = compare.rank(rows, args.objective)
+    if args.format == "json":
+        return compare.as_json(ranked)
+    return compare.as_table(ranked, args.objective)
 
 
 def _job_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,3 +112,18 @@ def add_launch_commands(commands: argparse._SubParsersAction) -> None:
         "--strategy", choices=("Bayesian", "Random", "Hyperband"), default="Bayesian"
     )
     tuning.set_defaults(run=_guarded(_tuning))
+
+    jobs = commands.add_parser("compare-jobs", help="leaderboard of SageMaker training jobs")
+    which = jobs.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tuning-job", help="a tuning job: its training jobs, best first")
+    which.add_argument("--training-jobs", help="comma-separated training job names")
+    jobs.add_argument(
+        "--objective",
+        default=OBJECTIVE,
+        choices=[d["Name"] for d in metric_definitions()],
+        help=f"metric for --training-jobs (default {OBJECTIVE})",
+    )
+    jobs.add_argument("--format", choices=("table", "json"), default="table")
+    jobs.add_argument("--region", help="AWS region (default: the boto3 default)")
+    jobs.add_argument("--profile", help="AWS profile (default: the boto3 default)")
+    jobs.set_defaults(run=_guarded(_compare))
