@@ -67,6 +67,8 @@ def _override(name: str, base: Mapping[str, Any], text: str) -> dict[str, Any]:
         raise _range_error(name, text, f"scaling must be one of {', '.join(SCALINGS)}.")
     if low >= high:
         raise _range_error(name, text, "low must be below high.")
+    if scaling == "Logarithmic" and low <= 0:
+        raise _range_error(name, text, "Logarithmic scaling needs low > 0.")
     return {"type": base["type"], "min": low, "max": high, "scaling": scaling}
 
 

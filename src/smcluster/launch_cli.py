@@ -75,6 +75,49 @@ def _compare(args: argparse.Namespace) -> str:
     return compare.as_table(ranked, args.objective)
 
 
+def _tune_local(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from .tune_local import tune_local
+
+    static = launch.static_hyperparameters(args.hp)
+    only = args.tune.split(",") if args.tune else None
+    ranges = launch.tuning_ranges(args.range, only=only, fixed=static)
+    study = tune_local(
+        Path(args.data),
+        Path(args.out),
+        args.trials,
+        static,
+        ranges,
+        validation=Path(args.validation) if args.validation else None,
+    )
+    table = compare.as_table(study.leaderboard)
+    if study.best is None:
+        print(table, end="")
+        raise SmclusterError(
+            f"no trial completed; each trial's reason is in {Path(args.out) / 'study.json'}.",
+            "read a trial's train.log under --out, fix the data or --hp, and run again.",
+        )
+    return f"{table}study: {Path(args.out) / 'study.json'}"
+
+
+def _range_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH[:SCALING] | NAME=A,B,C",
+        help="override a schema tuning range",
+    )
+    parser.add_argument("--tune", help="comma-separated names to tune (default: all ranges)")
+
+
+def _hp_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hp", action="append", default=[], metavar="NAME=VALUE", help="fixed hyperparameter"
+    )
+
+
 def _job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", required=True, help="ECR image URI (see `make push`)")
     parser.add_argument("--role", required=True, help="SageMaker execution role ARN")
@@ -84,9 +127,7 @@ def _job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-path", help="S3 URI for model.tar.gz (default: SDK bucket)")
     parser.add_argument("--base-job-name", help="job name prefix")
     parser.add_argument("--max-run", type=int, default=24 * 60 * 60, help="seconds (default 1 d)")
-    parser.add_argument(
-        "--hp", action="append", default=[], metavar="NAME=VALUE", help="fixed hyperparameter"
-    )
+    _hp_argument(parser)
     parser.add_argument("--region", help="AWS region (default: the boto3 default)")
     parser.add_argument("--profile", help="AWS profile (default: the boto3 default)")
 
@@ -98,14 +139,7 @@ def add_launch_commands(commands: argparse._SubParsersAction) -> None:
 
     tuning = commands.add_parser("launch-tuning", help="start a SageMaker tuning job")
     _job_arguments(tuning)
-    tuning.add_argument(
-        "--range",
-        action="append",
-        default=[],
-        metavar="NAME=LOW:HIGH[:SCALING] | NAME=A,B,C",
-        help="override a schema tuning range",
-    )
-    tuning.add_argument("--tune", help="comma-separated names to tune (default: all ranges)")
+    _range_arguments(tuning)
     tuning.add_argument("--max-jobs", type=int, default=20)
     tuning.add_argument("--max-parallel-jobs", type=int, default=2)
     tuning.add_argument(
@@ -127,3 +161,12 @@ def add_launch_commands(commands: argparse._SubParsersAction) -> None:
     jobs.add_argument("--region", help="AWS region (default: the boto3 default)")
     jobs.add_argument("--profile", help="AWS profile (default: the boto3 default)")
     jobs.set_defaults(run=_guarded(_compare))
+
+    local = commands.add_parser("tune-local", help="Optuna study running `train` per trial")
+    local.add_argument("--data", required=True, help="folder of CSV/Parquet files (train)")
+    local.add_argument("--validation", help="folder of CSV/Parquet files (validation)")
+    local.add_argument("--trials", type=int, default=20)
+    local.add_argument("--out", required=True, help="new folder for trial-NNN/ and study.json")
+    _hp_argument(local)
+    _range_arguments(local)
+    local.set_defaults(run=_guarded(_tune_local))
