@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import HyperparameterError
+from .errors import HyperparameterError, SmclusterError
 from .hyperparameters import decode, parse
 from .metrics import OBJECTIVE, metric_definitions, objective_direction
 from .schema import SCHEMA
@@ -138,8 +138,14 @@ class JobSpec:
 def session(region: str | None = None, profile: str | None = None) -> Any:
     """A `sagemaker.Session` on an explicit boto3 session (region and profile as given)."""
     import boto3
-    import sagemaker
 
+    try:
+        import sagemaker
+    except ImportError:
+        raise SmclusterError(
+            "launching needs the SageMaker Python SDK v2, which is not installed.",
+            'pip install "sagemaker==2.257.7" (it is in the dev extra).',
+        ) from None
     boto_session = boto3.Session(region_name=region, profile_name=profile)
     return sagemaker.Session(boto_session=boto_session)
 
