@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .launch_cli import add_launch_commands
 from .metrics import OBJECTIVE, metric_definitions, objective_direction
 from .schema import SCHEMA
 
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--experiment", help="only this experiment (default: all)")
     runs.add_argument("--format", choices=("table", "json"), default="table")
     runs.set_defaults(run=_runs)
+
+    add_launch_commands(commands)
     return parser
 
 

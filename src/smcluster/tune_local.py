@@ -1,0 +1,187 @@
+"""`smcluster tune-local`: an Optuna study over the schema's tuning ranges, one `train` per trial.
+
+Each trial runs the real `train` console script in its own SageMaker-shaped tree
+(`OUT/trial-NNN/`, channels linked to the data) and its objective is read from the metric lines
+it printed with the published `metric_definitions()` regexes, as a SageMaker tuning job reads them.
+Optuna is the `tune` extra, imported only here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .compare import rank
+from .errors import SmclusterError
+from .hyperparameters import parse
+from .metrics import OBJECTIVE, metric_definitions, objective_direction
+
+
+class TrialFailed(Exception):
+    """A trial's `train` exited non-zero or printed no objective; Optuna records it as failed."""
+
+
+def read_metrics(log: str) -> dict[str, float]:
+    """Every published metric found in `log`, the last value printed winning."""
+    found: dict[str, float] = {}
+    for definition in metric_definitions():
+        matches = re.findall(definition["Regex"], log)
+        if matches:
+            found[definition["Name"]] = float(matches[-1])
+    return found
+
+
+def write_trial_tree(
+    base: Path, data: Path, validation: Path | None, hyperparameters: Mapping[str, str]
+) -> Path:
+    """A `/opt/ml`-shaped tree whose channels link to the user's folders."""
+    data_dir = base / "input" / "data"
+    config_dir = base / "input" / "config"
+    for folder in (data_dir, config_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    channels = {"train": data.resolve()}
+    if validation is not None:
+        channels["validation"] = validation.resolve()
+    for name, source in channels.items():
+        (data_dir / name).symlink_to(source, target_is_directory=True)
+    (config_dir / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
+    (config_dir / "inputdataconfig.json").write_text(
+        json.dumps({name: {"TrainingInputMode": "File"} for name in channels})
+    )
+    return base
+
+
+def train_command() -> list[str]:
+    """The `train` console script of this environment."""
+    script = Path(sys.executable).with_name("train")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smcluster.train"]
+
+
+def run_trial(base: Path) -> tuple[int, str]:
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
+    done = subprocess.run(train_command(), env=env, capture_output=True, text=True, check=False)
+    log = done.stdout + done.stderr
+    (base / "train.log").write_text(log)
+    return done.returncode, log
+
+
+def _failure(base: Path, returncode: int) -> str:
+    failure = base / "output" / "failure"
+    if failure.is_file():
+        return failure.read_text().strip().splitlines()[0]
+    return f"train exited with code {returncode} and printed no {OBJECTIVE}"
+
+
+def _suggest(trial: Any, ranges: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """One value per range, as the strings SageMaker would pass (log scaling where asked)."""
+    values: dict[str, str] = {}
+    for name, entry in ranges.items():
+        if entry["type"] == "Categorical":
+            values[name] = str(trial.suggest_categorical(name, list(entry["values"])))
+            continue
+        log = entry["scaling"] == "Logarithmic"
+        if entry["type"] == "Integer":
+            value = trial.suggest_int(name, int(entry["min"]), int(entry["max"]), log=log)
+        else:
+            value = trial.suggest_float(name, float(entry["min"]), float(entry["max"]), log=log)
+        values[name] = str(value)
+    return values
+
+
+def _check_folders(data: Path, validation: Path | None, out: Path) -> None:
+    for folder in (data, validation):
+        if folder is not None and not folder.is_dir():
+            raise SmclusterError(
+                f"{folder} is not a folder.", "pass a folder of CSV or Parquet files."
+            )
+    if out.exists() and any(out.iterdir()):
+        raise SmclusterError(
+            f"{out} is not empty; its trial folders would mix with an earlier study's.",
+            "pass a new --out folder or remove this one.",
+        )
+
+
+@dataclass
+class Study:
+    """What `tune_local` found: ranked trials and where they ran."""
+
+    out: Path
+    direction: str
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def leaderboard(self) -> list[dict[str, Any]]:
+        return rank(self.trials)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        top = self.leaderboard[0] if self.trials else None
+        return top if top is not None and top["objective"] is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "objective_metric_name": OBJECTIVE,
+            "objective_type": self.direction,
+            "best": self.best,
+            "trials": self.leaderboard,
+        }
+
+
+def tune_local(
+    data: Path,
+    out: Path,
+    trials: int,
+    static: Mapping[str, str],
+    ranges: Mapping[str, Mapping[str, Any]],
+    validation: Path | None = None,
+) -> Study:
+    """Run `trials` trials; failed ones are recorded, never fatal. Writes `out/study.json`."""
+    _check_folders(data, validation, out)
+    try:
+        import optuna
+    except ImportError:
+        raise SmclusterError(
+            "tune-local needs Optuna, which is not installed.",
+            'pip install -e ".[tune]" (or the dev extra).',
+        ) from None
+
+    seed = parse(static).random_state  # the job's own seed makes the study reproducible
+    direction = objective_direction()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction=direction.lower(), sampler=optuna.samplers.TPESampler(seed=seed)
+    )
+    result = Study(out=out, direction=direction)
+
+    def objective(trial: Any) -> float:
+        tuned = _suggest(trial, ranges)
+        base = write_trial_tree(
+            out / f"trial-{trial.number:03d}", data, validation, {**static, **tuned}
+        )
+        returncode, log = run_trial(base)
+        found = read_metrics(log)
+        row = {
+            "name": base.name,
+            "status": "Completed",
+            "objective": found.get(OBJECTIVE),
+            "hyperparameters": tuned,
+            "metrics": found,
+            "path": str(base),
+        }
+        result.trials.append(row)
+        if returncode != 0 or OBJECTIVE not in found:
+            row.update(status="Failed", objective=None, failure=_failure(base, returncode))
+            raise TrialFailed(row["failure"])
+        return found[OBJECTIVE]
+
+    out.mkdir(parents=True, exist_ok=True)
+    study.optimize(objective, n_trials=trials, catch=(TrialFailed,))
+    (out / "study.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return result

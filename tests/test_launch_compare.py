@@ -1,0 +1,137 @@
+"""`smcluster compare-jobs`: leaderboards of SageMaker training jobs, best first.
+
+AWS cannot be reached. moto has no ListTrainingJobsForHyperParameterTuningJob and answers
+DescribeTrainingJob with placeholder metrics, so botocore's `Stubber` stands in for SageMaker
+here: each test states the responses SageMaker documents for those calls, and the real boto3
+client, paging and ranking code run against them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from smcluster import compare
+from smcluster.cli import main
+from smcluster.metrics import OBJECTIVE
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def _summary(name: str, status: str, value: float | None, **tuned: str) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "TrainingJobName": name,
+        "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+        "CreationTime": NOW,
+        "TrainingJobStatus": status,
+        "TunedHyperParameters": tuned,
+    }
+    if value is not None:
+        summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
+            "Type": "Maximize",
+            "MetricName": OBJECTIVE,
+            "Value": value,
+        }
+    return summary
+
+
+@pytest.fixture
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> Stubber:
+    client = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    stubber = Stubber(client)
+    monkeypatch.setattr(compare, "sagemaker_client", lambda region, profile: client)
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+def test_tuning_job_leaderboard_pages_and_ranks(
+    stubbed: Stubber, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """botocore's Stubber stands in for SageMaker (moto lacks this call); two pages of jobs."""
+    first = {"HyperParameterTuningJobName": "tune-1", "MaxResults": 100}
+    stubbed.add_response(
+        "list_training_jobs_for_hyper_parameter_tuning_job",
+        {
+            "TrainingJobSummaries": [
+                _summary("job-a", "Completed", 0.41, n_components="4", algorithm="kmeans"),
+                _summary("job-b", "Failed", None, n_components="9", algorithm="gmm"),
+            ],
+            "NextToken": "page-2",
+        },
+        first,
+    )
+    stubbed.add_response(
+        "list_training_jobs_for_hyper_parameter_tuning_job",
+        {"TrainingJobSummaries": [_summary("job-c", "Completed", 0.63, n_components="3")]},
+        {**first, "NextToken": "page-2"},
+    )
+
+    assert main(["compare-jobs", "--tuning-job", "tune-1", "--format", "json"]) == 0
+
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["rank"], r["name"], r["objective"]) for r in rows] == [
+        (1, "job-c", 0.63),
+        (2, "job-a", 0.41),
+        (3, "job-b", None),
+    ]
+    assert rows[1]["hyperparameters"] == {"algorithm": "kmeans", "n_components": "4"}
+    assert rows[2]["status"] == "Failed"
+
+
+def test_training_jobs_table_uses_final_objective_metric(
+    stubbed: Stubber, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """botocore's Stubber stands in for DescribeTrainingJob (moto's has placeholder metrics)."""
+    for name, davies_bouldin in (("job-x", 1.9), ("job-y", 0.7)):
+        stubbed.add_response(
+            "describe_training_job",
+            {
+                "TrainingJobName": name,
+                "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+                "ModelArtifacts": {"S3ModelArtifacts": f"s3://b/{name}/output/model.tar.gz"},
+                "TrainingJobStatus": "Completed",
+                "SecondaryStatus": "Completed",
+                "HyperParameters": {"reducer": "pca", "_tuning_objective_metric": OBJECTIVE},
+                "AlgorithmSpecification": {"TrainingInputMode": "File"},
+                "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                "CreationTime": NOW,
+                "FinalMetricDataList": [
+                    {"MetricName": "train:silhouette", "Value": 0.5, "Timestamp": NOW},
+                    {"MetricName": "train:davies_bouldin", "Value": davies_bouldin},
+                ],
+            },
+            {"TrainingJobName": name},
+        )
+    argv = ["compare-jobs", "--training-jobs", "job-x,job-y", "--objective", "train:davies_bouldin"]
+
+    assert main(argv) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["rank", "train:davies_bouldin", "status", "name", "reducer"]
+    assert lines[1].split() == ["1", "0.7", "Completed", "job-y", "pca"]  # Minimize: lower first
+    assert lines[2].split() == ["2", "1.9", "Completed", "job-x", "pca"]
+
+
+def test_aws_errors_are_one_line(stubbed: Stubber, capsys: pytest.CaptureFixture[str]) -> None:
+    """botocore's Stubber stands in for SageMaker answering that the tuning job does not exist."""
+    stubbed.add_client_error(
+        "list_training_jobs_for_hyper_parameter_tuning_job",
+        service_error_code="ResourceNotFound",
+        service_message="Amazon SageMaker can't find a tuning job named nope",
+    )
+
+    assert main(["compare-jobs", "--tuning-job", "nope"]) == 2
+
+    assert "can't find a tuning job named nope" in capsys.readouterr().err
