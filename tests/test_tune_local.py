@@ -9,8 +9,7 @@ import pytest
 
 from smcluster.cli import main
 from smcluster.demo import write_job_tree
-from smcluster.metrics import OBJECTIVE
-from smcluster.tune_local import read_metrics
+from smcluster.metrics import OBJECTIVE, read_metrics
 from tests.metric_lines import scrape
 
 STATIC = ["id_column=customer_id", "label_column=segment", "reducer=pca", "tracker=none"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -67,6 +68,16 @@ def metric_definitions() -> list[dict[str, str]]:
         for split in SPLITS
         for spec in METRICS
     ]
+
+
+def read_metrics(log: str) -> dict[str, float]:
+    """Every published metric found in `log`, the last value printed winning."""
+    found: dict[str, float] = {}
+    for definition in metric_definitions():
+        matches = re.findall(definition["Regex"], log)
+        if matches:
+            found[definition["Name"]] = float(matches[-1])
+    return found
 
 
 def objective_direction(name: str = OBJECTIVE) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -21,21 +20,11 @@ from typing import Any
 from .compare import rank
 from .errors import SmclusterError
 from .hyperparameters import parse
-from .metrics import OBJECTIVE, metric_definitions, objective_direction
+from .metrics import OBJECTIVE, objective_direction, read_metrics
 
 
 class TrialFailed(Exception):
     """A trial's `train` exited non-zero or printed no objective; Optuna records it as failed."""
-
-
-def read_metrics(log: str) -> dict[str, float]:
-    """Every published metric found in `log`, the last value printed winning."""
-    found: dict[str, float] = {}
-    for definition in metric_definitions():
-        matches = re.findall(definition["Regex"], log)
-        if matches:
-            found[definition["Name"]] = float(matches[-1])
-    return found
 
 
 def write_trial_tree(
