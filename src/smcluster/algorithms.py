@@ -44,10 +44,6 @@ class Clustering:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _host(backend: Backend, array: Any) -> np.ndarray:
-    return backend.to_numpy(array)
-
-
 def run_dbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClock) -> Clustering:
     rows = data.shape[0]
     with clock.stage("choose_eps", rows=rows):
@@ -66,8 +62,8 @@ def run_dbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClo
     core_index = backend.xp.asarray(core)
     return Clustering(
         labels=labels,
-        reference_points=_host(backend, data[core_index]),
-        reference_labels=_host(backend, labels[core_index]).astype(np.int32),
+        reference_points=backend.to_numpy(data[core_index]),
+        reference_labels=backend.to_numpy(labels[core_index]).astype(np.int32),
         radius=eps.eps,
         eps=eps,
     )
@@ -91,8 +87,8 @@ def run_hdbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageCl
     index = backend.xp.asarray(picked)
     return Clustering(
         labels=labels,
-        reference_points=_host(backend, data[index]),
-        reference_labels=_host(backend, labels[index]).astype(np.int32),
+        reference_points=backend.to_numpy(data[index]),
+        reference_labels=backend.to_numpy(labels[index]).astype(np.int32),
         radius=math.inf,
         info={"reference_rows": len(picked)},
     )
@@ -101,7 +97,7 @@ def run_hdbscan(backend: Backend, data: Any, hp: Hyperparameters, clock: StageCl
 def run_kmeans(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClock) -> Clustering:
     with clock.stage("cluster_kmeans", rows=data.shape[0]):
         labels, centres = backend.kmeans(data, hp.n_clusters, hp.random_state)
-    centres = _host(backend, centres).astype(np.float32)
+    centres = backend.to_numpy(centres).astype(np.float32)
     return Clustering(
         labels=labels,
         reference_points=centres,
@@ -119,7 +115,7 @@ def run_gmm(backend: Backend, data: Any, hp: Hyperparameters, clock: StageClock)
             "GaussianMixture on the host; the other stages stay on the %s",
             backend.name,
         )
-    host = _host(backend, data)
+    host = backend.to_numpy(data)
     with clock.stage("cluster_gmm", rows=host.shape[0]):
         model = GaussianMixture(
             n_components=hp.n_clusters,

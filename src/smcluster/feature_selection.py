@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends.base import to_host
 from .pca import pca_summary as fit_pca_summary
 
 log = logging.getLogger(__name__)
@@ -19,10 +20,6 @@ log = logging.getLogger(__name__)
 SAMPLE_ROWS = 100_000  # correlations and PCA of 100k rows are stable to the second decimal
 LEADING_COMPONENTS = 5
 TOP_LOADINGS = 3
-
-
-def _host(array: Any) -> np.ndarray:
-    return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
 def sample_rows(data: Any, xp: Any, limit: int, random_state: int) -> Any:
@@ -47,7 +44,7 @@ def rank_correlation(data: Any, xp: Any) -> np.ndarray:
     norms = xp.sqrt((ranks**2).sum(axis=0))
     norms = xp.where(norms > 0, norms, 1)  # a constant column correlates with nothing
     unit = ranks / norms[None, :]
-    return _host(unit.T @ unit)
+    return to_host(unit.T @ unit)
 
 
 @dataclass
@@ -97,7 +94,7 @@ def pca_summary(prepared: Any, columns: list[str], xp: Any, random_state: int) -
     The numbers come from `smcluster.pca.pca_summary` (the same code the report plots) on a
     host-side sample of the prepared (scaled) features.
     """
-    sample = _host(sample_rows(prepared, xp, SAMPLE_ROWS, random_state))
+    sample = to_host(sample_rows(prepared, xp, SAMPLE_ROWS, random_state))
     summary = fit_pca_summary(sample, columns, random_state)
     if summary is None:
         return {}

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends.base import to_host
 from .errors import DataError
 from .hyperparameters import Hyperparameters
 
@@ -123,7 +124,7 @@ class FeaturePrep:
     def fit_transform(self, raw: Any, xp: Any) -> tuple[Any, Any]:
         """Fit on `raw` (float32 matrix with NaN) and return (prepared matrix, kept-row mask)."""
         bad = ~xp.isfinite(raw)
-        bad_per_column = self._to_host(bad.sum(axis=0), xp)
+        bad_per_column = to_host(bad.sum(axis=0))
         counts = {c: int(n) for c, n in zip(self.columns, bad_per_column, strict=True) if n}
         self.report["nonfinite_values"] = counts
         if counts:
@@ -170,10 +171,6 @@ class FeaturePrep:
             data = self._log(data, xp)
         return self._scale(data, xp)
 
-    @staticmethod
-    def _to_host(array: Any, xp: Any) -> np.ndarray:
-        return array.get() if hasattr(array, "get") else np.asarray(array)
-
     def _fill_values(self, data: Any, xp: Any) -> np.ndarray:
         width = data.shape[1]
         if self.missing == "mean":
@@ -183,7 +180,7 @@ class FeaturePrep:
         else:
             values = xp.zeros(width, dtype=data.dtype)
         values = xp.where(xp.isfinite(values), values, 0)  # an all-missing column becomes 0
-        return self._to_host(values, xp).astype(np.float32)
+        return to_host(values).astype(np.float32)
 
     @staticmethod
     def _impute(data: Any, xp: Any, fill: np.ndarray) -> Any:
@@ -196,7 +193,7 @@ class FeaturePrep:
         safe_std = xp.where(std > 0, std, 1)
         skew = (((data - mean) / safe_std) ** 3).mean(axis=0)
         mask = (data.min(axis=0) >= 0) & (skew > SKEW_THRESHOLD) & (std > 0)
-        return self._to_host(mask, xp)
+        return to_host(mask)
 
     def _log(self, data: Any, xp: Any) -> Any:
         mask = xp.asarray(self.log_mask)
@@ -212,14 +209,14 @@ class FeaturePrep:
             spread = q75 - q25
         else:
             return np.zeros(width, np.float32), np.ones(width, np.float32)
-        constant = self._to_host(spread <= 0, xp)
+        constant = to_host(spread <= 0)
         if constant.any():
             names = [c for c, flag in zip(self.columns, constant, strict=True) if flag]
             log.info("constant (or zero-IQR) columns keep unit scale: %s", ", ".join(names))
         spread = xp.where(spread > 0, spread, 1)
         return (
-            self._to_host(center, xp).astype(np.float32),
-            self._to_host(spread, xp).astype(np.float32),
+            to_host(center).astype(np.float32),
+            to_host(spread).astype(np.float32),
         )
 
     def _scale(self, data: Any, xp: Any) -> Any:

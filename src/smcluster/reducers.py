@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .backends.base import to_host
+
 log = logging.getLogger(__name__)
 
 TRANSFORM_CHUNK = 200_000  # rows per transform call: bounds the k-NN graph of new rows
@@ -40,10 +42,6 @@ def _sample_index(rows: int, size: int, random_state: int) -> np.ndarray:
     return np.sort(rng.choice(rows, size=size, replace=False))
 
 
-def _host(array: Any) -> np.ndarray:
-    return array.get() if hasattr(array, "get") else np.asarray(array)
-
-
 class NearestFitEmbedding:
     """t-SNE as a reducer: new rows take the embedding of their nearest fitted row."""
 
@@ -54,15 +52,15 @@ class NearestFitEmbedding:
 
     def fit_transform(self, data: Any) -> Any:
         embedding = self.estimator.fit_transform(data)
-        self.fitted_rows = _host(data).astype(np.float32)
-        self.fitted_embedding = _host(embedding).astype(np.float32)
+        self.fitted_rows = to_host(data).astype(np.float32)
+        self.fitted_embedding = to_host(embedding).astype(np.float32)
         return embedding
 
     def transform(self, data: Any) -> np.ndarray:
         from sklearn.neighbors import NearestNeighbors
 
         index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
-        _, nearest = index.kneighbors(_host(data))
+        _, nearest = index.kneighbors(to_host(data))
         return self.fitted_embedding[nearest[:, 0]]
 
     def __getstate__(self) -> dict[str, Any]:

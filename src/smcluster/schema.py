@@ -7,7 +7,6 @@ Parsing, validation, the README table (`smcluster hyperparameters`) and the tuni
 from __future__ import annotations
 
 import ast
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -569,7 +568,3 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def dumps(values: dict[str, Any]) -> str:
-    return json.dumps({k: to_json_safe(v) for k, v in values.items()}, indent=2, sort_keys=True)

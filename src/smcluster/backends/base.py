@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.metadata as md
 from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..data import TableFile
+
+
+def to_host(array: Any) -> np.ndarray:
+    """A NumPy copy of a NumPy or CuPy array (CuPy's `.get()` copies device to host)."""
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def package_version(package: str) -> str:
+    try:
+        return md.version(package)
+    except md.PackageNotFoundError:
+        return "not installed"
+
 
 REDUCER_ARGUMENTS = {
     "pca": ("n_components", "random_state"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import platform
 import warnings
 from typing import Any
@@ -18,14 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 from .. import dbscan_chunked
 from ..data import TableFile
 from ..errors import BackendError
-from .base import reducer_arguments
-
-
-def _version(package: str) -> str:
-    try:
-        return md.version(package)
-    except md.PackageNotFoundError:
-        return "not installed"
+from .base import package_version, reducer_arguments
 
 
 class CpuBackend:
@@ -36,7 +28,7 @@ class CpuBackend:
         return {
             "backend": self.name,
             "python": platform.python_version(),
-            **{p: _version(p) for p in ("numpy", "pandas", "scikit-learn", "umap-learn")},
+            **{p: package_version(p) for p in ("numpy", "pandas", "scikit-learn", "umap-learn")},
         }
 
     def read_table(self, files: list[TableFile]) -> pd.DataFrame:

@@ -7,7 +7,6 @@ cuML estimators take CuPy arrays and return CuPy arrays (output type follows the
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import logging
 import platform
 from typing import Any
@@ -23,7 +22,7 @@ from cuml.neighbors import NearestNeighbors
 
 from ..data import TableFile
 from . import indices
-from .base import reducer_arguments
+from .base import package_version, reducer_arguments
 from .device import read_device_facts
 
 log = logging.getLogger(__name__)
@@ -32,13 +31,6 @@ log = logging.getLogger(__name__)
 # holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
 DBSCAN_BATCH_SHARE = 0.4
 SILHOUETTE_BATCH_SHARE = 0.4
-
-
-def _version(package: str) -> str:
-    try:
-        return md.version(package)
-    except md.PackageNotFoundError:
-        return "not installed"
 
 
 def _free_bytes() -> int:
@@ -54,7 +46,7 @@ class GpuBackend:
         return {
             "backend": self.name,
             "python": platform.python_version(),
-            **{p: _version(p) for p in ("cudf-cu12", "cuml-cu12", "cupy-cuda12x", "numpy")},
+            **{p: package_version(p) for p in ("cudf-cu12", "cuml-cu12", "cupy-cuda12x", "numpy")},
             **read_device_facts().describe(),
         }
 
