@@ -10,7 +10,7 @@ DEMO_ROWS ?= 20000
 PYTEST_ARGS ?=
 # Images: `make image` (GPU, RAPIDS base), `make image-cpu`; BASE_IMAGE overrides either base.
 IMAGE ?= smcluster
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' src/smcluster/version.py)
 GIT_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 CPU_BASE_IMAGE ?= python:3.12-slim-bookworm
 DOCKER_BUILD_FLAGS ?=
@@ -48,6 +48,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts docker
 	$(BIN)/ruff format --check src tests scripts docker
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint --no-color Dockerfile
 
 format: $(STAMP)

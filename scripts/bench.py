@@ -61,19 +61,13 @@ def table_path(work: Path, rows: int, features: int) -> Path:
 
 
 def job_tree(work: Path, table: Path, rows: int) -> Path:
+    from smcluster.contract.local_tree import PARQUET, channel_config, write_job_config
+
     base = work / f"job-{rows}"
-    train = base / "input" / "data" / "train"
-    config = base / "input" / "config"
-    for folder in (train, config):
-        folder.mkdir(parents=True, exist_ok=True)
-    link = train / "part-000.parquet"
+    paths = write_job_config(base, SMCLUSTER_HP, {"train": channel_config(PARQUET)})
+    link = paths.channel_dir("train") / "part-000.parquet"
     if not link.exists():
         link.symlink_to(table)
-    hp = {k: str(v) for k, v in SMCLUSTER_HP.items()}
-    (config / "hyperparameters.json").write_text(json.dumps(hp))
-    (config / "inputdataconfig.json").write_text(
-        json.dumps({"train": {"ContentType": "application/x-parquet"}})
-    )
     return base
 
 

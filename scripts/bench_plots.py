@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from smcluster.report.profiles import cluster_profiles
-from smcluster.report.synthetic import synthetic_result
 from smcluster.report.writer import draw_plots
+from smcluster.synthetic import synthetic_result
 
 
 def time_rows(rows: int, repeats: int) -> dict[str, float]:

@@ -77,7 +77,7 @@ if ((${#problems[@]})); then
     exit 1
 fi
 
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/pyproject.toml")"
+version="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$ROOT/src/smcluster/version.py")"
 revision="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 local_image="smcluster:$version-$VARIANT"
 suffix="amazonaws.com"

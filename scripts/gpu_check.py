@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from smcluster.contract.local_tree import PARQUET, channel_config, write_job_config
 from smcluster.synthetic import make_segments
 
 BIN = Path(sys.executable).parent
@@ -29,16 +30,9 @@ MIN_AGREEMENT = 0.9
 
 
 def write_tree(base: Path, table: pd.DataFrame, backend: str) -> Path:
-    train = base / "input" / "data" / "train"
-    config = base / "input" / "config"
-    for folder in (train, config):
-        folder.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(train / "part-000.parquet", index=False)
     hp = {"id_column": "row_id", "label_column": "segment", "backend": backend}
-    (config / "hyperparameters.json").write_text(json.dumps(hp))
-    (config / "inputdataconfig.json").write_text(
-        json.dumps({"train": {"ContentType": "application/x-parquet"}})
-    )
+    paths = write_job_config(base, hp, {"train": channel_config(PARQUET)})
+    table.to_parquet(paths.channel_dir("train") / "part-000.parquet", index=False)
     return base
 
 

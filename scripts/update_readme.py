@@ -10,8 +10,8 @@ import re
 import sys
 from pathlib import Path
 
-from smcluster.metrics import metric_definitions
-from smcluster.schema import SCHEMA
+from smcluster.contract.schema import SCHEMA
+from smcluster.output.metric_lines import metric_definitions
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

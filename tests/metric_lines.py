@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from smcluster.metrics import metric_definitions
+from smcluster.output.metric_lines import metric_definitions
 
 
 def scrape(log: str) -> dict[str, float]:

@@ -8,7 +8,7 @@ from sklearn import metrics
 from sklearn.cluster import DBSCAN
 from sklearn.datasets import make_blobs
 
-from smcluster import dbscan_chunked
+from smcluster.backends import cpu_dbscan as dbscan_chunked
 from smcluster.backends import indices
 
 
@@ -37,7 +37,7 @@ def test_chunked_dbscan_matches_scikit_learn(blobs, memory_mb):
 
 def test_chunked_dbscan_small_memory_uses_many_chunks(blobs, caplog):
     data, _ = blobs
-    with caplog.at_level("INFO", logger="smcluster.dbscan_chunked"):
+    with caplog.at_level("INFO", logger="smcluster.backends.cpu_dbscan"):
         dbscan_chunked.dbscan(data, 1.0, 10, memory_mb=1)
     progress = [r for r in caplog.messages if "linking core rows" in r]
     assert len(progress) > 5

@@ -6,18 +6,25 @@ the published bundle and checks that its assignment rule reproduces the training
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from smcluster.model import load_model
+from smcluster.output.bundle import load_model
 
-from .train_subprocess import run_train
+from .jobtree import JobTree, TrainRun
 
 pytestmark = pytest.mark.slow
 
 
-def _check_bundle_reproduces_labels(run, minimum_agreement: float) -> None:
+def _run(tmp_path: Path, hyperparameters: dict[str, str], **tree: Any) -> TrainRun:
+    return JobTree(tmp_path).write_demo(hyperparameters, **tree).run()
+
+
+def _check_bundle_reproduces_labels(run: TrainRun, minimum_agreement: float) -> None:
     train = pd.read_csv(next((run.base / "input" / "data" / "train").glob("*.csv")))
     labels = pd.read_parquet(run.base / "model" / "labels.parquet")
     model = load_model(run.base / "model")
@@ -36,7 +43,7 @@ def _check_bundle_reproduces_labels(run, minimum_agreement: float) -> None:
     ],
 )
 def test_each_algorithm_runs_through_train(tmp_path, algorithm, extra, agreement):
-    run = run_train(tmp_path, {"algorithm": algorithm, "reducer": "pca", "backend": "cpu", **extra})
+    run = _run(tmp_path, {"algorithm": algorithm, "reducer": "pca", "backend": "cpu", **extra})
     assert run.returncode == 0, run.failure
     metrics = run.metrics()
     assert metrics["algorithm"] == algorithm
@@ -49,7 +56,7 @@ def test_each_algorithm_runs_through_train(tmp_path, algorithm, extra, agreement
 
 
 def test_gmm_says_it_is_cpu_only_in_the_table():
-    from smcluster.schema import SCHEMA
+    from smcluster.contract.schema import SCHEMA
 
     assert "CPU-only" in SCHEMA["algorithm"].help
 
@@ -64,7 +71,7 @@ def test_gmm_says_it_is_cpu_only_in_the_table():
     ],
 )
 def test_each_reducer_runs_through_train_with_validation(tmp_path, reducer, extra):
-    run = run_train(
+    run = _run(
         tmp_path, {"reducer": reducer, "backend": "cpu", **extra}, rows=1200, validation_rows=300
     )
     assert run.returncode == 0, run.failure
@@ -79,7 +86,7 @@ def test_each_reducer_runs_through_train_with_validation(tmp_path, reducer, extr
 
 
 def test_reducer_auto_skips_umap_when_the_data_is_narrow(tmp_path):
-    run = run_train(tmp_path, {"reducer": "auto", "n_components": "12", "backend": "cpu"})
+    run = _run(tmp_path, {"reducer": "auto", "n_components": "12", "backend": "cpu"})
     assert run.returncode == 0, run.failure
     assert "reducer=auto: the data has 10 columns, not more than n_components=12" in run.stderr
     assert run.resolved()["hyperparameters"]["reducer"] == "none"
@@ -87,13 +94,13 @@ def test_reducer_auto_skips_umap_when_the_data_is_narrow(tmp_path):
 
 
 def test_tsne_with_too_many_components_fails_clearly(tmp_path):
-    run = run_train(tmp_path, {"reducer": "tsne", "n_components": "5", "backend": "cpu"})
+    run = _run(tmp_path, {"reducer": "tsne", "n_components": "5", "backend": "cpu"})
     assert run.returncode == 2
     assert run.failure.startswith("HyperparameterError: reducer=tsne gives at most 3 dimensions")
 
 
 def test_correlated_features_are_dropped_and_recorded(tmp_path):
-    run = run_train(tmp_path, {"reducer": "pca", "correlation_threshold": "0.6", "backend": "cpu"})
+    run = _run(tmp_path, {"reducer": "pca", "correlation_threshold": "0.6", "backend": "cpu"})
     assert run.returncode == 0, run.failure
     resolved = run.resolved()
     dropped = resolved["preparation"]["correlation"]["dropped"]
@@ -110,9 +117,8 @@ def test_correlated_features_are_dropped_and_recorded(tmp_path):
 
 
 def test_umap_fit_sample_size_fits_on_a_sample_through_train(tmp_path):
-    run = run_train(
-        tmp_path, {"reducer": "pca", "umap_fit_sample_size": "1000", "backend": "cpu"}, rows=2500
-    )
+    hyperparameters = {"reducer": "tsne", "n_components": "2", "umap_fit_sample_size": "1000"}
+    run = _run(tmp_path, {**hyperparameters, "backend": "cpu"}, rows=2500)
     assert run.returncode == 0, run.failure
-    assert "fitting on a sample of 1,000 of 2,500 rows" in run.stderr
-    assert "pca transform: 1,500/1,500 rows" in run.stderr
+    assert "tsne: fitting on a sample of 1,000 of 2,500 rows" in run.stderr
+    assert "tsne transform: 1,500/1,500 rows" in run.stderr

@@ -14,9 +14,9 @@ import pytest
 
 from smcluster.backends import gpu_unavailable_reason, select_backend
 from smcluster.backends.device import DeviceFacts, device_problem, parse_driver_version
-from smcluster.errors import BackendError
+from smcluster.contract.errors import BackendError
 
-from .train_subprocess import run_train
+from .jobtree import JobTree
 
 NO_GPU = gpu_unavailable_reason()
 needs_no_gpu = pytest.mark.skipif(NO_GPU is None, reason="a usable GPU is present")
@@ -24,7 +24,7 @@ needs_no_gpu = pytest.mark.skipif(NO_GPU is None, reason="a usable GPU is presen
 
 @needs_no_gpu
 def test_backend_gpu_without_cuda_fails_with_a_clear_failure_file(tmp_path):
-    run = run_train(tmp_path, {"backend": "gpu", "reducer": "pca"})
+    run = JobTree(tmp_path).write_demo({"backend": "gpu", "reducer": "pca"}).run()
     assert run.returncode == 2
     failure = run.failure
     assert failure is not None
@@ -38,7 +38,7 @@ def test_backend_gpu_without_cuda_fails_with_a_clear_failure_file(tmp_path):
 
 @needs_no_gpu
 def test_backend_auto_falls_back_to_cpu_and_says_why(tmp_path):
-    run = run_train(tmp_path, {"backend": "auto", "reducer": "pca"})
+    run = JobTree(tmp_path).write_demo({"backend": "auto", "reducer": "pca"}).run()
     assert run.returncode == 0, run.failure
     assert "backend=auto fell back to the CPU because RAPIDS is not importable" in run.stderr
     assert run.resolved()["versions"]["backend"] == "cpu"
@@ -114,8 +114,9 @@ def test_cpu_umap_without_umap_learn_is_a_clear_error(monkeypatch):
     """The GPU image has no umap-learn: backend=cpu with reducer=umap must say so, not crash."""
     import builtins
 
+    from smcluster.backends.base import ReducerSettings
     from smcluster.backends.cpu import CpuBackend
-    from smcluster.errors import BackendError
+    from smcluster.contract.errors import BackendError
 
     real_import = builtins.__import__
 
@@ -127,12 +128,5 @@ def test_cpu_umap_without_umap_learn_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_umap)
     with pytest.raises(BackendError, match="reducer=umap on the CPU needs umap-learn"):
         CpuBackend().make_reducer(
-            "umap",
-            {
-                "n_components": 2,
-                "n_neighbors": 5,
-                "min_dist": 0.0,
-                "metric": "euclidean",
-                "random_state": 0,
-            },
+            ReducerSettings("umap", 2, 5, 0.0, "euclidean", perplexity=5.0, random_state=0)
         )

@@ -7,18 +7,58 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smcluster.schema import SCHEMA
+import pytest
 
-from .conftest import BIN, JobTree
+from smcluster import __version__
+from smcluster.contract.schema import SCHEMA
+
+from .jobtree import TRAIN, JobTree, smcluster
 from .metric_lines import scrape
 
 ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("numpy", "pandas", "sklearn", "scipy", "botocore", "matplotlib", "mlflow", "umap")
 
 
 def _smcluster(*args: str) -> str:
-    return subprocess.run(
-        [str(BIN / "smcluster"), *args], capture_output=True, text=True, check=True
-    ).stdout
+    return smcluster(*args, check=True).stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "expected"),
+    [
+        ("smcluster.cli", ["--help"], "usage: smcluster"),
+        ("smcluster.cli", ["--version"], f"smcluster {__version__}"),
+        ("smcluster.cli", ["launch-tuning", "--help"], "--strategy"),
+        ("smcluster.train", ["--help"], "usage: train"),
+        ("smcluster.train", ["--version"], f"smcluster {__version__}"),
+    ],
+)
+def test_help_and_version_load_no_heavy_library(module: str, argv: list[str], expected) -> None:
+    """Cheap entry points: what `--help` prints comes from argparse and the schema alone."""
+    code = (
+        "import sys\n"
+        f"from {module} import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print('exit', code, 'heavy', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert expected in done.stdout, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("exit 0 heavy []") or "exit None heavy []" in done.stdout
+
+
+def test_train_help_writes_nothing(tmp_path) -> None:
+    done = subprocess.run(
+        [str(TRAIN), "--help"],
+        env={"SAGEMAKER_BASE_DIR": str(tmp_path), "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "Exit codes:" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no failure file, no model directory
 
 
 def test_readme_generated_blocks_are_current() -> None:
@@ -54,7 +94,7 @@ def test_demo_tree_runs_with_default_umap_and_predict(tmp_path) -> None:
     assert metrics["train:n_clusters"] >= 2
     assert "train:ari" in metrics
     new_rows = tmp_path / "new.csv"
-    from smcluster.demo import make_customers
+    from smcluster.synthetic import make_customers
 
     make_customers(50, seed=11).to_csv(new_rows, index=False)
     out = tmp_path / "assigned.csv"

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from smcluster.backends.cpu import CpuBackend
-from smcluster.channels import Channel
-from smcluster.data import check_same_columns, discover
-from smcluster.errors import DataError
+from smcluster.contract.channels import Channel
+from smcluster.contract.errors import DataError
+from smcluster.contract.tables import check_same_columns, discover
 
 
 def _channel(path: Path, content_type: str | None = None) -> Channel:

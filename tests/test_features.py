@@ -6,9 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smcluster.errors import DataError
-from smcluster.features import FeaturePrep, select_feature_columns
-from smcluster.hyperparameters import parse
+from smcluster.backends.cpu import CpuBackend
+from smcluster.contract.errors import DataError
+from smcluster.contract.hyperparameters import parse
+from smcluster.pipeline.columns import select_feature_columns as _select
+from smcluster.pipeline.preparation import FeaturePrep
+
+
+def select_feature_columns(frame: pd.DataFrame, hp):
+    return _select(CpuBackend(), frame, hp)
 
 
 def test_all_numeric_columns_except_id_and_label() -> None:

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from smcluster.errors import HyperparameterError
-from smcluster.hyperparameters import parse, read
-from smcluster.schema import SCHEMA
+from smcluster.contract.errors import HyperparameterError
+from smcluster.contract.hyperparameters import parse, read
+from smcluster.contract.schema import SCHEMA
 
 
 def test_defaults_fill_every_schema_name() -> None:
     hp = parse({})
-    assert set(hp) == set(SCHEMA.names())
+    assert set(hp.to_json()) == set(SCHEMA.names())
     assert hp.eps is None  # auto
     assert hp.reducer == "umap"
     assert hp.given == frozenset()
@@ -33,16 +33,16 @@ def test_integer_encodings(raw: str, expected: int) -> None:
 
 @pytest.mark.parametrize("raw", ["true", "True", '"true"', "1", "yes"])
 def test_boolean_encodings_are_true(raw: str) -> None:
-    from smcluster.hyperparameters import decode
-    from smcluster.schema import Boolean
+    from smcluster.contract.hyperparameters import decode
+    from smcluster.contract.kinds import Boolean
 
     assert Boolean().parse(decode(raw)) is True
 
 
 @pytest.mark.parametrize("raw", ["false", "False", '"false"', "0", "no"])
 def test_boolean_encodings_are_false(raw: str) -> None:
-    from smcluster.hyperparameters import decode
-    from smcluster.schema import Boolean
+    from smcluster.contract.hyperparameters import decode
+    from smcluster.contract.kinds import Boolean
 
     assert Boolean().parse(decode(raw)) is False
 
@@ -140,3 +140,38 @@ def test_tuning_ranges_lie_inside_allowed_values() -> None:
         else:
             param.parse(spec["min"])
             param.parse(spec["max"])
+
+
+def test_each_declared_type_is_what_its_kind_parses_to() -> None:
+    """The schema is the dataclass: mypy's view of each field must match its value kind."""
+    from typing import get_type_hints
+
+    from smcluster.contract import kinds
+    from smcluster.contract.schema import Hyperparameters
+
+    expected = {
+        kinds.Integer: int,
+        kinds.Real: float,
+        kinds.Boolean: bool,
+        kinds.Choice: str,
+        kinds.Text: str,
+        kinds.RealOrAuto: float | None,
+        kinds.NameList: tuple[str, ...] | None,
+    }
+    hints = get_type_hints(Hyperparameters)
+    for param in SCHEMA:
+        assert hints[param.name] == expected[type(param.kind)], param.name
+        if param.default is not None and not isinstance(param.kind, kinds.NameList):
+            assert param.parse(param.default) == param.default, param.name
+
+
+def test_hyperparameters_are_frozen_and_replace_checks_names() -> None:
+    import dataclasses
+
+    hp = parse({"min_samples": "7"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hp.min_samples = 8  # type: ignore[misc]
+    assert hp.replace(reducer="pca").reducer == "pca"
+    assert hp.replace(reducer="pca").given == frozenset({"min_samples"})
+    with pytest.raises(TypeError):
+        hp.replace(min_sample=3)

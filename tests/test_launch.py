@@ -13,11 +13,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from smcluster import launch
 from smcluster.cli import main
-from smcluster.errors import HyperparameterError
-from smcluster.metrics import OBJECTIVE, metric_definitions, objective_direction
-from smcluster.schema import SCHEMA
+from smcluster.contract.errors import HyperparameterError
+from smcluster.contract.metrics import OBJECTIVE, objective_direction
+from smcluster.contract.schema import SCHEMA
+from smcluster.output.metric_lines import metric_definitions
+from smcluster.tools import launch
 from tests.container import test_local_mode
 
 sdk_environment = test_local_mode.sdk_environment  # dummy credentials, region, telemetry off

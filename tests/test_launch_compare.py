@@ -16,9 +16,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from smcluster import compare
 from smcluster.cli import main
-from smcluster.metrics import OBJECTIVE
+from smcluster.contract.metrics import OBJECTIVE
+from smcluster.tools import compare
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

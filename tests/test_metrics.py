@@ -5,17 +5,25 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
+from dataclasses import astuple
 
 import numpy as np
 import pytest
 
 from smcluster.backends.cpu import CpuBackend
-from smcluster.metrics import METRICS, OBJECTIVE, emit, format_line, metric_definitions, score
+from smcluster.contract.hyperparameters import parse
+from smcluster.contract.metrics import METRICS, OBJECTIVE
+from smcluster.output.metric_lines import emit, format_line, metric_definitions
+from smcluster.pipeline.score import Scores
+from smcluster.pipeline.score import score as score_split
 
+from .jobtree import smcluster
 from .metric_lines import scrape
+
+
+def score(backend, data, labels, truth, sample_size: int, random_state: int) -> Scores:
+    hp = parse({"silhouette_sample_size": str(sample_size), "random_state": str(random_state)})
+    return score_split(backend, hp, data, labels, truth)
 
 
 def test_definitions_fit_sagemaker_limits() -> None:
@@ -54,12 +62,7 @@ def test_regex_does_not_confuse_splits_or_prefixes() -> None:
 
 
 def test_cli_prints_the_same_definitions() -> None:
-    output = subprocess.run(
-        [str(Path(sys.executable).parent / "smcluster"), "metric-definitions"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    output = smcluster("metric-definitions", check=True).stdout
     assert json.loads(output) == metric_definitions()
 
 
@@ -68,8 +71,8 @@ def test_score_separated_blobs() -> None:
     data = np.concatenate([rng.normal(0, 0.1, (50, 2)), rng.normal(5, 0.1, (50, 2))])
     labels = np.repeat([0, 1], 50).astype(np.int32)
     labels[0] = -1
-    values, notes = score(
-        CpuBackend(), data.astype(np.float32), labels, truth=None, sample_size=1000, random_state=0
+    values, notes = astuple(
+        score(CpuBackend(), data.astype(np.float32), labels, None, sample_size=1000, random_state=0)
     )
     assert notes == []
     assert values["n_clusters"] == 2
@@ -83,7 +86,7 @@ def test_degenerate_result_gets_worst_sentinels_and_a_reason() -> None:
     data = np.zeros((20, 2), np.float32)
     labels = np.zeros(20, np.int32)
     truth = np.array(["a", "b"] * 10)
-    values, notes = score(CpuBackend(), data, labels, truth=truth, sample_size=100, random_state=0)
+    values, notes = astuple(score(CpuBackend(), data, labels, truth, 100, 0))
     worst = {spec.name: spec.worst for spec in METRICS}
     assert values["silhouette"] == worst["silhouette"]
     assert values["davies_bouldin"] == worst["davies_bouldin"]

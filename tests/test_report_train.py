@@ -5,21 +5,19 @@ a real headless Chromium with every image loaded and no console error."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from smcluster.demo import DEMO_HYPERPARAMETERS, write_job_tree
+from smcluster.tools.demo import DEMO_HYPERPARAMETERS
+
+from .jobtree import JobTree
 
 pytestmark = pytest.mark.slow
 
-VENV_BIN = Path(sys.executable).parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = {
     "embedding_scatter",
@@ -34,19 +32,12 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def run_train(base: Path, hyperparameters: dict[str, str], rows: int = 3_000) -> Path:
-    write_job_tree(
-        base,
-        rows=rows,
-        files=2,
-        hyperparameters={**DEMO_HYPERPARAMETERS, **hyperparameters},
-        validation_rows=500,
+    tree = JobTree(base).write_demo(
+        {**DEMO_HYPERPARAMETERS, **hyperparameters}, rows=rows, files=2, validation_rows=500
     )
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
-    done = subprocess.run(
-        [str(VENV_BIN / "train")], env=env, capture_output=True, text=True, timeout=600
-    )
+    done = tree.run()
     assert done.returncode == 0, done.stderr[-3000:]
-    return base / "model"
+    return tree.model_dir
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from smcluster.pca import pca_summary
+from smcluster.pipeline.pca import fit_pca
 from smcluster.report import write_report
 from smcluster.report.profiles import cluster_profiles
 from smcluster.report.sampling import MIN_PER_CLUSTER, stratified_sample
-from smcluster.report.synthetic import synthetic_result
+from smcluster.synthetic import synthetic_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -44,7 +44,7 @@ def test_pca_summary_correlations_match_numpy() -> None:
     rng = np.random.default_rng(2)
     data = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 4))
     data = np.column_stack([data, np.full(500, 3.0)])  # a constant column
-    summary = pca_summary(data, list("abcde"), random_state=0)
+    summary = fit_pca(data, list("abcde"), np)
     assert summary is not None
     assert summary.cumulative[-1] == pytest.approx(1.0)
     assert np.all(np.diff(summary.explained) <= 1e-12)
@@ -53,6 +53,27 @@ def test_pca_summary_correlations_match_numpy() -> None:
         expected = np.corrcoef(data[:, feature], scores[:, 0])[0, 1]
         assert summary.correlations[feature, 0] == pytest.approx(expected, abs=1e-9)
     assert np.all(summary.correlations[4] == 0.0)
+    # The same components and variance shares as scikit-learn's PCA (up to each sign).
+    from sklearn.decomposition import PCA
+
+    reference = PCA().fit(data)
+    np.testing.assert_allclose(summary.explained, reference.explained_variance_ratio_, atol=1e-9)
+    for component in range(4):
+        ours, theirs = summary.loadings[:, component], reference.components_[component]
+        assert abs(float(ours @ theirs)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_pca_reducer_is_the_projection_scikit_learn_gives() -> None:
+    from sklearn.decomposition import PCA
+
+    data = np.random.default_rng(7).normal(size=(800, 6)).astype(np.float32)
+    data[:, 1] += 2 * data[:, 0]
+    summary = fit_pca(data, list("abcdef"), np)
+    assert summary is not None
+    ours = summary.projection(3).transform(data)
+    theirs = PCA(n_components=3).fit_transform(data)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), atol=1e-3)
 
 
 def test_profiles_are_exact_and_name_what_sets_a_cluster_apart() -> None:

@@ -10,21 +10,22 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from smcluster import reducers
 from smcluster.backends.cpu import CpuBackend
-from smcluster.channels import read_channels
-from smcluster.demo import write_job_tree
-from smcluster.hyperparameters import parse
-from smcluster.metrics import score
-from smcluster.paths import JobPaths
-from smcluster.pipeline import Pipeline
-from smcluster.stages import StageClock
+from smcluster.contract.channels import read_channels
+from smcluster.contract.hyperparameters import parse
+from smcluster.contract.paths import JobPaths
+from smcluster.pipeline import reduce as reducers
+from smcluster.pipeline.clock import StageClock
+from smcluster.pipeline.run import Pipeline
+from smcluster.pipeline.score import score
+
+from .jobtree import JobTree
 
 PEAK_SCRIPT = """
 import resource, sys
 import numpy as np
 from sklearn.cluster import DBSCAN
-from smcluster import dbscan_chunked
+from smcluster.backends import cpu_dbscan as dbscan_chunked
 data = np.random.default_rng(0).normal(size=(8000, 2)).astype(np.float32)
 labels = np.zeros(len(data))  # "baseline": imports and data only
 if sys.argv[1] == "chunked":
@@ -101,25 +102,31 @@ class SpyBackend(CpuBackend):
     def __init__(self) -> None:
         self.seen: dict[str, object] = {}
 
-    def dbscan(self, data, eps, min_samples, memory_mb):
+    def neighbor_distances(self, data, queries, n_neighbors):
+        self.seen["neighbour_queries"] = self.seen.get("neighbour_queries", 0) + 1
+        return super().neighbor_distances(data, queries, n_neighbors)
+
+    def dbscan(self, data, eps, min_samples, memory_mb, core_distances=None):
         self.seen["dbscan_dtype"] = data.dtype
-        return super().dbscan(data, eps, min_samples, memory_mb)
+        self.seen["core_distances_given"] = core_distances is not None
+        return super().dbscan(data, eps, min_samples, memory_mb, core_distances)
 
     def silhouette(self, data, labels):
         self.seen["silhouette_rows"] = data.shape[0]
         return super().silhouette(data, labels)
 
 
-def test_pipeline_is_float32_end_to_end(tmp_path, monkeypatch):
-    write_job_tree(tmp_path, rows=2000, files=2, hyperparameters={})
-    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
-    channels = read_channels(JobPaths.from_env())
+def test_pipeline_is_float32_end_to_end_with_one_neighbour_query(tmp_path):
+    tree = JobTree(tmp_path).write_demo({}, rows=2000, files=2)
+    channels = read_channels(JobPaths.from_env(tree.env()))
     hp = parse({"reducer": "pca", "label_column": "segment", "id_column": "customer_id"})
     backend = SpyBackend()
     result = Pipeline(hp, backend, StageClock()).fit(channels["train"], None)
-    assert result.prepared.dtype == np.float32
+    assert result.train.raw_features.dtype == np.float32
     assert result.train.embedding.dtype == np.float32
     assert backend.seen["dbscan_dtype"] == np.float32
+    # The k-distance curve and DBSCAN's core test come from one neighbour query.
+    assert backend.seen["neighbour_queries"] == 1 and backend.seen["core_distances_given"]
 
 
 def test_silhouette_is_always_sampled():
@@ -127,9 +134,10 @@ def test_silhouette_is_always_sampled():
     data = np.vstack([rng.normal(0, 1, (3000, 2)), rng.normal(8, 1, (3000, 2))]).astype(np.float32)
     labels = np.repeat([0, 1], 3000).astype(np.int32)
     backend = SpyBackend()
-    values, _ = score(backend, data, labels, truth=None, sample_size=500, random_state=0)
+    hp = parse({"silhouette_sample_size": "500", "random_state": "0"})
+    scores = score(backend, hp, data, labels, truth=None)
     assert backend.seen["silhouette_rows"] == 500
-    assert values["silhouette"] > 0.7
+    assert scores.values["silhouette"] > 0.7
 
 
 def test_bench_extrapolates_a_skipped_reference_per_stage():

@@ -7,58 +7,29 @@ can be reached from the test machines.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from smcluster.demo import write_job_tree
+from .jobtree import JobTree, TrainRun, smcluster
 
-BIN = Path(sys.executable).parent
-FAST = {
-    "reducer": "pca",
-    "n_components": "2",
-    "id_column": "customer_id",
-    "label_column": "segment",
-}
+FAST = {"reducer": "pca", "n_components": "2"}
 
 pytestmark = pytest.mark.slow
 
 
-def make_job(base: Path, **hyperparameters: str) -> Path:
-    return write_job_tree(
-        base, rows=1500, files=2, seed=3, hyperparameters={**FAST, **hyperparameters}
+def make_job(base: Path, **hyperparameters: str) -> JobTree:
+    """1,500 demo rows in two files, tracked by the default tracker (tracker=auto)."""
+    return JobTree(base).write_demo(
+        {**FAST, "tracker": "auto", **hyperparameters}, rows=1500, files=2, seed=3
     )
 
 
-def set_hyperparameters(base: Path, **hyperparameters: str) -> None:
-    (base / "input" / "config" / "hyperparameters.json").write_text(
-        json.dumps({**FAST, **hyperparameters})
-    )
-
-
-def run_train(base: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("MLFLOW_", "TRAINING_JOB", "SAGEMAKER_", "AWS_"))
-    }
-    return subprocess.run(
-        [str(BIN / "train")],
-        env={**clean, "SAGEMAKER_BASE_DIR": str(base), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def smcluster(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "smcluster"), *args], capture_output=True, text=True, timeout=300
+def set_hyperparameters(tree: JobTree, **hyperparameters: str) -> None:
+    tree.set_hyperparameters(
+        {**FAST, "id_column": "customer_id", "label_column": "segment", **hyperparameters}
     )
 
 
@@ -83,11 +54,12 @@ def _artifact_files(client, run_id: str, folder: str | None = None) -> list[str]
 def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
-    base = make_job(tmp_path / "opt_ml", min_samples="5")
-    first = run_train(base)
+    tree = make_job(tmp_path / "opt_ml", min_samples="5")
+    base = tree.base
+    first = tree.run()
     assert first.returncode == 0, first.stderr
-    set_hyperparameters(base, min_samples="40")
-    second = run_train(base)
+    set_hyperparameters(tree, min_samples="40")
+    second = tree.run()
     assert second.returncode == 0, second.stderr
 
     client = MlflowClient(tracking_uri=local_store(base))
@@ -136,10 +108,10 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp
 def test_failed_job_closes_its_run_as_failed(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
-    base = make_job(tmp_path / "opt_ml", features="no_such_column")
-    result = run_train(base)
+    tree = make_job(tmp_path / "opt_ml", features="no_such_column")
+    result = tree.run()
     assert result.returncode != 0
-    client = MlflowClient(tracking_uri=local_store(base))
+    client = MlflowClient(tracking_uri=local_store(tree.base))
     [run] = client.search_runs([client.get_experiment_by_name("smcluster").experiment_id])
     assert run.info.status == "FAILED"
     assert "no_such_column" in run.data.tags["smcluster.failure"]
@@ -149,22 +121,13 @@ def test_stopped_job_closes_its_run_as_killed(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
     # tracker_required starts the run before training; UMAP on 30k rows outlasts the signal.
-    base = write_job_tree(
-        tmp_path / "opt_ml",
-        rows=30_000,
-        files=1,
-        hyperparameters={"reducer": "umap", "tracker_required": "true"},
+    tree = JobTree(tmp_path / "opt_ml").write_demo(
+        {"reducer": "umap", "tracker": "auto", "tracker_required": "true"}, rows=30_000
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    job = subprocess.Popen(
-        [str(BIN / "train")],
-        env={**env, "SAGEMAKER_BASE_DIR": str(base)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    base = tree.base
+    job = tree.start()
     try:
-        for line in job.stderr:
+        for line in job.stdout:
             if "stage reduce_umap: started" in line:
                 job.send_signal(signal.SIGTERM)
                 break
@@ -179,17 +142,17 @@ def test_stopped_job_closes_its_run_as_killed(tmp_path: Path):
 
 def test_unreachable_tracking_server_is_a_warning_unless_required(tmp_path: Path):
     uri = f"http://127.0.0.1:{closed_port()}"
-    base = make_job(tmp_path / "opt_ml", mlflow_tracking_uri=uri)
-    result = run_train(base)
+    tree = make_job(tmp_path / "opt_ml", mlflow_tracking_uri=uri)
+    result = tree.run()
     assert result.returncode == 0, result.stderr
     assert "experiment tracking" in result.stderr and "failed" in result.stderr
-    assert (base / "model" / "manifest.json").exists()
-    assert not (base / "output" / "failure").exists()
+    assert tree.looks_complete()
+    assert not tree.failure_file.exists()
 
-    set_hyperparameters(base, mlflow_tracking_uri=uri, tracker_required="true")
-    required = run_train(base)
+    set_hyperparameters(tree, mlflow_tracking_uri=uri, tracker_required="true")
+    required = tree.run()
     assert required.returncode == 2
-    failure = (base / "output" / "failure").read_text()
+    failure = tree.failure_file.read_text()
     assert failure.startswith("TrackingError: experiment tracking (MLflow at " + uri)
     assert "Fix:" in failure.splitlines()[0]
 
@@ -219,12 +182,12 @@ def test_sagemaker_job_logs_to_its_trial_component_on_moto(tmp_path: Path):
         job = "smcluster-moto-job"
         sagemaker = boto3.client("sagemaker", endpoint_url=endpoint, **_credentials())
         sagemaker.create_trial_component(TrialComponentName=f"{job}-aws-training-job")
-        base = make_job(tmp_path / "opt_ml", min_samples="6")
+        tree = make_job(tmp_path / "opt_ml", min_samples="6")
+        base = tree.base
         metrics_dir = tmp_path / "sagemaker-metrics"
         metrics_dir.mkdir()
-        result = run_train(
-            base,
-            {
+        result = tree.run(
+            env={
                 **aws,
                 "TRAINING_JOB_NAME": job,
                 "TRAINING_JOB_ARN": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{job}",
@@ -269,3 +232,30 @@ def _credentials() -> dict[str, str]:
         "aws_access_key_id": "testing",
         "aws_secret_access_key": "testing",
     }
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "extra"),
+    [
+        ("dbscan", {}),
+        ("hdbscan", {"min_cluster_size": "60"}),
+        ("kmeans", {"n_clusters": "6"}),
+        ("gmm", {"n_clusters": "6", "covariance_type": "diag"}),
+    ],
+)
+def test_every_algorithm_is_tracked_in_a_local_mlflow_run(tmp_path: Path, algorithm, extra):
+    """eps exists for DBSCAN only: the other algorithms' runs must be recorded all the same."""
+    from mlflow.tracking import MlflowClient
+
+    tree = make_job(tmp_path / "opt_ml", algorithm=algorithm, tracker_required="true", **extra)
+    result: TrainRun = tree.run()
+    assert result.returncode == 0, result.failure
+    assert "failed to" not in result.stderr
+    client = MlflowClient(tracking_uri=local_store(tree.base))
+    [run] = client.search_runs([client.get_experiment_by_name("smcluster").experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["algorithm"] == algorithm
+    assert ("eps_used" in run.data.params) == (algorithm == "dbscan")
+    metrics = result.metrics()["train"]
+    assert run.data.metrics["train:n_clusters"] == metrics["n_clusters"]
+    assert run.data.metrics["train:silhouette"] == pytest.approx(metrics["silhouette"])

@@ -6,12 +6,11 @@ import time
 
 import pytest
 
-from smcluster.hyperparameters import parse
-from smcluster.paths import JobPaths
+from smcluster.contract.hyperparameters import parse
+from smcluster.contract.paths import JobPaths
 from smcluster.tracking.base import NoTracker, RunInfo, TrackingError, artifact_files
 from smcluster.tracking.guard import GuardedTracker
 from smcluster.tracking.leaderboard import direction, store_uri
-from smcluster.tracking.record import content_sha256
 from smcluster.tracking.sagemaker_backend import job_name_from_env, trial_component_name
 from smcluster.tracking.select import build, choose
 
@@ -92,13 +91,21 @@ def test_failure_is_a_warning_unless_tracking_is_required(caplog):
 
 
 def test_content_hash_changes_with_content_and_name(tmp_path):
+    from smcluster.contract.tables import TableFile, fingerprint
+
     (tmp_path / "a.csv").write_text("x\n1\n")
     (tmp_path / "b.csv").write_text("x\n2\n")
-    files = sorted(tmp_path.iterdir())
-    first = content_sha256(files, tmp_path)
-    assert first == content_sha256(list(reversed(files)), tmp_path)
+    files = [TableFile(path, "csv", False) for path in sorted(tmp_path.iterdir())]
+    first = fingerprint(files, tmp_path)
+    assert first == fingerprint(list(reversed(files)), tmp_path)
     (tmp_path / "b.csv").write_text("x\n3\n")
-    assert content_sha256(files, tmp_path) != first
+    assert fingerprint(files, tmp_path) != first
+    (tmp_path / "b.csv").rename(tmp_path / "c.csv")
+    renamed = [
+        TableFile(tmp_path / "a.csv", "csv", False),
+        TableFile(tmp_path / "c.csv", "csv", False),
+    ]
+    assert fingerprint(renamed, tmp_path) != first
 
 
 def test_artifact_files_skip_hidden_staging(tmp_path):

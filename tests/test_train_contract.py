@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import time
 
 import pandas as pd
 import pytest
 
-from smcluster.demo import make_customers, write_job_tree
-from smcluster.errors import ModelError
-from smcluster.model import load_model
+from smcluster.contract.errors import ModelError
+from smcluster.output.bundle import load_model
+from smcluster.synthetic import make_customers
 
-from .conftest import BIN, FAST, JobTree
+from .jobtree import FAST, JobTree
 from .metric_lines import scrape
 
 
 def test_sigterm_stops_promptly_with_a_failure_file(tmp_path) -> None:
     """SIGTERM mid-UMAP (inside numba) ends the job within seconds, not at the next stage."""
-    tree = JobTree(write_job_tree(tmp_path / "opt_ml", rows=15_000, files=2))
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(tree.base)}
-    process = subprocess.Popen(
-        [str(BIN / "train")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    tree = JobTree(tmp_path / "opt_ml").write_demo({"reducer": "umap"}, rows=15_000, files=2)
+    process = tree.start()
     log: list[str] = []
     deadline = time.monotonic() + 300
     for line in process.stdout:
@@ -112,8 +107,8 @@ def test_missing_drop_keeps_every_id_in_labels(job_tree: JobTree) -> None:
 
 
 def test_unexpected_error_writes_failure_with_traceback(tmp_path, monkeypatch) -> None:
-    from smcluster.paths import JobPaths
-    from smcluster.train import Job
+    from smcluster.contract.paths import JobPaths
+    from smcluster.job import Job
 
     job = Job(JobPaths.from_env({"SAGEMAKER_BASE_DIR": str(tmp_path)}))
 

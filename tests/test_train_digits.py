@@ -39,7 +39,7 @@ SDK_HYPERPARAMETERS = {
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    from .conftest import JobTree
+    from .jobtree import JobTree
 
     tree = JobTree(tmp_path_factory.mktemp("digits") / "opt_ml")
     frame = _digits()
@@ -92,7 +92,7 @@ def test_loaded_model_reassigns_training_rows(digits_run) -> None:
 
 
 def test_same_random_state_gives_same_labels(digits_run, tmp_path) -> None:
-    from .conftest import JobTree
+    from .jobtree import JobTree
 
     tree, _ = digits_run
     again = JobTree(tmp_path / "again")

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import resource
-import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import FAST, JobTree
+from .jobtree import FAST, JobTree
 
 CSV = {"ContentType": "text/csv", "TrainingInputMode": "File"}
 
 
 def _customers(rows: int = 300) -> pd.DataFrame:
-    from smcluster.demo import make_customers
+    from smcluster.synthetic import make_customers
 
     return make_customers(rows, seed=5)
 
@@ -162,12 +160,7 @@ def test_out_of_memory_is_reported_as_such(job_tree: JobTree) -> None:
     def cap_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(job_tree.base), "OPENBLAS_NUM_THREADS": "1"}
-    from .conftest import BIN
-
-    completed = subprocess.run(
-        [str(BIN / "train")], env=env, capture_output=True, text=True, preexec_fn=cap_memory
-    )
+    completed = job_tree.run(env={"OPENBLAS_NUM_THREADS": "1"}, preexec_fn=cap_memory)
     assert completed.returncode == 3, completed.stderr[-2000:]
     assert job_tree.failure_first_line().startswith(
         "OutOfMemory: ran out of memory during stage 'cluster_dbscan'"

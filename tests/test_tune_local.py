@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from smcluster.cli import main
-from smcluster.demo import write_job_tree
-from smcluster.metrics import OBJECTIVE, read_metrics
+from smcluster.contract.metrics import OBJECTIVE
+from smcluster.output.metric_lines import read_metrics
+from smcluster.tools.demo import write_job_tree
 from tests.metric_lines import scrape
 
 STATIC = ["id_column=customer_id", "label_column=segment", "reducer=pca", "tracker=none"]

@@ -1,18 +1,36 @@
-"""`smcluster`: the tools around the `train` entrypoint."""
+"""`smcluster`: the tools around the `train` entrypoint.
+
+Building the parser imports nothing heavy; each command imports what it needs when it runs, so
+`smcluster --help` answers at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
-from .launch_cli import add_launch_commands
-from .metrics import OBJECTIVE, metric_definitions, objective_direction
-from .schema import SCHEMA
+from .contract.metrics import METRICS, OBJECTIVE, SPLITS, metric_name
+from .version import __version__
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _lazy(module: str, name: str) -> Command:
+    """A command whose code is imported only when it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        command: Command = getattr(importlib.import_module(module, __package__), name)
+        return command(args)
+
+    return run
 
 
 def _hyperparameters(args: argparse.Namespace) -> int:
+    from .contract.schema import SCHEMA
+
     if args.format == "json":
         print(json.dumps(SCHEMA.table_rows(), indent=2))
     else:
@@ -21,11 +39,16 @@ def _hyperparameters(args: argparse.Namespace) -> int:
 
 
 def _metric_definitions(_: argparse.Namespace) -> int:
+    from .output.metric_lines import metric_definitions
+
     print(json.dumps(metric_definitions(), indent=2))
     return 0
 
 
 def _tuning_ranges(_: argparse.Namespace) -> int:
+    from .contract.metrics import objective_direction
+    from .contract.schema import SCHEMA
+
     payload = {
         "objective_metric_name": OBJECTIVE,
         "objective_type": objective_direction(),
@@ -35,36 +58,23 @@ def _tuning_ranges(_: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_data(args: argparse.Namespace) -> int:
-    from .demo import write_job_tree
-
-    base = write_job_tree(
-        Path(args.out),
-        rows=args.rows,
-        files=args.files,
-        file_format=args.format,
-        seed=args.seed,
-        validation_rows=args.validation_rows,
-    )
-    print(f"wrote a SageMaker-shaped tree with {args.rows} demo rows under {base}")
-    return 0
-
-
 def _predict(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     import pandas as pd
 
-    from .model import load_model
+    from .output.bundle import load_model
 
     model = load_model(args.model)
     source = Path(args.input)
     frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
     frame = frame.assign(cluster=model.predict(frame))
-    frame.to_csv(args.output, index=False) if args.output else frame.to_csv(sys.stdout, index=False)
+    frame.to_csv(args.output if args.output else sys.stdout, index=False)
     return 0
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from .errors import SmclusterError
+    from .contract.errors import SmclusterError
     from .tracking.leaderboard import format_json, format_table, leaderboard, store_uri
 
     try:
@@ -76,8 +86,93 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _range_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH[:SCALING] | NAME=A,B,C",
+        help="override a schema tuning range",
+    )
+    parser.add_argument("--tune", help="comma-separated names to tune (default: all ranges)")
+
+
+def _hp_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hp", action="append", default=[], metavar="NAME=VALUE", help="fixed hyperparameter"
+    )
+
+
+def _aws_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", help="AWS region (default: the boto3 default)")
+    parser.add_argument("--profile", help="AWS profile (default: the boto3 default)")
+
+
+def _job_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--image", required=True, help="ECR image URI (see `make push`)")
+    parser.add_argument("--role", required=True, help="SageMaker execution role ARN")
+    parser.add_argument("--train", required=True, help="S3 URI of the train channel")
+    parser.add_argument("--validation", help="S3 URI of the validation channel")
+    parser.add_argument("--instance-type", default="ml.g5.2xlarge")
+    parser.add_argument("--output-path", help="S3 URI for model.tar.gz (default: SDK bucket)")
+    parser.add_argument("--base-job-name", help="job name prefix")
+    parser.add_argument("--max-run", type=int, default=24 * 60 * 60, help="seconds (default 1 d)")
+    _hp_argument(parser)
+    _aws_arguments(parser)
+
+
+def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tools = ".tools.commands"
+    training = commands.add_parser("launch-training", help="start a SageMaker training job")
+    _job_arguments(training)
+    training.set_defaults(run=_lazy(tools, "launch_training"))
+
+    tuning = commands.add_parser("launch-tuning", help="start a SageMaker tuning job")
+    _job_arguments(tuning)
+    _range_arguments(tuning)
+    tuning.add_argument("--max-jobs", type=int, default=20)
+    tuning.add_argument("--max-parallel-jobs", type=int, default=2)
+    tuning.add_argument(
+        "--strategy", choices=("Bayesian", "Random", "Hyperband"), default="Bayesian"
+    )
+    tuning.set_defaults(run=_lazy(tools, "launch_tuning"))
+
+    jobs = commands.add_parser("compare-jobs", help="leaderboard of SageMaker training jobs")
+    which = jobs.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tuning-job", help="a tuning job: its training jobs, best first")
+    which.add_argument("--training-jobs", help="comma-separated training job names")
+    jobs.add_argument(
+        "--objective",
+        default=OBJECTIVE,
+        choices=[metric_name(split, spec.name) for split in SPLITS for spec in METRICS],
+        help=f"metric for --training-jobs (default {OBJECTIVE})",
+    )
+    jobs.add_argument("--format", choices=("table", "json"), default="table")
+    _aws_arguments(jobs)
+    jobs.set_defaults(run=_lazy(tools, "compare_jobs"))
+
+    local = commands.add_parser("tune-local", help="Optuna study running `train` per trial")
+    local.add_argument("--data", required=True, help="folder of CSV/Parquet files (train)")
+    local.add_argument("--validation", help="folder of CSV/Parquet files (validation)")
+    local.add_argument("--trials", type=int, default=20)
+    local.add_argument("--out", required=True, help="new folder for trial-NNN/ and study.json")
+    _hp_argument(local)
+    _range_arguments(local)
+    local.set_defaults(run=_lazy(tools, "tune_local"))
+
+    demo = commands.add_parser("demo-data", help="write a demo /opt/ml-shaped tree")
+    demo.add_argument("--out", required=True, help="base directory to create (like /opt/ml)")
+    demo.add_argument("--rows", type=int, default=20_000)
+    demo.add_argument("--files", type=int, default=3)
+    demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--validation-rows", type=int, default=0)
+    demo.set_defaults(run=_lazy(tools, "demo_data"))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smcluster", description=__doc__)
+    parser = argparse.ArgumentParser(prog="smcluster", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"smcluster {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     table = commands.add_parser("hyperparameters", help="the hyperparameter table")
@@ -92,15 +187,6 @@ def build_parser() -> argparse.ArgumentParser:
     ranges = commands.add_parser("tuning-ranges", help="objective and suggested tuning ranges")
     ranges.set_defaults(run=_tuning_ranges)
 
-    demo = commands.add_parser("demo-data", help="write a demo /opt/ml-shaped tree")
-    demo.add_argument("--out", required=True, help="base directory to create (like /opt/ml)")
-    demo.add_argument("--rows", type=int, default=20_000)
-    demo.add_argument("--files", type=int, default=3)
-    demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--validation-rows", type=int, default=0)
-    demo.set_defaults(run=_demo_data)
-
     predict = commands.add_parser("predict", help="assign new rows with a fitted model")
     predict.add_argument("--model", required=True, help="model directory of a completed job")
     predict.add_argument("--input", required=True, help="CSV or Parquet file of new rows")
@@ -114,13 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--format", choices=("table", "json"), default="table")
     runs.set_defaults(run=_runs)
 
-    add_launch_commands(commands)
+    _add_tool_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    code: int = args.run(args)
+    return code
 
 
 if __name__ == "__main__":

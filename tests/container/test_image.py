@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from smcluster.demo import DEMO_HYPERPARAMETERS, write_job_tree
-from smcluster.errors import SmclusterError
-from smcluster.hyperparameters import parse
-from smcluster.metrics import metric_definitions
+from smcluster.contract.errors import SmclusterError
+from smcluster.contract.hyperparameters import parse
+from smcluster.output.metric_lines import metric_definitions
+from smcluster.tools.demo import DEMO_HYPERPARAMETERS, write_job_tree
 
 from .conftest import docker, run_image
 

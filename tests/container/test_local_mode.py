@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from smcluster.demo import write_job_tree
-from smcluster.schema import SCHEMA, Boolean
+from smcluster.contract.kinds import Boolean
+from smcluster.contract.schema import SCHEMA
+from smcluster.tools.demo import write_job_tree
 
 pytestmark = pytest.mark.container
 

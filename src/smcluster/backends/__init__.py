@@ -1,10 +1,15 @@
-"""Compute backends behind one seam: the pipeline is written once against `Backend`."""
+"""Compute backends behind one seam: the pipeline is written once against `Backend`.
+
+`select_backend` picks the CPU (NumPy, pandas, scikit-learn, umap-learn) or the GPU (CuPy, cuDF,
+cuML) and is the only place that decides; nothing outside this package asks which one runs.
+GPU modules are imported only after the device checks pass. May import `contract` only.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from ..errors import BackendError
+from ..contract.errors import BackendError
 from .base import Backend
 
 log = logging.getLogger(__name__)

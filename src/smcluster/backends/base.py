@@ -1,19 +1,41 @@
-"""The backend seam: arrays, data frames and estimators, for the CPU and GPU alike."""
+"""The backend seam: what the pipeline asks of a compute library, for the CPU and GPU alike.
+
+Arrays on a backend are NumPy (CPU) or CuPy (GPU) arrays; the pipeline writes its arithmetic
+once against the backend's array module `xp` and asks the backend for everything else. This
+package is the only code that knows which library runs; `to_host` and `array_module` are the
+only places outside the backends' own modules that look at an array's kind.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata as md
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
 
-from ..data import TableFile
+from ..contract.errors import HyperparameterError
+from ..contract.schema import Hyperparameters
+from ..contract.tables import TableFile
+
+# A NumPy or CuPy array (CuPy has no type stubs): the seam's arrays are typed as this alias.
+Array = Any
+Frame = Any  # a pandas or cuDF data frame
 
 
-def to_host(array: Any) -> np.ndarray:
+def to_host(array: Array) -> np.ndarray:
     """A NumPy copy of a NumPy or CuPy array (CuPy's `.get()` copies device to host)."""
     return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def array_module(array: Array) -> ModuleType:
+    """`numpy` or `cupy`: the module an array belongs to."""
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy  # type: ignore[no-any-return]
+    return np
 
 
 def package_version(package: str) -> str:
@@ -23,67 +45,113 @@ def package_version(package: str) -> str:
         return "not installed"
 
 
-REDUCER_ARGUMENTS = {
-    "pca": ("n_components", "random_state"),
-    "umap": ("n_components", "n_neighbors", "min_dist", "metric", "random_state"),
-    "tsne": ("n_components", "perplexity", "random_state"),
-}
+@dataclass(frozen=True)
+class ReducerSettings:
+    """What a nonlinear reducer is built from; both libraries' estimators take these names."""
 
-
-def reducer_arguments(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments both libraries' estimators take for this reducer (same names)."""
-    if kind not in REDUCER_ARGUMENTS:
-        raise ValueError(f"unknown reducer {kind!r}")
-    return {name: params[name] for name in REDUCER_ARGUMENTS[kind]}
+    kind: str  # "umap" or "tsne"
+    n_components: int
+    n_neighbors: int
+    min_dist: float
+    metric: str
+    perplexity: float
+    random_state: int
 
 
 class Reducer(Protocol):
-    def fit_transform(self, data: Any) -> Any: ...
-    def transform(self, data: Any) -> Any: ...
+    def fit_transform(self, data: Array) -> Array: ...
+    def transform(self, data: Array) -> Array: ...
+
+
+class HostEstimator(Protocol):
+    """A fitted host-side estimator that labels new rows (scikit-learn's GaussianMixture)."""
+
+    def predict(self, data: np.ndarray) -> np.ndarray: ...
 
 
 class Backend(Protocol):
     """What the pipeline needs from a compute library. `xp` is numpy or cupy."""
 
-    name: str
-    xp: ModuleType
+    @property
+    def name(self) -> str:
+        """`cpu` or `gpu`: for logs, tags and the model's record, never for branching."""
+        ...
+
+    @property
+    def xp(self) -> ModuleType:
+        """The array module: `numpy` or `cupy`."""
+        ...
+
+    @property
+    def dbscan_takes_core_distances(self) -> bool:
+        """True when `dbscan` can use core distances from the eps stage's neighbour query
+        (one k-NN pass serves both); False when the library finds core points itself."""
+        ...
 
     def describe(self) -> dict[str, str]:
         """Library versions and device facts, for logs and the resolved hyperparameters."""
         ...
 
-    def read_table(self, files: list[TableFile]) -> Any:
+    def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
+        """What this backend cannot do with these hyperparameters (empty: all fine)."""
+        ...
+
+    def read_table(self, files: list[TableFile]) -> Frame:
         """All files as one data frame (pandas or cuDF), in the given order."""
         ...
 
-    def columns_to_array(self, frame: Any, columns: list[str]) -> Any:
+    def columns_to_array(self, frame: Frame, columns: list[str]) -> Array:
         """Selected numeric columns as a float32 matrix on the backend; missing become NaN."""
         ...
 
-    def to_numpy(self, array: Any) -> np.ndarray: ...
-
-    def make_reducer(self, kind: str, params: dict[str, Any]) -> Reducer | None: ...
-
-    def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
-        """Distance from each query row to its k-th nearest row of `data` (itself excluded)."""
+    def column_to_host(self, frame: Frame, column: str) -> Any:
+        """One column as a pandas Series."""
         ...
 
-    def dbscan(self, data: Any, eps: float, min_samples: int, memory_mb: int) -> tuple[Any, Any]:
-        """DBSCAN labels (-1 noise) and the indices of the core samples, memory bounded."""
+    def make_reducer(self, settings: ReducerSettings) -> Reducer:
+        """An unfitted UMAP or t-SNE estimator."""
         ...
 
-    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int) -> Any:
+    def neighbor_distances(self, data: Array, queries: Array, n_neighbors: int) -> Array:
+        """Sorted distances from each query row to its `n_neighbors` nearest rows of `data`.
+
+        Queries are rows of `data`, so the first column is each row itself (distance 0).
+        """
+        ...
+
+    def dbscan(
+        self,
+        data: Array,
+        eps: float,
+        min_samples: int,
+        memory_mb: int,
+        core_distances: Array | None = None,
+    ) -> tuple[Array, Array]:
+        """DBSCAN labels (-1 noise) and the indices of the core samples, memory bounded.
+
+        `core_distances`, when given, is each row's distance to its `min_samples`-th nearest
+        row (itself included), so the core test needs no second neighbour query.
+        """
+        ...
+
+    def hdbscan(self, data: Array, min_cluster_size: int, min_samples: int) -> Array:
         """HDBSCAN labels (-1 noise)."""
         ...
 
-    def kmeans(self, data: Any, n_clusters: int, random_state: int) -> tuple[Any, Any]:
+    def kmeans(self, data: Array, n_clusters: int, random_state: int) -> tuple[Array, Array]:
         """k-means labels and the cluster centres."""
         ...
 
-    def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
+    def gaussian_mixture(
+        self, data: Array, n_components: int, covariance_type: str, random_state: int
+    ) -> tuple[Array, HostEstimator, dict[str, Any]]:
+        """Mixture labels, the fitted host estimator that labels new rows, and facts to record."""
+        ...
+
+    def nearest(self, reference: Array, queries: Array) -> tuple[Array, Array]:
         """For each query row: distance to and index of the nearest reference row."""
         ...
 
-    def silhouette(self, data: Any, labels: Any) -> float: ...
-    def davies_bouldin(self, data: Any, labels: Any) -> float: ...
-    def calinski_harabasz(self, data: Any, labels: Any) -> float: ...
+    def silhouette(self, data: Array, labels: Array) -> float: ...
+    def davies_bouldin(self, data: Array, labels: Array) -> float: ...
+    def calinski_harabasz(self, data: Array, labels: Array) -> float: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import warnings
 from typing import Any
@@ -10,19 +11,27 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 from sklearn.cluster import HDBSCAN, KMeans
-from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
-from .. import dbscan_chunked
-from ..data import TableFile
-from ..errors import BackendError
-from .base import package_version, reducer_arguments
+from ..contract.errors import BackendError, HyperparameterError
+from ..contract.schema import Hyperparameters
+from ..contract.tables import TableFile
+from . import cpu_dbscan
+from .base import HostEstimator, Reducer, ReducerSettings, package_version
+
+log = logging.getLogger(__name__)
+
+TSNE_MAX_COMPONENTS = 3  # scikit-learn's Barnes-Hut t-SNE
+COMFORTABLE_HDBSCAN_ROWS = 500_000
+QUERY_CHUNK = 100_000  # rows per k-NN query: (chunk x k) results, a few MB
 
 
 class CpuBackend:
     name = "cpu"
     xp = np
+    dbscan_takes_core_distances = True
 
     def describe(self) -> dict[str, str]:
         return {
@@ -30,6 +39,18 @@ class CpuBackend:
             "python": platform.python_version(),
             **{p: package_version(p) for p in ("numpy", "pandas", "scikit-learn", "umap-learn")},
         }
+
+    def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
+        problems = []
+        if hp.reducer == "tsne" and hp.n_components > TSNE_MAX_COMPONENTS:
+            problems.append(
+                HyperparameterError(
+                    f"reducer=tsne gives at most {TSNE_MAX_COMPONENTS} dimensions on the cpu "
+                    f"(Barnes-Hut t-SNE), n_components={hp.n_components} was asked for.",
+                    f"set n_components to {TSNE_MAX_COMPONENTS} or less, or use reducer=umap.",
+                )
+            )
+        return problems
 
     def read_table(self, files: list[TableFile]) -> pd.DataFrame:
         frames = []
@@ -46,50 +67,91 @@ class CpuBackend:
     def columns_to_array(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         return frame[columns].to_numpy(dtype=np.float32, na_value=np.nan)
 
-    def to_numpy(self, array: Any) -> np.ndarray:
-        return np.asarray(array)
+    def column_to_host(self, frame: pd.DataFrame, column: str) -> pd.Series:
+        return frame[column]
 
-    def make_reducer(self, kind: str, params: dict[str, Any]):
-        if kind == "none":
-            return None
-        arguments = reducer_arguments(kind, params)
-        if kind == "pca":
-            return PCA(**arguments)
-        if kind == "umap":
-            try:
-                import umap  # numba JIT: import only when UMAP is used
-            except ImportError as exc:
-                raise BackendError(
-                    f"reducer=umap on the CPU needs umap-learn, which is not installed ({exc}); "
-                    "the GPU image carries cuML's UMAP only.",
-                    "use backend=auto or gpu on a GPU instance, reducer=pca, or the CPU image "
-                    "(pip install 'smcluster[cpu]').",
-                ) from None
-            # A seed makes umap-learn single-threaded, on purpose (README: reproducibility).
-            warnings.filterwarnings(
-                "ignore", message="n_jobs value .* overridden", category=UserWarning
+    def make_reducer(self, settings: ReducerSettings) -> Reducer:
+        if settings.kind == "tsne":
+            return TSNE(  # type: ignore[no-any-return]
+                n_components=settings.n_components,
+                perplexity=settings.perplexity,
+                random_state=settings.random_state,
+                init="pca",
             )
-            return umap.UMAP(**arguments)
-        return TSNE(init="pca", **arguments)
+        try:
+            import umap  # numba JIT: import only when UMAP is used
+        except ImportError as exc:
+            raise BackendError(
+                f"reducer=umap on the CPU needs umap-learn, which is not installed ({exc}); "
+                "the GPU image carries cuML's UMAP only.",
+                "use backend=auto or gpu on a GPU instance, reducer=pca, or the CPU image "
+                "(pip install 'smcluster[cpu]').",
+            ) from None
+        # A seed makes umap-learn single-threaded, on purpose (README: reproducibility).
+        warnings.filterwarnings(
+            "ignore", message="n_jobs value .* overridden", category=UserWarning
+        )
+        return umap.UMAP(  # type: ignore[no-any-return]
+            n_components=settings.n_components,
+            n_neighbors=settings.n_neighbors,
+            min_dist=settings.min_dist,
+            metric=settings.metric,
+            random_state=settings.random_state,
+        )
 
-    def kth_neighbor_distance(self, data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-        # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
-        index = NearestNeighbors(n_neighbors=k + 1).fit(data)
-        distances, _ = index.kneighbors(queries)
-        return distances[:, k]
+    def neighbor_distances(
+        self, data: np.ndarray, queries: np.ndarray, n_neighbors: int
+    ) -> np.ndarray:
+        index = NearestNeighbors(n_neighbors=min(n_neighbors, len(data))).fit(data)
+        # float64, as scikit-learn computes them: eps is one of these values and the core test
+        # compares against it, so rounding here could flip a row at exactly eps.
+        out = np.empty((len(queries), index.n_neighbors), dtype=np.float64)
+        for start in range(0, len(queries), QUERY_CHUNK):
+            stop = min(start + QUERY_CHUNK, len(queries))
+            out[start:stop], _ = index.kneighbors(queries[start:stop])
+        return out
 
-    def dbscan(self, data: np.ndarray, eps: float, min_samples: int, memory_mb: int):
-        return dbscan_chunked.dbscan(data, eps, min_samples, memory_mb)
+    def dbscan(
+        self,
+        data: np.ndarray,
+        eps: float,
+        min_samples: int,
+        memory_mb: int,
+        core_distances: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return cpu_dbscan.dbscan(data, eps, min_samples, memory_mb, core_distances=core_distances)
 
     def hdbscan(self, data: np.ndarray, min_cluster_size: int, min_samples: int) -> np.ndarray:
+        rows = data.shape[0]
+        if rows > COMFORTABLE_HDBSCAN_ROWS:
+            log.warning(
+                "algorithm=hdbscan on the CPU with %s rows: scikit-learn's HDBSCAN builds a "
+                "minimum spanning tree over every row and is not benchmarked at this size; "
+                "backend=gpu (cuML) or algorithm=dbscan (memory-bounded, benchmarked to 1M "
+                "rows) scale further",
+                f"{rows:,}",
+            )
         model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
-        return model.labels_.astype(np.int32)
+        return np.asarray(model.labels_, dtype=np.int32)
 
-    def kmeans(self, data: np.ndarray, n_clusters: int, random_state: int):
+    def kmeans(
+        self, data: np.ndarray, n_clusters: int, random_state: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         model = KMeans(n_clusters=n_clusters, random_state=random_state).fit(data)
         return model.labels_.astype(np.int32), model.cluster_centers_.astype(np.float32)
 
-    def nearest(self, reference: np.ndarray, queries: np.ndarray):
+    def gaussian_mixture(
+        self, data: np.ndarray, n_components: int, covariance_type: str, random_state: int
+    ) -> tuple[np.ndarray, HostEstimator, dict[str, Any]]:
+        model = GaussianMixture(
+            n_components=n_components, covariance_type=covariance_type, random_state=random_state
+        ).fit(data)
+        if not model.converged_:
+            log.warning("GaussianMixture did not converge in %d iterations", model.max_iter)
+        labels = model.predict(data).astype(np.int32)
+        return labels, model, {"converged": bool(model.converged_)}
+
+    def nearest(self, reference: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         distances, indices = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries)
         return distances[:, 0], indices[:, 0]
 

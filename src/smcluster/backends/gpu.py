@@ -12,17 +12,20 @@ import platform
 from typing import Any
 
 import cudf
+import cuml
 import cupy as cp
 import numpy as np
-from cuml import PCA, TSNE, UMAP, KMeans
+from cuml import TSNE, UMAP, KMeans
 from cuml.cluster import DBSCAN
 from cuml.cluster.hdbscan import HDBSCAN
 from cuml.metrics.cluster import silhouette_score
 from cuml.neighbors import NearestNeighbors
 
-from ..data import TableFile
+from ..contract.errors import HyperparameterError
+from ..contract.schema import Hyperparameters
+from ..contract.tables import TableFile
 from . import indices
-from .base import package_version, reducer_arguments
+from .base import HostEstimator, Reducer, ReducerSettings
 from .device import read_device_facts
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,8 @@ log = logging.getLogger(__name__)
 # holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
 DBSCAN_BATCH_SHARE = 0.4
 SILHOUETTE_BATCH_SHARE = 0.4
+TSNE_COMPONENTS = 2  # cuML's TSNE embeds in exactly two dimensions
+HDBSCAN_MAX_MIN_SAMPLES = 1023  # cuML's HDBSCAN k-NN graph limit
 
 
 def _free_bytes() -> int:
@@ -41,14 +46,40 @@ def _free_bytes() -> int:
 class GpuBackend:
     name = "gpu"
     xp = cp
+    dbscan_takes_core_distances = False  # cuML's DBSCAN finds its core points itself
 
     def describe(self) -> dict[str, str]:
+        # The modules' own versions: the RAPIDS image installs them as cudf/cuml/cupy, pip
+        # as cudf-cu12/cuml-cu12/cupy-cuda12x, so distribution names would miss one or the other.
         return {
             "backend": self.name,
             "python": platform.python_version(),
-            **{p: package_version(p) for p in ("cudf-cu12", "cuml-cu12", "cupy-cuda12x", "numpy")},
+            "cudf": str(cudf.__version__),
+            "cuml": str(cuml.__version__),
+            "cupy": str(cp.__version__),
+            "numpy": str(np.__version__),
             **read_device_facts().describe(),
         }
+
+    def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
+        problems = []
+        if hp.reducer == "tsne" and hp.n_components != TSNE_COMPONENTS:
+            problems.append(
+                HyperparameterError(
+                    f"reducer=tsne gives exactly {TSNE_COMPONENTS} dimensions on the gpu "
+                    f"(cuML's TSNE), n_components={hp.n_components} was asked for.",
+                    f"set n_components to {TSNE_COMPONENTS}, or use reducer=umap.",
+                )
+            )
+        if hp.algorithm == "hdbscan" and hp.min_samples > HDBSCAN_MAX_MIN_SAMPLES:
+            problems.append(
+                HyperparameterError(
+                    f"algorithm=hdbscan on the gpu takes min_samples up to "
+                    f"{HDBSCAN_MAX_MIN_SAMPLES} (cuML), {hp.min_samples} was asked for.",
+                    f"set min_samples to {HDBSCAN_MAX_MIN_SAMPLES} or less.",
+                )
+            )
+        return problems
 
     def read_table(self, files: list[TableFile]) -> Any:
         frames = []
@@ -69,24 +100,37 @@ class GpuBackend:
     def columns_to_array(self, frame: Any, columns: list[str]) -> Any:
         return frame[columns].astype("float32").to_cupy(dtype=cp.float32, na_value=np.nan)
 
-    def to_numpy(self, array: Any) -> np.ndarray:
-        return cp.asnumpy(array) if isinstance(array, cp.ndarray) else np.asarray(array)
+    def column_to_host(self, frame: Any, column: str) -> Any:
+        return frame[column].to_pandas()
 
-    def make_reducer(self, kind: str, params: dict[str, Any]):
-        if kind == "none":
-            return None
-        arguments = reducer_arguments(kind, params)
-        if kind == "pca":
-            del arguments["random_state"]  # cuML's PCA is deterministic and takes no seed
-        return {"pca": PCA, "umap": UMAP, "tsne": TSNE}[kind](**arguments)
+    def make_reducer(self, settings: ReducerSettings) -> Reducer:
+        if settings.kind == "tsne":
+            return TSNE(  # type: ignore[no-any-return]
+                n_components=settings.n_components,
+                perplexity=settings.perplexity,
+                random_state=settings.random_state,
+            )
+        return UMAP(  # type: ignore[no-any-return]
+            n_components=settings.n_components,
+            n_neighbors=settings.n_neighbors,
+            min_dist=settings.min_dist,
+            metric=settings.metric,
+            random_state=settings.random_state,
+        )
 
-    def kth_neighbor_distance(self, data: Any, queries: Any, k: int) -> Any:
-        # Queries are rows of `data`, so the nearest hit is the row itself: ask for k + 1.
-        index = NearestNeighbors(n_neighbors=k + 1).fit(data)
+    def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
+        index = NearestNeighbors(n_neighbors=min(n_neighbors, int(data.shape[0]))).fit(data)
         distances, _ = index.kneighbors(queries)
-        return distances[:, k]
+        return cp.asarray(distances, dtype=cp.float64)
 
-    def dbscan(self, data: Any, eps: float, min_samples: int, memory_mb: int):
+    def dbscan(
+        self,
+        data: Any,
+        eps: float,
+        min_samples: int,
+        memory_mb: int,
+        core_distances: Any = None,
+    ) -> tuple[Any, Any]:
         batch_mb = max(int(_free_bytes() * DBSCAN_BATCH_SHARE / 2**20), 64)
         log.info("cuML DBSCAN: max_mbytes_per_batch=%d (from free device memory)", batch_mb)
         model = DBSCAN(
@@ -104,11 +148,25 @@ class GpuBackend:
         model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
         return cp.asarray(model.labels_, dtype=cp.int32)
 
-    def kmeans(self, data: Any, n_clusters: int, random_state: int):
+    def kmeans(self, data: Any, n_clusters: int, random_state: int) -> tuple[Any, Any]:
         model = KMeans(n_clusters=n_clusters, random_state=random_state).fit(data)
         return cp.asarray(model.labels_, dtype=cp.int32), cp.asarray(model.cluster_centers_)
 
-    def nearest(self, reference: Any, queries: Any):
+    def gaussian_mixture(
+        self, data: Any, n_components: int, covariance_type: str, random_state: int
+    ) -> tuple[Any, HostEstimator, dict[str, Any]]:
+        from .cpu import CpuBackend
+
+        log.warning(
+            "algorithm=gmm is CPU-only (cuML has no Gaussian mixture): fitting scikit-learn's "
+            "GaussianMixture on the host; the other stages stay on the gpu"
+        )
+        labels, model, info = CpuBackend().gaussian_mixture(
+            cp.asnumpy(data), n_components, covariance_type, random_state
+        )
+        return cp.asarray(labels), model, info
+
+    def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
         index = NearestNeighbors(n_neighbors=1).fit(reference)
         distances, found = index.kneighbors(queries)
         return distances[:, 0], found[:, 0]

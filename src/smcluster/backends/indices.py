@@ -44,4 +44,4 @@ def calinski_harabasz(data: Any, labels: Any, xp: Any) -> float:
     within = float(((data - centres[inverse]) ** 2).sum())
     if within == 0:
         return 1.0
-    return between * (n - k) / (within * (k - 1))
+    return float(between * (n - k) / (within * (k - 1)))

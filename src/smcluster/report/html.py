@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
-from ..pipeline import RunResult
+from ..pipeline.run import RunResult
+from ..version import __version__
 from .profiles import NOISE, Profiles
 
 CAPTIONS = {
@@ -61,13 +61,13 @@ def _summary(result: RunResult, profiles: Profiles) -> str:
     sizes = profiles.sizes
     clusters = len(sizes.drop(NOISE, errors="ignore"))
     noise = int(sizes.get(NOISE, 0))
-    eps = getattr(result, "eps", None)
+    eps = result.eps
     rows: list[tuple[Any, ...]] = [
         ("rows in the train channel", f"{len(split.ids):,}"),
         ("rows clustered", f"{int(split.kept.sum()):,}"),
         ("features", f"{len(result.features)}: {', '.join(result.features)}"),
         ("reducer", f"{result.hp.reducer} → {split.embedding.shape[1]} dimension(s)"),
-        ("algorithm", result.hp.get("algorithm", "dbscan")),
+        ("algorithm", result.hp.algorithm),
         ("clusters found", clusters),
         ("noise rows", f"{noise:,} ({noise / max(len(split.labels), 1):.1%})"),
         ("backend", ", ".join(f"{k} {v}" for k, v in result.backend_info.items())),

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from ..pca import PcaSummary
+from ..pipeline.pca import PcaSummary
 from .profiles import NOISE, cluster_name
 
 DPI = 110
@@ -27,12 +29,20 @@ NOISE_COLOR = "#bdbdbd"
 OTHER_COLOR = "#5f6b73"
 OTHER = -99  # group key of the clusters that share one colour
 
+Color = str | tuple[float, float, float, float]
+
+
+def _colors(name: str) -> list[Color]:
+    """The colours of a qualitative colormap (`tab10`, `tab20`) in order."""
+    colormap = colormaps[name]
+    return [colormap(i) for i in range(colormap.N)]
+
 
 @dataclass(frozen=True)
 class Group:
     key: int  # cluster id, NOISE or OTHER
     name: str  # legend text, with the row count
-    color: str | tuple[float, ...]
+    color: Color
     rows: int  # rows in the whole split, not only in the sample
 
 
@@ -42,7 +52,7 @@ class Palette:
     def __init__(self, sizes: pd.Series) -> None:
         clusters = [int(c) for c in sizes.sort_values(ascending=False).index if c != NOISE]
         named, rest = clusters[:MAX_NAMED], clusters[MAX_NAMED:]
-        colors = colormaps["tab20"].colors if len(named) > 10 else colormaps["tab10"].colors
+        colors = _colors("tab20" if len(named) > 10 else "tab10")
         self.groups: list[Group] = [
             Group(c, f"cluster {c} (n={int(sizes[c]):,})", colors[i % len(colors)], int(sizes[c]))
             for i, c in enumerate(named)
@@ -83,7 +93,7 @@ def note_plot(path: Path, title: str, message: str) -> Path:
     return _save(figure, path)
 
 
-def _legend(axes, palette: Palette, present: set[int], title: str = "cluster") -> None:
+def _legend(axes: Axes, palette: Palette, present: set[int], title: str = "cluster") -> None:
     handles = [Patch(color=g.color, label=g.name) for g in palette.groups if g.key in present]
     axes.legend(
         handles=handles,
@@ -106,7 +116,7 @@ def embedding_scatter(
     size = float(np.clip(30_000 / max(len(labels), 1), 1.0, 12.0))
     figure = _figure(10, 7.5)
     subtitle = f"{len(labels):,} of {total_rows:,} rows, sampled by cluster"
-    axes = figure.add_subplot(projection="3d") if dims >= 3 else figure.add_subplot()
+    axes: Any = figure.add_subplot(projection="3d") if dims >= 3 else figure.add_subplot()
     rank = {g.key: i for i, g in enumerate(palette.groups)}
     jitter = np.random.default_rng(0).uniform(-0.35, 0.35, len(labels))
     # Noise first, then the largest clusters, so small clusters are drawn on top.
@@ -115,13 +125,20 @@ def embedding_scatter(
         if not rows.any():
             continue
         points = embedding[rows]
-        style = {"s": size, "color": group.color, "alpha": 0.35 if group.key == NOISE else 0.7}
+        alpha = 0.35 if group.key == NOISE else 0.7
         if dims >= 3:
-            axes.scatter(points[:, 0], points[:, 1], points[:, 2], depthshade=False, **style)
-        elif dims == 2:
-            axes.scatter(points[:, 0], points[:, 1], linewidths=0, **style)
+            axes.scatter(
+                points[:, 0],
+                points[:, 1],
+                points[:, 2],
+                depthshade=False,
+                s=size,
+                color=group.color,
+                alpha=alpha,
+            )
         else:
-            axes.scatter(points[:, 0], rank[group.key] + jitter[rows], linewidths=0, **style)
+            y = points[:, 1] if dims == 2 else rank[group.key] + jitter[rows]
+            axes.scatter(points[:, 0], y, linewidths=0, s=size, color=group.color, alpha=alpha)
     axes.set_xlabel("embedding axis 0")
     if dims >= 3:
         axes.set_ylabel("embedding axis 1")
@@ -168,7 +185,7 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
     pairs = summary.correlations[:, :2]
     strength = np.hypot(pairs[:, 0], pairs[:, 1])
     order = np.argsort(-strength)[:MAX_ARROWS]
-    colors = colormaps["tab20"].colors
+    colors = _colors("tab20")
     figure = _figure(8.5, 7.5)
     axes = figure.add_subplot()
     axes.add_patch(Circle((0, 0), 1.0, fill=False, color="#444444", linewidth=1))

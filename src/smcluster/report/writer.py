@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import silhouette_samples
 
-from ..pca import pca_summary
-from ..pipeline import RunResult
+from ..pipeline.run import RunResult
 from . import plots
 from .html import render_report
 from .profiles import NOISE, Profiles, cluster_profiles
@@ -48,7 +47,7 @@ def draw_plots(result: RunResult, folder: Path, profiles: Profiles) -> dict[str,
     drawn["embedding_scatter"] = plots.embedding_scatter(
         embedding, labels, palette, folder / "embedding_scatter.png", len(split.labels)
     )
-    summary = pca_summary(result.prepared[rows], result.features, seed)
+    summary = result.pca
     if summary is None:
         for name in ("pca_variance", "pca_correlation_circle"):
             drawn[name] = plots.note_plot(
@@ -69,7 +68,7 @@ def draw_plots(result: RunResult, folder: Path, profiles: Profiles) -> dict[str,
         )
     else:
         drawn["silhouette"] = plots.silhouette(*silhouettes, palette, folder / "silhouette.png")
-    eps = getattr(result, "eps", None)
+    eps = result.eps
     if eps is not None and len(eps.curve):
         drawn["k_distance"] = plots.k_distance(
             eps.curve, eps.eps, eps.method, eps.k, eps.knee_index, folder / "k_distance.png"

@@ -1,6 +1,7 @@
 """Experiment tracking for every run: SageMaker Experiments in a job, MLflow everywhere else.
 
 `JobTracking` is what `train` uses; it never fails the job unless `tracker_required=true`.
+Records what a finished `pipeline.run.RunResult` holds; may import `contract` and `pipeline`.
 """
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..channels import Channel
-from ..hyperparameters import Hyperparameters
-from ..paths import JobPaths
-from ..pipeline import RunResult
+from ..contract.paths import JobPaths
+from ..contract.schema import Hyperparameters
+from ..pipeline.run import RunResult
 from .base import FAILED, FINISHED, KILLED, NoTracker, Tracker, TrackingError
 from .guard import GuardedTracker
 from .record import run_info, run_inputs, run_metrics, run_params
@@ -42,12 +42,12 @@ class JobTracking:
         """Required tracking starts before training (fail fast); optional tracking alongside it."""
         self.guard.start(run_info(self.hp, self.paths), background=not self.hp.tracker_required)
 
-    def record(self, channels: dict[str, Channel], result: RunResult, backend: str) -> None:
+    def record(self, result: RunResult, backend: str) -> None:
         """Parameters, inputs (with a content hash), metrics and the compute-backend tag."""
         guard = self.guard
         guard.call("set tags", lambda: guard.backend.set_tags({"smcluster.backend": backend}))
         guard.call("log parameters", lambda: guard.backend.log_params(run_params(result)))
-        guard.call("log inputs", lambda: guard.backend.log_inputs(run_inputs(channels, result)))
+        guard.call("log inputs", lambda: guard.backend.log_inputs(run_inputs(result)))
         guard.call("log metrics", lambda: guard.backend.log_metrics(run_metrics(result)))
 
     def finish(self, model_dir: Path) -> None:

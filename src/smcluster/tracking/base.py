@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import SmclusterError
+from ..contract.errors import SmclusterError
+from ..pipeline.load import ChannelInput
 
 FINISHED = "FINISHED"
 FAILED = "FAILED"
@@ -17,19 +18,6 @@ ParamValue = str | int | float | bool
 
 class TrackingError(SmclusterError):
     kind = "TrackingError"
-
-
-@dataclass(frozen=True)
-class InputRecord:
-    """One input channel as tracked: where it came from and a fingerprint of its content."""
-
-    channel: str
-    source: str
-    content_type: str
-    files: list[str]
-    rows: int
-    columns: list[str]
-    sha256: str
 
 
 @dataclass
@@ -50,7 +38,7 @@ class Tracker(Protocol):
 
     def log_params(self, params: dict[str, ParamValue]) -> None: ...
 
-    def log_inputs(self, inputs: list[InputRecord]) -> None: ...
+    def log_inputs(self, inputs: list[ChannelInput]) -> None: ...
 
     def log_metrics(self, metrics: dict[str, float]) -> None: ...
 
@@ -74,7 +62,7 @@ class NoTracker:
     def log_params(self, params: dict[str, ParamValue]) -> None:
         pass
 
-    def log_inputs(self, inputs: list[InputRecord]) -> None:
+    def log_inputs(self, inputs: list[ChannelInput]) -> None:
         pass
 
     def log_metrics(self, metrics: dict[str, float]) -> None:

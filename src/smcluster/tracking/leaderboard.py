@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..metrics import METRICS, OBJECTIVE
+from ..contract.metrics import METRICS, OBJECTIVE, spec_of
 from .base import TrackingError
 from .mlflow_backend import LOCAL_DB
 from .select import LOCAL_STORE_DIR
@@ -41,10 +41,9 @@ def store_uri(store: str) -> str:
 
 
 def direction(metric: str) -> str:
-    base = metric.split(":", 1)[-1]
-    for spec in METRICS:
-        if spec.name == base:
-            return spec.direction
+    spec = spec_of(metric)
+    if spec is not None:
+        return spec.direction
     raise TrackingError(
         f"unknown metric '{metric}'.",
         f"use one of {', '.join(s.name for s in METRICS)}, prefixed by train: or validation: "
@@ -52,7 +51,9 @@ def direction(metric: str) -> str:
     )
 
 
-def leaderboard(uri: str, metric: str = OBJECTIVE, experiment: str | None = None) -> list[dict]:
+def leaderboard(
+    uri: str, metric: str = OBJECTIVE, experiment: str | None = None
+) -> list[dict[str, Any]]:
     """Runs sorted best first by `metric` (direction from `metrics.METRICS`); missing ones last."""
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
@@ -62,15 +63,15 @@ def leaderboard(uri: str, metric: str = OBJECTIVE, experiment: str | None = None
     if experiment:
         found = client.get_experiment_by_name(experiment)
         if found is None:
-            names = [e.name for e in client.search_experiments()]
+            known = [e.name for e in client.search_experiments()]
             raise TrackingError(
-                f"no experiment '{experiment}' in {uri}.", f"use one of: {', '.join(names)}."
+                f"no experiment '{experiment}' in {uri}.", f"use one of: {', '.join(known)}."
             )
         experiments = [found]
     else:
         experiments = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
     names = {e.experiment_id: e.name for e in experiments}
-    runs = []
+    runs: list[Any] = []
     page_token = None
     while names:
         page = client.search_runs(list(names), max_results=1000, page_token=page_token)

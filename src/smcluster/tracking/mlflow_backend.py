@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
-from .base import InputRecord, ParamValue, RunInfo, artifact_files
+from ..pipeline.load import ChannelInput
+from .base import ParamValue, RunInfo, artifact_files
 
 # Bound MLflow's HTTP retries (default: 7 retries, 120 s timeout each, minutes in all).
 HTTP_BOUNDS = {
@@ -33,7 +35,7 @@ class MlflowTracker:
     def __init__(self, tracking_uri: str, local_dir: Path | None = None) -> None:
         self.tracking_uri = tracking_uri
         self.local_dir = local_dir  # set for the local store: artifacts go beside the database
-        self.client = None
+        self.client: Any = None  # MlflowClient, once started
         self.run_id: str | None = None
 
     def describe(self) -> str:
@@ -56,18 +58,18 @@ class MlflowTracker:
     def _experiment(self, name: str) -> str:
         existing = self.client.get_experiment_by_name(name)
         if existing is not None:
-            return existing.experiment_id
+            return str(existing.experiment_id)
         location = None
         if self.local_dir is not None:
             location = (self.local_dir / LOCAL_ARTIFACTS).resolve().as_uri()
         try:
-            return self.client.create_experiment(name, artifact_location=location)
+            return str(self.client.create_experiment(name, artifact_location=location))
         except Exception:
             # Another job created it between our two calls.
             existing = self.client.get_experiment_by_name(name)
             if existing is None:
                 raise
-            return existing.experiment_id
+            return str(existing.experiment_id)
 
     def log_params(self, params: dict[str, ParamValue]) -> None:
         from mlflow.entities import Param
@@ -76,7 +78,7 @@ class MlflowTracker:
         for start in range(0, len(items), BATCH):
             self.client.log_batch(self.run_id, params=items[start : start + BATCH])
 
-    def log_inputs(self, inputs: list[InputRecord]) -> None:
+    def log_inputs(self, inputs: list[ChannelInput]) -> None:
         import json
 
         from mlflow.entities import Dataset, DatasetInput, InputTag

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
-from .base import InputRecord, ParamValue, RunInfo, artifact_files
+from ..pipeline.load import ChannelInput
+from .base import ParamValue, RunInfo, artifact_files
 
 log = logging.getLogger("smcluster.tracking")
 
@@ -50,8 +52,8 @@ class SageMakerTracker:
         self.env = env
         self.wait_s = wait_s
         self.job_name = job_name_from_env(env)
-        self.tracker = None
-        self.metrics_writer = None
+        self.tracker: Any = None  # smexperiments' Tracker, once started
+        self.metrics_writer: Any = None
 
     def describe(self) -> str:
         endpoint = self.env.get("SAGEMAKER_ENDPOINT")
@@ -60,7 +62,7 @@ class SageMakerTracker:
             f"SageMaker Experiments{where}, trial component {trial_component_name(self.job_name)}"
         )
 
-    def _clients(self):
+    def _clients(self) -> tuple[Any, Any]:
         import boto3
         import botocore.session
         from botocore.config import Config
@@ -103,7 +105,7 @@ class SageMakerTracker:
     def log_params(self, params: dict[str, ParamValue]) -> None:
         self.tracker.log_parameters({k: _parameter(v) for k, v in params.items()})
 
-    def log_inputs(self, inputs: list[InputRecord]) -> None:
+    def log_inputs(self, inputs: list[ChannelInput]) -> None:
         for record in inputs:
             self.tracker.log_input(
                 f"smcluster.{record.channel}", record.source, media_type=record.content_type

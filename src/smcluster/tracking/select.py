@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..hyperparameters import Hyperparameters
-from ..paths import JobPaths
+from ..contract.paths import JobPaths
+from ..contract.schema import Hyperparameters
 from .base import NoTracker, Tracker, TrackingError
 
 LOCAL_STORE_DIR = "mlflow"

@@ -1,12 +1,15 @@
-"""Find a channel's table files, check that they agree, and read them through a backend."""
+"""A channel's table files: which files, in which format, whether they agree, their fingerprint.
+
+Reading their rows is a backend's job (pandas or cuDF); this module only finds and checks them.
+"""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyarrow.parquet as pq
+from typing import BinaryIO
 
 from .channels import Channel
 from .errors import DataError
@@ -21,8 +24,11 @@ class TableFile:
     format: str  # "csv" or "parquet"
     gzipped: bool
 
-    def open_binary(self):
-        return gzip.open(self.path, "rb") if self.gzipped else open(self.path, "rb")
+    def open_binary(self) -> BinaryIO:
+        """The file's bytes, decompressed when it is gzipped."""
+        if self.gzipped:
+            return gzip.open(self.path, "rb")  # type: ignore[return-value]
+        return open(self.path, "rb")
 
 
 def _format_of(path: Path, content_type: str | None) -> tuple[str | None, bool]:
@@ -72,6 +78,8 @@ def read_columns(table_file: TableFile) -> list[str]:
     """The column names of one file, read cheaply (header line or Parquet footer)."""
     try:
         if table_file.format == "parquet":
+            import pyarrow.parquet as pq
+
             with table_file.open_binary() as handle:
                 return list(pq.read_schema(handle).names)
         with table_file.open_binary() as handle:
@@ -108,3 +116,14 @@ def check_same_columns(files: list[TableFile]) -> list[str]:
             "give every column a unique name.",
         )
     return reference
+
+
+def fingerprint(files: list[TableFile], root: Path) -> str:
+    """One SHA-256 over every file's path relative to `root` and its bytes, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(table_file.path for table_file in files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .artifacts import write_json
-from .pipeline import RunResult, SplitResult
-from .report import write_report
+from ..pipeline.run import RunResult, SplitResult
+from ..report import write_report
+from ..version import __version__
+from .bundle import save_model
+from .model_dir import write_json
 
 DROPPED = -2  # cluster id of rows removed by missing=drop: kept in labels so no id goes missing
 
@@ -67,7 +68,8 @@ def resolved_hyperparameters(result: RunResult) -> dict[str, Any]:
 def write_outputs(result: RunResult, staging: Path) -> dict[str, Any]:
     """Write model bundle, labels, metrics and resolved hyperparameters; return the summary."""
     id_name = result.hp.id_column or "row"
-    result.model.save(staging)
+    assert result.model is not None, "a pipeline run always has a model"
+    save_model(result.model, staging)
     labels_frame(result.train, id_name).to_parquet(staging / "labels.parquet", index=False)
     if result.validation is not None:
         labels_frame(result.validation, id_name).to_parquet(

@@ -1,106 +1,25 @@
-"""Feature selection and preparation: column checks, missing values, log1p, scaling.
+"""The fitted feature preparation: missing values, log1p of skewed columns, scaling.
 
-The arithmetic uses the backend's array module (`xp`), so the same code runs on NumPy and CuPy.
+Written once over the backend's array module (`xp`, NumPy or CuPy), fitted on the training rows
+and kept in the model bundle, so new rows are prepared exactly as the training rows were.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .backends.base import to_host
-from .errors import DataError
-from .hyperparameters import Hyperparameters
+from ..backends.base import Array, to_host
+from ..contract.errors import DataError
+from ..contract.schema import Hyperparameters
 
 log = logging.getLogger(__name__)
 
 SKEW_THRESHOLD = 1.0
-
-
-def _is_numeric(dtype: Any) -> bool:
-    return getattr(dtype, "kind", "O") in "biuf"
-
-
-def _text_examples(frame: Any, column: str, limit: int = 3) -> list[str]:
-    values = frame[column].dropna()
-    values = values.to_pandas() if hasattr(values, "to_pandas") else values
-    import pandas as pd
-
-    as_numbers = pd.to_numeric(values.astype(str), errors="coerce")
-    return [repr(v) for v in values[as_numbers.isna()].unique()[:limit]]
-
-
-def select_feature_columns(frame: Any, hp: Hyperparameters) -> list[str]:
-    """The columns to cluster on, after checking names and numeric types."""
-    columns = [str(c) for c in frame.columns]
-    for role in ("id_column", "label_column"):
-        name = hp[role]
-        if name and name not in columns:
-            raise DataError(
-                f"{role} '{name}' is not a column of the table "
-                f"(columns: {', '.join(columns[:20])}).",
-                f"set {role} to one of the table's columns, or leave it empty.",
-            )
-    excluded = {hp.id_column, hp.label_column} - {""}
-    if hp.features is not None:
-        missing = [c for c in hp.features if c not in columns]
-        if missing:
-            raise DataError(
-                f"feature columns not in the table: {', '.join(missing)}.",
-                f"choose from: {', '.join(c for c in columns if c not in excluded)}.",
-            )
-        clash = [c for c in hp.features if c in excluded]
-        if clash:
-            raise DataError(
-                f"{', '.join(clash)} cannot be both a feature and the id or label column.",
-                "remove it from `features`.",
-            )
-        text = [c for c in hp.features if not _is_numeric(frame[c].dtype)]
-        if text:
-            examples = _text_examples(frame, text[0])
-            raise DataError(
-                f"feature column '{text[0]}' holds text, e.g. "
-                f"{', '.join(examples) or 'non-numbers'}"
-                + (f" (also: {', '.join(text[1:])})" if len(text) > 1 else "")
-                + ".",
-                "clean the values to numbers (missing values may be empty), or drop the column "
-                "from `features`.",
-            )
-        return list(hp.features)
-    candidates = [c for c in columns if c not in excluded]
-    chosen = [c for c in candidates if _is_numeric(frame[c].dtype)]
-    for column in candidates:
-        if column in chosen:
-            continue
-        examples = _text_examples(frame, column)
-        values = frame[column].dropna()
-        if len(values) and len(examples) and _mostly_numeric(values):
-            raise DataError(
-                f"column '{column}' looks numeric but holds text such as {', '.join(examples)}.",
-                "clean those values (leave missing values empty), or list the features to use "
-                "explicitly in `features`.",
-            )
-        log.info("features=all: skipping non-numeric column '%s'", column)
-    if not chosen:
-        raise DataError(
-            "the table has no numeric feature columns"
-            + (f" besides {', '.join(sorted(excluded))}" if excluded else "")
-            + f" (columns: {', '.join(columns[:20])}).",
-            "provide numeric columns, or name them in `features`.",
-        )
-    return chosen
-
-
-def _mostly_numeric(values: Any, share: float = 0.8) -> bool:
-    import pandas as pd
-
-    sample = values.head(10_000)
-    sample = sample.to_pandas() if hasattr(sample, "to_pandas") else sample
-    parsed = pd.to_numeric(sample.astype(str), errors="coerce")
-    return bool(parsed.notna().mean() >= share)
 
 
 @dataclass
@@ -121,7 +40,7 @@ class FeaturePrep:
     def from_hyperparameters(cls, columns: list[str], hp: Hyperparameters) -> FeaturePrep:
         return cls(list(columns), hp.missing, hp.log_transform, hp.scaling)
 
-    def fit_transform(self, raw: Any, xp: Any) -> tuple[Any, Any]:
+    def fit_transform(self, raw: Array, xp: ModuleType) -> tuple[Array, Array]:
         """Fit on `raw` (float32 matrix with NaN) and return (prepared matrix, kept-row mask)."""
         bad = ~xp.isfinite(raw)
         bad_per_column = to_host(bad.sum(axis=0))
@@ -162,7 +81,7 @@ class FeaturePrep:
         self.center, self.scale = self._scaling(data, xp)
         return self._scale(data, xp), keep
 
-    def transform(self, raw: Any, xp: Any) -> Any:
+    def transform(self, raw: Array, xp: ModuleType) -> Array:
         """Apply the fitted preparation to new rows (missing values always imputed here)."""
         data = xp.where(xp.isfinite(raw), raw, xp.nan)
         fill = self.fill_values if self.fill_values is not None else np.zeros(len(self.columns))
@@ -171,7 +90,7 @@ class FeaturePrep:
             data = self._log(data, xp)
         return self._scale(data, xp)
 
-    def _fill_values(self, data: Any, xp: Any) -> np.ndarray:
+    def _fill_values(self, data: Array, xp: ModuleType) -> np.ndarray:
         width = data.shape[1]
         if self.missing == "mean":
             values = xp.nanmean(data, axis=0)
@@ -183,11 +102,11 @@ class FeaturePrep:
         return to_host(values).astype(np.float32)
 
     @staticmethod
-    def _impute(data: Any, xp: Any, fill: np.ndarray) -> Any:
+    def _impute(data: Array, xp: ModuleType, fill: np.ndarray) -> Array:
         fill_on_device = xp.asarray(fill, dtype=data.dtype)
         return xp.where(xp.isnan(data), fill_on_device[None, :], data).astype(xp.float32)
 
-    def _skewed(self, data: Any, xp: Any) -> np.ndarray:
+    def _skewed(self, data: Array, xp: ModuleType) -> np.ndarray:
         mean = data.mean(axis=0)
         std = data.std(axis=0)
         safe_std = xp.where(std > 0, std, 1)
@@ -195,12 +114,12 @@ class FeaturePrep:
         mask = (data.min(axis=0) >= 0) & (skew > SKEW_THRESHOLD) & (std > 0)
         return to_host(mask)
 
-    def _log(self, data: Any, xp: Any) -> Any:
+    def _log(self, data: Array, xp: ModuleType) -> Array:
         mask = xp.asarray(self.log_mask)
         # New rows may hold negatives in a column fitted as non-negative: clip before log1p.
         return xp.where(mask[None, :], xp.log1p(xp.clip(data, 0, None)), data).astype(xp.float32)
 
-    def _scaling(self, data: Any, xp: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _scaling(self, data: Array, xp: ModuleType) -> tuple[np.ndarray, np.ndarray]:
         width = data.shape[1]
         if self.scaling == "standard":
             center, spread = data.mean(axis=0), data.std(axis=0)
@@ -219,7 +138,7 @@ class FeaturePrep:
             to_host(spread).astype(np.float32),
         )
 
-    def _scale(self, data: Any, xp: Any) -> Any:
+    def _scale(self, data: Array, xp: ModuleType) -> Array:
         center = xp.asarray(self.center, dtype=xp.float32)
         scale = xp.asarray(self.scale, dtype=xp.float32)
         return ((data - center[None, :]) / scale[None, :]).astype(xp.float32)

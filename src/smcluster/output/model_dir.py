@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .model import FORMAT_VERSION, MANIFEST_FILE
+from .bundle import FORMAT_VERSION, MANIFEST_FILE
 
 STAGING_NAME = ".incomplete"
 
 
-def write_json(path: Path, payload: Any) -> None:
+def write_json(path: Path, payload: object) -> None:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 

@@ -1,20 +1,27 @@
-"""Dimension reduction at scale: fit on a sample, transform the rest in chunks.
+"""Stage `reduce`: the embedding the clusterer sees (UMAP, t-SNE, PCA or the prepared rows).
 
 UMAP's fit grows faster than linearly with the rows it sees; `transform` of new rows is linear.
 Fitting on `umap_fit_sample_size` rows and transforming the others keeps the cost linear past
 the sample. t-SNE has no `transform` in scikit-learn or cuML: `NearestFitEmbedding` gives a new
-row the embedding of its nearest fitted row in the prepared feature space.
+row the embedding of its nearest fitted row in the prepared feature space. PCA is the projection
+onto the leading components of the one PCA the `prepare` stage fitted.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .backends.base import to_host
+from ..backends.base import Array, Backend, Reducer, ReducerSettings, array_module, to_host
+from ..contract.schema import Hyperparameters
+from .clock import StageClock
+from .pca import PcaSummary
+from .sampling import sample_index
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +44,6 @@ def resolve_reducer(kind: str, width: int, n_components: int) -> str:
     return "umap"
 
 
-def _sample_index(rows: int, size: int, random_state: int) -> np.ndarray:
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(rows, size=size, replace=False))
-
-
 class NearestFitEmbedding:
     """t-SNE as a reducer: new rows take the embedding of their nearest fitted row."""
 
@@ -50,18 +52,19 @@ class NearestFitEmbedding:
         self.fitted_rows: np.ndarray | None = None
         self.fitted_embedding: np.ndarray | None = None
 
-    def fit_transform(self, data: Any) -> Any:
+    def fit_transform(self, data: Array) -> Array:
         embedding = self.estimator.fit_transform(data)
         self.fitted_rows = to_host(data).astype(np.float32)
         self.fitted_embedding = to_host(embedding).astype(np.float32)
         return embedding
 
-    def transform(self, data: Any) -> np.ndarray:
+    def transform(self, data: Array) -> np.ndarray:
         from sklearn.neighbors import NearestNeighbors
 
+        assert self.fitted_rows is not None and self.fitted_embedding is not None, "not fitted"
         index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
         _, nearest = index.kneighbors(to_host(data))
-        return self.fitted_embedding[nearest[:, 0]]
+        return np.asarray(self.fitted_embedding[nearest[:, 0]])
 
     def __getstate__(self) -> dict[str, Any]:
         # The fitted t-SNE object is not needed to place new rows (and cuML's does not pickle).
@@ -71,17 +74,17 @@ class NearestFitEmbedding:
 class SampledReducer:
     """Fit `estimator` on at most `fit_rows` rows; transform every other row in chunks."""
 
-    def __init__(self, estimator: Any, kind: str, fit_rows: int, random_state: int) -> None:
+    def __init__(self, estimator: Reducer, kind: str, fit_rows: int, random_state: int) -> None:
         self.estimator = estimator
         self.kind = kind
         self.fit_rows = fit_rows
         self.random_state = random_state
 
-    def fit_transform(self, data: Any, xp: Any = np) -> Any:
+    def fit_transform(self, data: Array, xp: ModuleType = np) -> Array:
         rows = data.shape[0]
         if rows <= self.fit_rows:
             return xp.asarray(self.estimator.fit_transform(data), dtype=xp.float32)
-        picked = _sample_index(rows, self.fit_rows, self.random_state)
+        picked = sample_index(rows, self.fit_rows, self.random_state)
         log.info(
             "%s: fitting on a sample of %s of %s rows (umap_fit_sample_size), transforming "
             "the rest in chunks of %s",
@@ -112,7 +115,7 @@ class SampledReducer:
             )
         return out
 
-    def transform(self, data: Any) -> Any:
+    def transform(self, data: Array) -> Array:
         rows = data.shape[0]
         if rows <= TRANSFORM_CHUNK:
             return self.estimator.transform(data)
@@ -120,8 +123,50 @@ class SampledReducer:
             self.estimator.transform(data[start : start + TRANSFORM_CHUNK])
             for start in range(0, rows, TRANSFORM_CHUNK)
         ]
-        if hasattr(parts[0], "get"):
-            import cupy
+        return array_module(parts[0]).concatenate(parts)
 
-            return cupy.concatenate(parts)
-        return np.concatenate([np.asarray(p) for p in parts])
+
+@dataclass
+class Reduction:
+    reducer: Reducer | None  # fitted; None for reducer=none
+    embedding: Array  # float32 per kept row, on the backend
+
+
+def reduce(
+    backend: Backend,
+    hp: Hyperparameters,
+    prepared: Array,
+    pca: PcaSummary | None,
+    clock: StageClock,
+) -> Reduction:
+    xp = backend.xp
+    if hp.reducer == "none":
+        return Reduction(None, prepared)
+    rows = prepared.shape[0]
+    reducer: Reducer
+    with clock.stage(f"reduce_{hp.reducer}", rows=rows):
+        if hp.reducer == "pca":
+            assert pca is not None, "the prepare stage fits the PCA whenever there are rows"
+            reducer = pca.projection(hp.n_components)
+            embedding = reducer.transform(prepared)
+        else:
+            fit_rows = min(hp.umap_fit_sample_size, rows)
+            settings = ReducerSettings(
+                kind=hp.reducer,
+                n_components=hp.n_components,
+                n_neighbors=hp.n_neighbors,
+                min_dist=hp.min_dist,
+                metric=hp.metric,
+                # t-SNE's perplexity plays n_neighbors' part; it must stay below the rows seen.
+                perplexity=float(max(2, min(hp.n_neighbors, (fit_rows - 1) // 3))),
+                random_state=hp.random_state,
+            )
+            estimator = backend.make_reducer(settings)
+            if hp.reducer == "tsne":
+                estimator = NearestFitEmbedding(estimator)
+            sampled = SampledReducer(
+                estimator, hp.reducer, hp.umap_fit_sample_size, hp.random_state
+            )
+            embedding = sampled.fit_transform(prepared, xp)
+            reducer = sampled
+    return Reduction(reducer, xp.asarray(embedding, dtype=xp.float32))

@@ -11,8 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .metrics import OBJECTIVE, objective_direction
-from .schema import is_reserved
+from ..contract.metrics import OBJECTIVE, objective_direction
+from ..contract.schema import is_reserved
 
 
 def sagemaker_client(region: str | None = None, profile: str | None = None) -> Any:

@@ -46,6 +46,7 @@ def _progress(what: str, done: int, total: int, started: float) -> None:
 
 
 def core_mask(data: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
+    """A row is core when its `min_samples`-th nearest row (itself included) lies within eps."""
     rows = data.shape[0]
     if rows < min_samples:
         return np.zeros(rows, dtype=bool)
@@ -82,7 +83,7 @@ def chunk_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int) -> 
         f"{chunk:,}",
         memory_mb,
     )
-    return chunk
+    return int(chunk)
 
 
 def link_core_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int) -> np.ndarray:
@@ -90,7 +91,7 @@ def link_core_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int)
     rows = core_data.shape[0]
     chunk = chunk_rows(core_data, eps, memory_mb, seed)
     index = NearestNeighbors(radius=eps).fit(core_data)
-    component = np.arange(rows, dtype=np.int64)
+    component: np.ndarray = np.arange(rows, dtype=np.int64)
     started = time.perf_counter()
     for start in range(0, rows, chunk):
         stop = min(start + chunk, rows)
@@ -113,13 +114,25 @@ def link_core_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int)
 
 
 def dbscan(
-    data: np.ndarray, eps: float, min_samples: int, memory_mb: int, seed: int = 0
+    data: np.ndarray,
+    eps: float,
+    min_samples: int,
+    memory_mb: int,
+    seed: int = 0,
+    core_distances: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (-1 noise; clusters numbered by their first core row) and core row indices."""
+    """Labels (-1 noise; clusters numbered by their first core row) and core row indices.
+
+    `core_distances` (each row's distance to its `min_samples`-th nearest row, itself included),
+    when the caller has it from its own neighbour query, replaces the core test's k-NN pass.
+    """
     data = np.ascontiguousarray(data, dtype=np.float32)
     rows = data.shape[0]
     labels = np.full(rows, -1, dtype=np.int32)
-    core = core_mask(data, eps, min_samples)
+    if core_distances is not None and rows >= min_samples:
+        core = np.asarray(core_distances) <= eps
+    else:
+        core = core_mask(data, eps, min_samples)
     core_index = np.flatnonzero(core)
     if len(core_index) == 0:
         return labels, core_index

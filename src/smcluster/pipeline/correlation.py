@@ -1,36 +1,27 @@
-"""Feature preparation from the seed: drop correlated features, summarise the structure by PCA.
+"""Drop one feature of each pair whose rank correlation exceeds `correlation_threshold`.
 
-Both work on a row sample with the backend's array module (`xp`), so they cost the same at 10k
-and 10M rows and run on NumPy and CuPy alike.
+Works on a row sample with the backend's array module (`xp`), so it costs the same at 10k and
+10M rows and runs on NumPy and CuPy alike.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .backends.base import to_host
-from .pca import pca_summary as fit_pca_summary
+from ..backends.base import Array, to_host
+from .sampling import sample_index
 
 log = logging.getLogger(__name__)
 
-SAMPLE_ROWS = 100_000  # correlations and PCA of 100k rows are stable to the second decimal
-LEADING_COMPONENTS = 5
-TOP_LOADINGS = 3
+SAMPLE_ROWS = 100_000  # correlations of 100k rows are stable to the second decimal
 
 
-def sample_rows(data: Any, xp: Any, limit: int, random_state: int) -> Any:
-    rows = data.shape[0]
-    if rows <= limit:
-        return data
-    picked = np.sort(np.random.default_rng(random_state).choice(rows, size=limit, replace=False))
-    return data[xp.asarray(picked)]
-
-
-def rank_correlation(data: Any, xp: Any) -> np.ndarray:
+def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
     """Spearman correlation of the columns (NaN imputed by the column median before ranking).
 
     Ranks make the decision independent of `log_transform` and `scaling`, which are monotone.
@@ -57,12 +48,14 @@ class CorrelationDrop:
 
 
 def drop_correlated(
-    raw: Any, columns: list[str], threshold: float, xp: Any, random_state: int
+    raw: Array, columns: list[str], threshold: float, xp: ModuleType, random_state: int
 ) -> CorrelationDrop:
     """Walk the columns in order; drop a column correlated above `threshold` with a kept one."""
     if threshold >= 1.0 or len(columns) < 2:
         return CorrelationDrop(list(columns))
-    corr = np.abs(rank_correlation(sample_rows(raw, xp, SAMPLE_ROWS, random_state), xp))
+    picked = sample_index(raw.shape[0], SAMPLE_ROWS, random_state)
+    sample = raw if len(picked) == raw.shape[0] else raw[xp.asarray(picked)]
+    corr = np.abs(rank_correlation(sample, xp))
     kept_index: list[int] = []
     dropped: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(columns):
@@ -86,29 +79,3 @@ def drop_correlated(
     if not dropped:
         log.info("correlation_threshold=%g: no feature pair above it", threshold)
     return CorrelationDrop([columns[i] for i in kept_index], dropped)
-
-
-def pca_summary(prepared: Any, columns: list[str], xp: Any, random_state: int) -> dict[str, Any]:
-    """Log and return the explained variance of the leading components and their loadings.
-
-    The numbers come from `smcluster.pca.pca_summary` (the same code the report plots) on a
-    host-side sample of the prepared (scaled) features.
-    """
-    sample = to_host(sample_rows(prepared, xp, SAMPLE_ROWS, random_state))
-    summary = fit_pca_summary(sample, columns, random_state)
-    if summary is None:
-        return {}
-    leading = min(LEADING_COMPONENTS, len(summary.explained))
-    vectors = summary.loadings[:, :leading]
-    for component in range(leading):
-        top = np.argsort(np.abs(vectors[:, component]))[::-1][:TOP_LOADINGS]
-        log.info(
-            "PCA component %d explains %.1f%% of the variance; top loadings: %s",
-            component + 1,
-            100 * summary.explained[component],
-            ", ".join(f"{columns[i]} {vectors[i, component]:+.2f}" for i in top),
-        )
-    return {
-        "explained_variance_ratio": [round(float(r), 4) for r in summary.explained[:leading]],
-        "loadings": {c: [round(float(v), 4) for v in vectors[i]] for i, c in enumerate(columns)},
-    }

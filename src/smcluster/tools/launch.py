@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import HyperparameterError, SmclusterError
-from .hyperparameters import decode, parse
-from .metrics import OBJECTIVE, metric_definitions, objective_direction
-from .schema import SCHEMA
+from ..contract.errors import HyperparameterError, SmclusterError
+from ..contract.hyperparameters import decode, parse
+from ..contract.metrics import OBJECTIVE, objective_direction
+from ..contract.schema import SCHEMA
+from ..output.metric_lines import metric_definitions
 
 SCALINGS = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
 
@@ -171,7 +172,7 @@ def launch_training(spec: JobSpec, sagemaker_session: Any) -> str:
     """Start one training job without waiting; returns its name."""
     job = estimator(spec, sagemaker_session)
     job.fit(spec.inputs(), wait=False, logs=False)
-    return job.latest_training_job.name
+    return str(job.latest_training_job.name)
 
 
 def launch_tuning(
@@ -203,4 +204,4 @@ def launch_tuning(
         base_tuning_job_name=spec.base_job_name,
     )
     tuner.fit(spec.inputs(), wait=False)
-    return tuner.latest_tuning_job.name
+    return str(tuner.latest_tuning_job.name)

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract.errors import SmclusterError
+from ..contract.hyperparameters import parse
+from ..contract.local_tree import channel_config, write_job_config
+from ..contract.metrics import OBJECTIVE, objective_direction
+from ..output.metric_lines import read_metrics
 from .compare import rank
-from .errors import SmclusterError
-from .hyperparameters import parse
-from .metrics import OBJECTIVE, objective_direction, read_metrics
 
 
 class TrialFailed(Exception):
@@ -31,19 +33,14 @@ def write_trial_tree(
     base: Path, data: Path, validation: Path | None, hyperparameters: Mapping[str, str]
 ) -> Path:
     """A `/opt/ml`-shaped tree whose channels link to the user's folders."""
-    data_dir = base / "input" / "data"
-    config_dir = base / "input" / "config"
-    for folder in (data_dir, config_dir):
-        folder.mkdir(parents=True, exist_ok=True)
     channels = {"train": data.resolve()}
     if validation is not None:
         channels["validation"] = validation.resolve()
+    data_dir = base / "input" / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
     for name, source in channels.items():
         (data_dir / name).symlink_to(source, target_is_directory=True)
-    (config_dir / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
-    (config_dir / "inputdataconfig.json").write_text(
-        json.dumps({name: {"TrainingInputMode": "File"} for name in channels})
-    )
+    write_job_config(base, hyperparameters, {name: channel_config() for name in channels})
     return base
 
 
@@ -145,7 +142,8 @@ def tune_local(
     direction = objective_direction()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        direction=direction.lower(), sampler=optuna.samplers.TPESampler(seed=seed)
+        direction="maximize" if direction == "Maximize" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
     )
     result = Study(out=out, direction=direction)
 

@@ -1,4 +1,4 @@
-"""The model bundle: everything needed to assign new rows to the fitted clusters.
+"""The fitted model: everything needed to assign new rows to the fitted clusters.
 
 A new row is prepared and embedded exactly as the training rows were, then assigned by the rule
 of the algorithm that made the clusters:
@@ -11,37 +11,33 @@ of the algorithm that made the clusters:
   tree, which scikit-learn does not expose and which does not move between cuML and the CPU.
 - kmeans: its nearest centre (`core_points` holds the centres, `eps` is infinite).
 - gmm: `GaussianMixture.predict` (the fitted estimator is in `estimator`).
+
+Saving and loading it as a model directory's bundle is `output.bundle`'s job.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ModelError
-from .features import FeaturePrep
-
-BUNDLE_FILE = "model.joblib"
-MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
+from ..contract.errors import DataError
+from .preparation import FeaturePrep
 
 
 @dataclass
 class ClusterModel:
     prep: FeaturePrep
-    reducer: Any  # fitted reducer with .transform, or None
+    reducer: Reducer | None  # fitted reducer with .transform, or None
     core_points: np.ndarray  # embedding coordinates of DBSCAN core samples
     core_labels: np.ndarray
     eps: float  # assignment radius: DBSCAN's eps, infinite for the other algorithms
     algorithm: str = "dbscan"
     info: dict[str, Any] = field(default_factory=dict)
-    estimator: Any = None  # host estimator with .predict (gmm); replaces the points when set
+    estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
 
     @property
     def features(self) -> list[str]:
@@ -58,7 +54,7 @@ class ClusterModel:
         raw = frame[self.features].apply(pd.to_numeric, errors="coerce")
         prepared = self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np)
         if self.reducer is None:
-            return prepared
+            return np.asarray(prepared)
         return np.asarray(self.reducer.transform(prepared), dtype=np.float32)
 
     def assign(self, embedding: np.ndarray) -> np.ndarray:
@@ -74,12 +70,11 @@ class ClusterModel:
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)
 
-    def assign_on(self, backend: Any, embedding: Any) -> Any:
+    def assign_on(self, backend: Backend, embedding: Array) -> Array:
         """`assign` on a backend's arrays (CuPy stays on the device), labels on the backend."""
         xp = backend.xp
         if self.estimator is not None:
-            host = backend.to_numpy(embedding)
-            return xp.asarray(self.estimator.predict(host).astype(np.int32))
+            return xp.asarray(self.estimator.predict(to_host(embedding)).astype(np.int32))
         if len(self.core_points) == 0:
             return xp.full(embedding.shape[0], -1, dtype=xp.int32)
         distance, nearest = backend.nearest(xp.asarray(self.core_points), embedding)
@@ -88,33 +83,3 @@ class ClusterModel:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.assign(self.embed(frame))
-
-    def save(self, directory: Path) -> Path:
-        path = directory / BUNDLE_FILE
-        joblib.dump(self, path, compress=3)
-        return path
-
-
-def load_model(path: str | Path) -> ClusterModel:
-    """Load a bundle from a model directory (or the `model.joblib` in it).
-
-    Refuses a directory without `manifest.json`: that job did not finish.
-    """
-    path = Path(path)
-    directory = path if path.is_dir() else path.parent
-    if not (directory / MANIFEST_FILE).exists():
-        raise ModelError(
-            f"{directory} has no {MANIFEST_FILE}: the job that wrote it did not complete.",
-            "use the model directory (or model.tar.gz contents) of a completed job.",
-        )
-    manifest = json.loads((directory / MANIFEST_FILE).read_text())
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise ModelError(
-            f"{directory} holds bundle format {manifest.get('format_version')}, "
-            f"this smcluster reads {FORMAT_VERSION}.",
-            "load it with the smcluster version recorded in its manifest.",
-        )
-    model = joblib.load(directory / BUNDLE_FILE)
-    if not isinstance(model, ClusterModel):
-        raise ModelError(f"{directory / BUNDLE_FILE} is not a smcluster model.", "")
-    return model

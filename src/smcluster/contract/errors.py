@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class SmclusterError(Exception):
     """Base of anticipated failures: the message goes first in the failure file."""
 
-    kind = "Error"
-    exit_code = 2
+    kind: ClassVar[str] = "Error"
+    exit_code: ClassVar[int] = 2
 
     def __init__(self, problem: str, fix: str = "") -> None:
         super().__init__(problem)

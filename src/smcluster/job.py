@@ -1,0 +1,136 @@
+"""One training job: the SageMaker contract in, the pipeline, metrics and model directory out.
+
+`Job.run` is the happy path; `run_guarded` turns every failure into a failure file and an exit
+code; `stop` is SIGTERM's way out. `train` (the entrypoint) runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from .backends import select_backend
+from .contract.channels import read_channels, read_resource_config
+from .contract.errors import ResourceError, SmclusterError
+from .contract.failure import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_STOPPED,
+    stopped_reason,
+    write_failure,
+)
+from .contract.hyperparameters import read as read_hyperparameters
+from .contract.paths import JobPaths
+from .output.files import write_outputs
+from .output.metric_lines import emit
+from .output.model_dir import ModelDirWriter
+from .pipeline.clock import StageClock
+from .pipeline.run import Pipeline
+from .tracking import JobTracking
+from .version import __version__
+
+log = logging.getLogger("smcluster")
+
+
+@dataclass
+class Job:
+    paths: JobPaths
+    clock: StageClock = field(default_factory=StageClock)
+    writer: ModelDirWriter | None = None
+    tracking: JobTracking | None = None
+    exit_code: int | None = None
+
+    def run(self) -> int:
+        paths = self.paths
+        paths.failure_file.unlink(missing_ok=True)
+        self.writer = ModelDirWriter(paths.model_dir)
+        staging = self.writer.start()  # first: an earlier run's manifest must not outlive us
+        log.info("smcluster %s; base directory %s", __version__, paths.base)
+        hp = read_hyperparameters(paths.hyperparameters_file)
+        channels = read_channels(paths)
+        resources = read_resource_config(paths)
+        log.info(
+            "host %s of %d; channels: %s",
+            resources.get("current_host"),
+            max(len(resources.get("hosts") or []), 1),
+            ", ".join(f"{c.name} ({c.input_mode}, {c.path})" for c in channels.values()),
+        )
+        given = {name: hp.value(name) for name in sorted(hp.given)}
+        log.info("hyperparameters: %s", given or "all defaults")
+        self.tracking = JobTracking(hp, paths)
+        self.tracking.start()
+        backend = select_backend(hp.backend)
+        log.info(
+            "backend %s: %s",
+            backend.name,
+            ", ".join(f"{k} {v}" for k, v in backend.describe().items() if k != "backend"),
+        )
+        result = Pipeline(hp, backend, self.clock).fit(
+            channels["train"], channels.get("validation")
+        )
+        emit("train", result.train.metrics)
+        if result.validation is not None:
+            emit("validation", result.validation.metrics)
+        self.tracking.record(result, backend.name)
+        with self.clock.stage("write_artifacts"):
+            summary = write_outputs(result, staging)
+            manifest = self.writer.publish(summary)
+        log.info("artifacts in %s (manifest %s)", paths.model_dir, manifest.name)
+        self.tracking.finish(paths.model_dir)
+        log.info("job finished in %.1fs", self.clock.elapsed())
+        return EXIT_OK
+
+    def run_guarded(self) -> None:
+        """Run and turn every failure into a failure file and an exit code."""
+        try:
+            self.exit_code = self.run()
+        except SmclusterError as exc:
+            self._fail(exc.reason(), exc.exit_code)
+        except MemoryError:
+            error = ResourceError(
+                f"ran out of memory during stage '{self.clock.current}'.",
+                "use a larger instance, lower eps_sample_size or silhouette_sample_size, set "
+                "eps explicitly, or sample the table.",
+            )
+            self._fail(error.reason(), error.exit_code)
+        except BaseException as exc:  # the job must never die with a bare traceback
+            trace = traceback.format_exc()
+            log.error("unexpected error in stage '%s':\n%s", self.clock.current, trace)
+            reason = (
+                f"InternalError: unexpected {type(exc).__name__} in stage "
+                f"'{self.clock.current}': {exc}. This is a bug in smcluster or an unsupported "
+                "input; the traceback is in the job log (CloudWatch)."
+            )
+            self._fail(reason, EXIT_INTERNAL, trace)
+
+    def fail(self, reason: str, code: int) -> None:
+        """End the job with this reason (nothing was started that needs closing)."""
+        self._fail(reason, code)
+
+    def _fail(self, reason: str, code: int, details: str = "") -> None:
+        if self.writer is not None:
+            self.writer.abort()
+        log.error("%s", reason)
+        write_failure(self.paths, reason, details)
+        if self.tracking is not None:
+            self.tracking.fail(reason)
+        self.exit_code = code
+
+    def stop(self, signum: int) -> None:
+        """SIGTERM: record that the job was stopped, clean up, and leave now."""
+        reason = stopped_reason(
+            signal.Signals(signum).name, self.clock.current, self.clock.elapsed()
+        )
+        if self.writer is not None:
+            self.writer.abort()
+        write_failure(self.paths, reason)
+        log.error("%s", reason)
+        if self.tracking is not None:
+            self.tracking.kill(reason)
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(EXIT_STOPPED)

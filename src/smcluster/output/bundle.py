@@ -1,0 +1,50 @@
+"""The model bundle in a model directory: `model.joblib`, readable only once `manifest.json` says
+the job that wrote it completed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..contract.errors import ModelError
+from ..pipeline.model import ClusterModel
+
+BUNDLE_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+# 2: the model's classes moved into smcluster.pipeline (1 pickled smcluster.model.ClusterModel).
+FORMAT_VERSION = 2
+
+
+def save_model(model: ClusterModel, directory: Path) -> Path:
+    import joblib
+
+    path = directory / BUNDLE_FILE
+    joblib.dump(model, path, compress=3)
+    return path
+
+
+def load_model(path: str | Path) -> ClusterModel:
+    """Load a bundle from a model directory (or the `model.joblib` in it).
+
+    Refuses a directory without `manifest.json`: that job did not finish.
+    """
+    import joblib
+
+    path = Path(path)
+    directory = path if path.is_dir() else path.parent
+    if not (directory / MANIFEST_FILE).exists():
+        raise ModelError(
+            f"{directory} has no {MANIFEST_FILE}: the job that wrote it did not complete.",
+            "use the model directory (or model.tar.gz contents) of a completed job.",
+        )
+    manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{directory} holds bundle format {manifest.get('format_version')}, "
+            f"this smcluster reads {FORMAT_VERSION}.",
+            "load it with the smcluster version recorded in its manifest.",
+        )
+    model = joblib.load(directory / BUNDLE_FILE)
+    if not isinstance(model, ClusterModel):
+        raise ModelError(f"{directory / BUNDLE_FILE} is not a smcluster model.", "")
+    return model

@@ -1,0 +1,118 @@
+"""Stage `cluster`: `dbscan`, `hdbscan`, `kmeans` or `gmm` on the embedding, behind the seam.
+
+Each returns labels on the backend plus what the model bundle needs to assign new rows
+(see `model.py`): reference points with their labels and a radius, or a host estimator.
+
+| algorithm | CPU | GPU | new rows are assigned by |
+|---|---|---|---|
+| dbscan | chunked, memory-bounded (`backends.cpu_dbscan`) | cuML DBSCAN | nearest core within eps |
+| hdbscan | scikit-learn HDBSCAN | cuML HDBSCAN | label of the nearest training row |
+| kmeans | scikit-learn KMeans | cuML KMeans | nearest centre |
+| gmm | scikit-learn GaussianMixture | CPU only (host) | `GaussianMixture.predict` |
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..backends.base import Array, Backend, HostEstimator, to_host
+from ..contract.schema import Hyperparameters
+from .clock import StageClock
+from .eps import EpsChoice, choose_eps, query_neighbours
+from .sampling import sample_index
+
+ALGORITHMS = ("dbscan", "hdbscan", "kmeans", "gmm")
+HDBSCAN_REFERENCE_ROWS = 200_000  # training rows kept in the bundle to label new rows
+
+
+@dataclass
+class Clustering:
+    labels: Array  # per row, on the backend (-1 noise)
+    reference_points: np.ndarray  # host; new rows take the label of the nearest one ...
+    reference_labels: np.ndarray
+    radius: float  # ... when it lies within this distance (inf: always)
+    eps: EpsChoice | None = None  # DBSCAN only
+    estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
+    rows = data.shape[0]
+    with clock.stage("choose_eps", rows=rows):
+        neighbours = query_neighbours(backend, hp, data)
+        eps = choose_eps(hp, neighbours)
+    core_distances = None if neighbours is None else neighbours.core_distances(hp.min_samples)
+    with clock.stage("cluster_dbscan", rows=rows):
+        labels, core = backend.dbscan(
+            data, eps.eps, hp.min_samples, hp.dbscan_memory_mb, core_distances=core_distances
+        )
+    core_index = backend.xp.asarray(core)
+    return Clustering(
+        labels=labels,
+        reference_points=to_host(data[core_index]),
+        reference_labels=to_host(labels[core_index]).astype(np.int32),
+        radius=eps.eps,
+        eps=eps,
+    )
+
+
+def run_hdbscan(
+    backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock
+) -> Clustering:
+    rows = data.shape[0]
+    with clock.stage("cluster_hdbscan", rows=rows):
+        labels = backend.hdbscan(data, min(hp.min_cluster_size, rows), hp.min_samples)
+    picked = sample_index(rows, HDBSCAN_REFERENCE_ROWS, hp.random_state)
+    index = backend.xp.asarray(picked)
+    return Clustering(
+        labels=labels,
+        reference_points=to_host(data[index]),
+        reference_labels=to_host(labels[index]).astype(np.int32),
+        radius=math.inf,
+        info={"reference_rows": len(picked)},
+    )
+
+
+def run_kmeans(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
+    with clock.stage("cluster_kmeans", rows=data.shape[0]):
+        labels, centres = backend.kmeans(data, hp.n_clusters, hp.random_state)
+    host_centres = to_host(centres).astype(np.float32)
+    return Clustering(
+        labels=labels,
+        reference_points=host_centres,
+        reference_labels=np.arange(len(host_centres), dtype=np.int32),
+        radius=math.inf,
+    )
+
+
+def run_gmm(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
+    with clock.stage("cluster_gmm", rows=data.shape[0]):
+        labels, model, info = backend.gaussian_mixture(
+            data, hp.n_clusters, hp.covariance_type, hp.random_state
+        )
+    return Clustering(
+        labels=labels,
+        reference_points=np.empty((0, data.shape[1]), np.float32),
+        reference_labels=np.empty(0, np.int32),
+        radius=math.inf,
+        estimator=model,
+        info=info,
+    )
+
+
+Runner = Callable[[Backend, Hyperparameters, Array, StageClock], Clustering]
+RUNNERS: dict[str, Runner] = {
+    "dbscan": run_dbscan,
+    "hdbscan": run_hdbscan,
+    "kmeans": run_kmeans,
+    "gmm": run_gmm,
+}
+
+
+def cluster(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
+    return RUNNERS[hp.algorithm](backend, hp, data, clock)

@@ -1,0 +1,98 @@
+"""Which columns the job clusters on: the `features` list, or every numeric column.
+
+Checks that named columns exist and hold numbers, and says which text values are in the way.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from ..backends.base import Backend, Frame
+from ..contract.errors import DataError
+from ..contract.schema import Hyperparameters
+
+log = logging.getLogger(__name__)
+
+MOSTLY_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos
+TYPE_PROBE_ROWS = 10_000
+
+
+def _is_numeric(dtype: object) -> bool:
+    return getattr(dtype, "kind", "O") in "biuf"
+
+
+def _text_examples(values: pd.Series, limit: int = 3) -> list[str]:
+    """Up to `limit` distinct values of a host column that do not read as numbers."""
+    present = values.dropna()
+    as_numbers = pd.to_numeric(present.astype(str), errors="coerce")
+    return [repr(v) for v in present[as_numbers.isna()].unique()[:limit]]
+
+
+def _mostly_numeric(values: pd.Series) -> bool:
+    sample = values.dropna().head(TYPE_PROBE_ROWS)
+    if len(sample) == 0:
+        return False
+    parsed = pd.to_numeric(sample.astype(str), errors="coerce")
+    return bool(parsed.notna().mean() >= MOSTLY_NUMERIC_SHARE)
+
+
+def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) -> list[str]:
+    """The columns to cluster on, after checking names and numeric types."""
+    columns = [str(c) for c in frame.columns]
+    for role, name in (("id_column", hp.id_column), ("label_column", hp.label_column)):
+        if name and name not in columns:
+            raise DataError(
+                f"{role} '{name}' is not a column of the table "
+                f"(columns: {', '.join(columns[:20])}).",
+                f"set {role} to one of the table's columns, or leave it empty.",
+            )
+    excluded = {hp.id_column, hp.label_column} - {""}
+    if hp.features is not None:
+        missing = [c for c in hp.features if c not in columns]
+        if missing:
+            raise DataError(
+                f"feature columns not in the table: {', '.join(missing)}.",
+                f"choose from: {', '.join(c for c in columns if c not in excluded)}.",
+            )
+        clash = [c for c in hp.features if c in excluded]
+        if clash:
+            raise DataError(
+                f"{', '.join(clash)} cannot be both a feature and the id or label column.",
+                "remove it from `features`.",
+            )
+        text = [c for c in hp.features if not _is_numeric(frame[c].dtype)]
+        if text:
+            examples = _text_examples(backend.column_to_host(frame, text[0]))
+            raise DataError(
+                f"feature column '{text[0]}' holds text, e.g. "
+                f"{', '.join(examples) or 'non-numbers'}"
+                + (f" (also: {', '.join(text[1:])})" if len(text) > 1 else "")
+                + ".",
+                "clean the values to numbers (missing values may be empty), or drop the column "
+                "from `features`.",
+            )
+        return list(hp.features)
+    candidates = [c for c in columns if c not in excluded]
+    chosen = [c for c in candidates if _is_numeric(frame[c].dtype)]
+    for column in candidates:
+        if column in chosen:
+            continue
+        values = backend.column_to_host(frame, column)
+        examples = _text_examples(values)
+        if examples and _mostly_numeric(values):
+            raise DataError(
+                f"column '{column}' looks numeric but holds text such as {', '.join(examples)}.",
+                "clean those values (leave missing values empty), or list the features to use "
+                "explicitly in `features`.",
+            )
+        log.info("features=all: skipping non-numeric column '%s'", column)
+    if not chosen:
+        raise DataError(
+            "the table has no numeric feature columns"
+            + (f" besides {', '.join(sorted(excluded))}" if excluded else "")
+            + f" (columns: {', '.join(columns[:20])}).",
+            "provide numeric columns, or name them in `features`.",
+        )
+    return chosen

@@ -1,0 +1,77 @@
+"""Stage `prepare`: from the table to the matrix the reducer sees.
+
+Selects the feature columns, reads them as a float32 matrix on the backend, drops one of each
+pair of near-duplicate columns, fits the preparation (missing values, log1p, scaling) and the
+one PCA of the prepared rows that the log, the report and `reducer=pca` share.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backends.base import Array, Backend, Frame, to_host
+from ..contract.errors import DataError
+from ..contract.schema import Hyperparameters
+from .clock import StageClock
+from .columns import select_feature_columns
+from .correlation import drop_correlated
+from .pca import PcaSummary, fit_pca
+from .preparation import FeaturePrep
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Features:
+    columns: list[str]  # the features used, after the correlation drop
+    raw: Array  # those columns per input row, float32, original units (NaN where missing)
+    prepared: Array  # per kept row: imputed, log-transformed where chosen, scaled
+    kept: np.ndarray  # bool per input row (False: removed by missing=drop)
+    prep: FeaturePrep  # fitted: prepares new rows the same way
+    pca: PcaSummary | None
+    report: dict[str, Any]  # what preparation did, for hyperparameters.json
+
+
+def feature_matrix(backend: Backend, frame: Frame, columns: list[str]) -> Array:
+    """The feature columns as a float32 matrix on the backend (NaN where missing)."""
+    try:
+        return backend.columns_to_array(frame, columns)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"feature columns could not be read as numbers: {exc}.",
+            "clean the feature columns to numeric values.",
+        ) from None
+
+
+def prepare_features(
+    backend: Backend, hp: Hyperparameters, frame: Frame, clock: StageClock
+) -> Features:
+    xp = backend.xp
+    columns = select_feature_columns(backend, frame, hp)
+    log.info("features (%d): %s", len(columns), ", ".join(columns))
+    raw = feature_matrix(backend, frame, columns)
+    correlation = drop_correlated(raw, columns, hp.correlation_threshold, xp, hp.random_state)
+    if correlation.dropped:
+        raw = raw[:, xp.asarray([columns.index(c) for c in correlation.kept])]
+        columns = correlation.kept
+    prep = FeaturePrep.from_hyperparameters(columns, hp)
+    with clock.stage("prepare", rows=raw.shape[0]):
+        prepared, keep = prep.fit_transform(raw, xp)
+        pca = fit_pca(prepared, columns, xp)
+    if pca is not None:
+        pca.log()
+    prep.report["correlation"] = correlation.to_json()
+    prep.report["pca"] = {} if pca is None else pca.to_json()
+    return Features(
+        columns=columns,
+        raw=raw,
+        prepared=prepared,
+        kept=to_host(keep).astype(bool),
+        prep=prep,
+        pca=pca,
+        report=prep.report,
+    )

@@ -1,0 +1,209 @@
+"""The pipeline, written once against the backend seam: one stage after another.
+
+load → prepare (feature columns, correlation drop, missing values, log1p, scaling, one PCA) →
+reduce (fitted on a sample) → cluster (dbscan with eps from the k-distance knee, hdbscan,
+kmeans or gmm) → score → validation (assigned by the model's rule, scored).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..backends.base import Array, Backend, Frame, to_host
+from ..contract.channels import Channel
+from ..contract.errors import DataError, HyperparameterError
+from ..contract.schema import Hyperparameters
+from .clock import StageClock
+from .cluster import cluster
+from .eps import EpsChoice
+from .features import feature_matrix, prepare_features
+from .load import ChannelInput, load
+from .model import ClusterModel
+from .pca import PcaSummary
+from .reduce import reduce, resolve_reducer
+from .score import score
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SplitResult:
+    """One channel's outcome, on the host: everything reports and artifacts need."""
+
+    ids: np.ndarray  # one per input row
+    kept: np.ndarray  # bool per input row: False when missing=drop removed it
+    labels: np.ndarray  # cluster per kept row (-1 noise)
+    embedding: np.ndarray  # per kept row
+    raw_features: np.ndarray  # per kept row, original units (NaN where missing)
+    truth: np.ndarray | None
+    metrics: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    input: ChannelInput | None = None  # what was read, for tracking
+
+
+@dataclass
+class RunResult:
+    hp: Hyperparameters  # as run: `reducer=auto` resolved
+    backend_info: dict[str, str]
+    features: list[str]
+    eps: EpsChoice | None  # None unless algorithm=dbscan
+    model: ClusterModel | None
+    train: SplitResult
+    validation: SplitResult | None
+    timings: dict[str, float]
+    prep_report: dict[str, Any]
+    pca: PcaSummary | None = None
+
+
+def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
+    """Fail before the expensive steps when the table is too small for the parameters."""
+    need = max(hp.min_samples + 1, hp.n_neighbors + 1 if hp.reducer == "umap" else 0, 3)
+    if hp.algorithm in {"kmeans", "gmm"}:
+        need = max(need, hp.n_clusters + 1)
+    if rows < need:
+        raise DataError(
+            f"only {rows} usable rows, too few for min_samples={hp.min_samples}"
+            + (f" and n_neighbors={hp.n_neighbors}" if hp.reducer == "umap" else "")
+            + (f" and n_clusters={hp.n_clusters}" if hp.algorithm in {"kmeans", "gmm"} else "")
+            + f" (needs at least {need}).",
+            "provide more rows, or lower min_samples, n_neighbors and n_clusters.",
+        )
+    if hp.reducer == "pca" and hp.n_components > min(rows, width):
+        raise HyperparameterError(
+            f"n_components={hp.n_components} exceeds what PCA can give for {width} features.",
+            f"set n_components to at most {min(rows, width)}, or use reducer=none.",
+        )
+    if hp.reducer == "umap" and hp.n_components >= rows - 1:
+        raise HyperparameterError(
+            f"n_components={hp.n_components} needs more than {rows} rows for UMAP.",
+            "lower n_components or provide more rows.",
+        )
+
+
+def _check_backend(backend: Backend, hp: Hyperparameters) -> None:
+    problems = backend.check(hp)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise HyperparameterError(
+            " ".join(p.problem for p in problems), " ".join(p.fix for p in problems)
+        )
+
+
+class Pipeline:
+    def __init__(self, hp: Hyperparameters, backend: Backend, clock: StageClock) -> None:
+        self.hp = hp
+        self.backend = backend
+        self.clock = clock
+
+    def _ids(self, frame: Frame) -> np.ndarray:
+        if not self.hp.id_column:
+            return np.arange(len(frame))
+        return np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
+
+    def _truth(self, frame: Frame, kept: np.ndarray) -> np.ndarray | None:
+        if not self.hp.label_column:
+            return None
+        values = self.backend.column_to_host(frame, self.hp.label_column)
+        return np.asarray(values.astype(str).to_numpy()[kept])
+
+    def fit(self, train: Channel, validation: Channel | None) -> RunResult:
+        hp, backend, clock = self.hp, self.backend, self.clock
+        table = load(backend, train, clock)
+        features = prepare_features(backend, hp, table.frame, clock)
+        columns = features.columns
+        reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
+        if reducer_kind != hp.reducer:
+            hp = self.hp = hp.replace(reducer=reducer_kind)
+        check_sizes(int(features.prepared.shape[0]), len(columns), hp)
+        _check_backend(backend, hp)
+
+        reduction = reduce(backend, hp, features.prepared, features.pca, clock)
+        embedding = reduction.embedding
+        clustering = cluster(backend, hp, embedding, clock)
+        labels = clustering.labels
+        truth = self._truth(table.frame, features.kept)
+        with clock.stage("score", rows=embedding.shape[0]):
+            scores = score(backend, hp, embedding, labels, truth)
+        for note in scores.notes:
+            log.warning(note)
+        model = ClusterModel(
+            prep=features.prep,
+            reducer=reduction.reducer,
+            core_points=clustering.reference_points,
+            core_labels=clustering.reference_labels,
+            eps=clustering.radius,
+            algorithm=hp.algorithm,
+            info={
+                "features": columns,
+                "id_column": hp.id_column,
+                "backend": backend.name,
+                "reducer": hp.reducer,
+                **clustering.info,
+            },
+            estimator=clustering.estimator,
+        )
+        train_result = SplitResult(
+            ids=self._ids(table.frame),
+            kept=features.kept,
+            labels=to_host(labels).astype(np.int32),
+            embedding=to_host(embedding),
+            raw_features=to_host(features.raw)[features.kept],
+            truth=truth,
+            metrics=scores.values,
+            notes=scores.notes,
+            input=table.input,
+        )
+        validation_result = None
+        if validation is not None:
+            validation_result = self.assign_validation(validation, model)
+        return RunResult(
+            hp=hp,
+            backend_info=backend.describe(),
+            features=columns,
+            eps=clustering.eps,
+            model=model,
+            train=train_result,
+            validation=validation_result,
+            timings=clock.timings,
+            prep_report=features.report,
+            pca=features.pca,
+        )
+
+    def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
+        """Embed validation rows with the fitted steps and assign them by the model's rule."""
+        xp, backend = self.backend.xp, self.backend
+        table = load(backend, channel, self.clock)
+        columns = model.features
+        missing = [c for c in columns if c not in table.frame.columns]
+        if missing:
+            raise DataError(
+                f"the validation channel lacks feature columns: {', '.join(missing)}.",
+                "give the validation table the same feature columns as the train table.",
+            )
+        raw = feature_matrix(backend, table.frame, columns)
+        with self.clock.stage("validation", rows=raw.shape[0]):
+            prepared = model.prep.transform(raw, xp)
+            embedding: Array = (
+                prepared if model.reducer is None else model.reducer.transform(prepared)
+            )
+            embedding = xp.asarray(embedding, dtype=xp.float32)
+            labels = model.assign_on(backend, embedding)
+            kept = np.ones(len(table.frame), dtype=bool)
+            truth = self._truth(table.frame, kept)
+            scores = score(backend, self.hp, embedding, labels, truth)
+        return SplitResult(
+            ids=self._ids(table.frame),
+            kept=kept,
+            labels=to_host(labels).astype(np.int32),
+            embedding=to_host(embedding),
+            raw_features=to_host(raw),
+            truth=truth,
+            metrics=scores.values,
+            notes=scores.notes,
+            input=table.input,
+        )

@@ -1,0 +1,74 @@
+"""Stage `score`: the quality metrics of one split, with worst-ranking sentinels where undefined.
+
+Silhouette, Davies-Bouldin and Calinski-Harabasz are computed in the embedding that was
+clustered, noise excluded; the silhouette on a seeded sample. ARI and AMI (with a label column)
+treat noise as one more label.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..backends.base import Array, Backend, to_host
+from ..contract.metrics import METRICS, MetricSpec
+from ..contract.schema import Hyperparameters
+from .sampling import sample_index
+
+
+@dataclass
+class Scores:
+    values: dict[str, float]  # metric name (no split prefix) → value or sentinel
+    notes: list[str] = field(default_factory=list)  # why a value is a sentinel
+
+
+def _finite_or_worst(spec: MetricSpec, value: float | None) -> float:
+    if value is None or not math.isfinite(value):
+        return spec.worst
+    return float(value)
+
+
+def score(
+    backend: Backend,
+    hp: Hyperparameters,
+    data: Array,
+    labels: Array,
+    truth: np.ndarray | None,
+) -> Scores:
+    """All metrics for one split, with sentinels where undefined, and notes saying why."""
+    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+    host_labels = to_host(labels)
+    clustered = np.flatnonzero(host_labels >= 0)
+    n_clusters = len(np.unique(host_labels[clustered]))
+    values: dict[str, float | None] = {
+        "n_clusters": float(n_clusters),
+        "noise_fraction": float(1 - len(clustered) / max(len(host_labels), 1)),
+    }
+    notes: list[str] = []
+    if n_clusters >= 2 and len(clustered) > n_clusters:
+        sampled = clustered[
+            sample_index(len(clustered), hp.silhouette_sample_size, hp.random_state)
+        ]
+        index = backend.xp.asarray(sampled)
+        values["silhouette"] = backend.silhouette(data[index], labels[index])
+        kept = backend.xp.asarray(clustered)
+        values["davies_bouldin"] = backend.davies_bouldin(data[kept], labels[kept])
+        values["calinski_harabasz"] = backend.calinski_harabasz(data[kept], labels[kept])
+    else:
+        notes.append(
+            f"only {n_clusters} cluster(s) besides noise: silhouette, Davies-Bouldin and "
+            "Calinski-Harabasz are undefined and reported as worst-ranking sentinels; try a "
+            "larger eps, a smaller min_samples, or eps=auto"
+        )
+    if truth is not None:
+        values["ari"] = float(adjusted_rand_score(truth, host_labels))
+        values["ami"] = float(adjusted_mutual_info_score(truth, host_labels))
+    result = {
+        spec.name: _finite_or_worst(spec, values.get(spec.name))
+        for spec in METRICS
+        if spec.name in values or not spec.needs_labels
+    }
+    return Scores(result, notes)

@@ -1,0 +1,123 @@
+"""The `smcluster` subcommands that drive tools: each takes the parsed arguments, returns an exit
+code, and reports an anticipated failure as its reason (with a Fix) instead of a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..contract.errors import SmclusterError
+from . import compare, launch
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
+    """Print the command's text and exit 0, or print the reason and exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            text = command(args)
+        except SmclusterError as exc:
+            print(exc.reason(), file=sys.stderr)
+            return 2
+        except (BotoCoreError, ClientError) as exc:
+            print(f"AWS error: {exc}", file=sys.stderr)
+            return 2
+        print(text.rstrip("\n"))
+        return 0
+
+    return run
+
+
+def _spec(args: argparse.Namespace) -> launch.JobSpec:
+    return launch.JobSpec(
+        image_uri=args.image,
+        role=args.role,
+        instance_type=args.instance_type,
+        output_path=args.output_path,
+        hyperparameters=launch.static_hyperparameters(args.hp),
+        train=args.train,
+        validation=args.validation,
+        base_job_name=args.base_job_name,
+        max_run=args.max_run,
+    )
+
+
+@guarded
+def launch_training(args: argparse.Namespace) -> str:
+    spec = _spec(args)
+    return launch.launch_training(spec, launch.session(args.region, args.profile))
+
+
+@guarded
+def launch_tuning(args: argparse.Namespace) -> str:
+    spec = _spec(args)
+    only = args.tune.split(",") if args.tune else None
+    ranges = launch.tuning_ranges(args.range, only=only, fixed=spec.hyperparameters)
+    return launch.launch_tuning(
+        spec,
+        ranges,
+        launch.session(args.region, args.profile),
+        max_jobs=args.max_jobs,
+        max_parallel_jobs=args.max_parallel_jobs,
+        strategy=args.strategy,
+    )
+
+
+@guarded
+def compare_jobs(args: argparse.Namespace) -> str:
+    client = compare.sagemaker_client(args.region, args.profile)
+    if args.tuning_job:
+        rows = compare.tuning_job_rows(client, args.tuning_job)
+    else:
+        names = [n.strip() for n in args.training_jobs.split(",") if n.strip()]
+        rows = compare.training_job_rows(client, names, args.objective)
+    ranked = compare.rank(rows, args.objective)
+    if args.format == "json":
+        return compare.as_json(ranked)
+    return compare.as_table(ranked, args.objective)
+
+
+@guarded
+def tune_local(args: argparse.Namespace) -> str:
+    from .tune_local import tune_local as run_study
+
+    static = launch.static_hyperparameters(args.hp)
+    only = args.tune.split(",") if args.tune else None
+    ranges = launch.tuning_ranges(args.range, only=only, fixed=static)
+    study = run_study(
+        Path(args.data),
+        Path(args.out),
+        args.trials,
+        static,
+        ranges,
+        validation=Path(args.validation) if args.validation else None,
+    )
+    table = compare.as_table(study.leaderboard)
+    if study.best is None:
+        print(table, end="")
+        raise SmclusterError(
+            f"no trial completed; each trial's reason is in {Path(args.out) / 'study.json'}.",
+            "read a trial's train.log under --out, fix the data or --hp, and run again.",
+        )
+    return f"{table}study: {Path(args.out) / 'study.json'}"
+
+
+def demo_data(args: argparse.Namespace) -> int:
+    from .demo import write_job_tree
+
+    base = write_job_tree(
+        Path(args.out),
+        rows=args.rows,
+        files=args.files,
+        file_format=args.format,
+        seed=args.seed,
+        validation_rows=args.validation_rows,
+    )
+    print(f"wrote a SageMaker-shaped tree with {args.rows} demo rows under {base}")
+    return 0
