@@ -15,8 +15,9 @@ Scores per set and method, against the set's truth (planted outliers are labelle
 AMI and ARI over all rows (noise is one more label on both sides), `noise_recall` (share of the
 planted outliers labelled -1; only where the set plants some), `segment_ari` (ARI on the rows
 whose truth is not noise), clusters found (noise excluded), share labelled noise, and the wall
-seconds of the subprocess (interpreter start and imports included). A failed run scores 0 in
-the medians and is listed with its reason. Writes `quality.json` and `quality.md` to `--out`.
+seconds of the subprocess (interpreter start, imports and numba's compilation included; its CPU
+seconds too, which other work on the machine inflates less). A failed run scores 0 in the
+medians and is listed with its reason. Writes `quality.json` and `quality.md` to `--out`.
 """
 
 from __future__ import annotations
@@ -75,10 +76,16 @@ def write_tree(base: Path, features: pd.DataFrame, hp: dict[str, str]) -> Path:
 
 
 def run_logged(command: list[str], log: Path, env: dict[str, str] | None = None):
+    """Exit code, wall seconds and CPU seconds (user + system, `os.wait4` rusage) of a command."""
     started = time.perf_counter()
     with log.open("w") as handle:
-        process = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    return process.returncode, round(time.perf_counter() - started, 2)
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    timing = {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+    }
+    return os.waitstatus_to_exitcode(status), timing
 
 
 def last_line(log: Path) -> str:
@@ -88,8 +95,8 @@ def last_line(log: Path) -> str:
 
 def run_train(base: Path, rows: int) -> dict[str, Any]:
     env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base.resolve())}
-    code, seconds = run_logged([str(BIN / "train")], base / "train.log", env)
-    result: dict[str, Any] = {"exit_code": code, "seconds": seconds, "log": str(base / "train.log")}
+    code, timing = run_logged([str(BIN / "train")], base / "train.log", env)
+    result: dict[str, Any] = {"exit_code": code, **timing, "log": str(base / "train.log")}
     if code != 0:
         failure = base / "output" / "failure"
         reason = failure.read_text().splitlines() if failure.exists() else []
@@ -112,8 +119,8 @@ def run_train(base: Path, rows: int) -> dict[str, Any]:
 def run_reference(method: str, table: Path, folder: Path, rows: int) -> dict[str, Any]:
     out, log = folder / f"{method}.json", folder / f"{method}.log"
     command = [sys.executable, str(REFERENCES), method, str(table), "--out", str(out)]
-    code, seconds = run_logged(command, log)
-    result: dict[str, Any] = {"exit_code": code, "seconds": seconds, "log": str(log)}
+    code, timing = run_logged(command, log)
+    result: dict[str, Any] = {"exit_code": code, **timing, "log": str(log)}
     if code != 0:
         result["failure"] = last_line(log)
         return result
@@ -192,9 +199,10 @@ def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[s
             key: median([value(e, method, key) for e in entries])
             for key in ("ami", "ari", "noise_recall", "segment_ari", "seconds")
         }
-        summary["medians"][method]["total_seconds"] = round(
-            sum(e["methods"][method]["seconds"] for e in entries if method in e["methods"]), 1
-        )
+        for key in ("seconds", "cpu_seconds"):
+            summary["medians"][method][f"total_{key}"] = round(
+                sum(e["methods"][method][key] for e in entries if method in e["methods"]), 1
+            )
         summary["medians"][method]["failed"] = [
             e["set"] for e in entries if e["methods"][method]["status"] != "ok"
         ]
@@ -240,6 +248,7 @@ def cell(entry: dict[str, Any], method: str, key: str, digits: int = 3) -> str:
 
 def markdown(payload: dict[str, Any]) -> str:
     entries, summary, methods = payload["sets"], payload["summary"], tuple(payload["methods"])
+    load = payload["load_average_1min"]
     lines = [
         "# smcluster quality battery",
         "",
@@ -248,7 +257,10 @@ def markdown(payload: dict[str, Any]) -> str:
         + (", plus the `--hp` overrides" if payload["extra_hp"] else "")
         + f"); references: {', '.join(m for m in methods if m != 'train') or 'none'}. "
         f"Wall time {payload['wall_seconds']:.0f} s with --jobs {payload['jobs']} on "
-        f"{payload['machine']['cpus']} CPUs. A failed run scores 0 in the medians.",
+        f"{payload['machine']['cpus']} CPUs (load average {load['start']:.1f} at the start, "
+        f"{load['end']:.1f} at the end); {payload['cpu_seconds']:.0f} CPU seconds in all, "
+        f"so about {payload['idle_estimate_seconds']:.0f} s on idle cores. "
+        "A failed run scores 0 in the medians.",
         "",
         "## AMI and ARI per set (noise is one more label on both sides)",
         "",
@@ -309,15 +321,16 @@ def markdown(payload: dict[str, Any]) -> str:
         "",
         "## Medians",
         "",
-        "| method | AMI | ARI | noise recall | segment ARI | s per set | s total | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| method | AMI | ARI | noise recall | segment ARI | s per set | s total | CPU s total "
+        "| failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for m in methods:
         s = medians[m]
         lines.append(
             f"| {m} | {fmt(s['ami'])} | {fmt(s['ari'])} | {fmt(s['noise_recall'])} | "
             f"{fmt(s['segment_ari'])} | {fmt(s['seconds'], 1)} | {fmt(s['total_seconds'], 1)} | "
-            f"{', '.join(s['failed']) or '-'} |"
+            f"{fmt(s['total_cpu_seconds'], 1)} | {', '.join(s['failed']) or '-'} |"
         )
     lines += [
         "",
@@ -367,6 +380,7 @@ def main() -> int:
         f"train hyperparameters {json.dumps(hp)} (tracker and plots change no label)",
         flush=True,
     )
+    load_start = os.getloadavg()[0]
     started = time.perf_counter()
     # Largest sets first, so that parallel jobs finish together; results keep registry order.
     by_size = sorted(sets, key=lambda qs: -len(qs.load()[1]))
@@ -379,6 +393,7 @@ def main() -> int:
         }
         entries = [done[qs.name].result() for qs in sets]
     wall = round(time.perf_counter() - started, 1)
+    cpu = sum(r["cpu_seconds"] for e in entries for r in e["methods"].values())
 
     payload = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -386,6 +401,10 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "jobs": args.jobs,
         "wall_seconds": wall,
+        "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
+        "cpu_seconds": round(cpu, 1),
+        # the subprocesses' CPU time spread over the parallel jobs: the wall time on idle cores
+        "idle_estimate_seconds": round(cpu / max(1, min(args.jobs, os.cpu_count() or 1)), 1),
         "methods": list(methods),
         "train_hp": hp,
         "extra_hp": extra_hp,
