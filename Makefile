@@ -24,8 +24,10 @@ LOCAL_IMAGE ?= $(IMAGE):$(VERSION)-$(if $(shell command -v nvidia-smi),gpu,cpu)
 
 BENCH_ARGS ?=
 BENCH_OUT ?= bench/results
+# quality: e.g. QUALITY_ARGS='--jobs 1 --sets iris,atom --hp reducer=pca'
+QUALITY_ARGS ?= --jobs 2
 
-.PHONY: install demo test lint format readme clean bench bench-plots gpu-check image image-cpu push local-train
+.PHONY: install demo test lint format readme clean bench bench-plots quality gpu-check image image-cpu push local-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +82,12 @@ local-train:
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_plots.py --out $(BENCH_OUT)/plots.json
+
+# Labelled quality battery (scripts/quality_sets.py): `train` with its defaults and two
+# references (naive UMAP+DBSCAN script, scikit-learn HDBSCAN) on every set; AMI, ARI, noise
+# recall per set and family in bench/results/quality.{json,md}. Not in CI.
+quality: $(STAMP)
+	$(BIN)/python scripts/quality.py $(QUALITY_ARGS)
 
 # On a machine with an NVIDIA GPU: install the GPU extras, run backend=gpu on 1M and 5M rows and
 # backend=cpu on a sample, and check that the two agree.

@@ -1,0 +1,435 @@
+"""`make quality`: smcluster's `train` and two references scored on a labelled battery.
+
+For each set of `scripts/quality_sets.py` (seeded, regenerated offline) the harness writes the
+feature table, and nothing else (no id, no truth), as CSV into a SageMaker-shaped tree under
+`--work` and runs, one subprocess each:
+
+- `train`: the real console script of this environment (`SAGEMAKER_BASE_DIR` = the tree) with
+  the hyperparameters `{"tracker": "none", "plots": "false"}` only, so every clustering choice is
+  a default (neither changes the labels: one skips the run record, the other the pictures);
+  `--hp name=value` adds more for experiments;
+- `naive`: standardize → umap-learn 3-D → k-distance knee → DBSCAN (`quality_references.py`);
+- `hdbscan`: standardize → scikit-learn HDBSCAN with its defaults (`quality_references.py`).
+
+Scores per set and method, against the set's truth (planted outliers are labelled "noise"):
+AMI and ARI over all rows (noise is one more label on both sides), `noise_recall` (share of the
+planted outliers labelled -1; only where the set plants some), `segment_ari` (ARI on the rows
+whose truth is not noise), clusters found (noise excluded), share labelled noise, and the wall
+seconds of the subprocess (interpreter start, imports and numba's compilation included; its CPU
+seconds too, which other work on the machine inflates less). A failed run scores 0 in the
+medians and is listed with its reason. Writes `quality.json` and `quality.md` to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+from quality_sets import FAMILIES, NOISE, QualitySet, select
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+REFERENCES = Path(__file__).resolve().parent / "quality_references.py"
+BASE_HP = {"tracker": "none", "plots": "false"}
+METHODS = ("train", "naive", "hdbscan")
+GAP_THRESHOLD = 0.10
+
+
+def parse_hp(pairs: list[str]) -> dict[str, str]:
+    extra = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--hp expects name=value, got {pair!r}")
+        extra[name.strip()] = value
+    return extra
+
+
+def write_tree(base: Path, features: pd.DataFrame, hp: dict[str, str]) -> Path:
+    """A fresh SageMaker-shaped tree holding the features as one CSV; returns the CSV."""
+    if base.exists():
+        shutil.rmtree(base)
+    data, config = base / "input" / "data" / "train", base / "input" / "config"
+    data.mkdir(parents=True)
+    config.mkdir(parents=True)
+    table = data / "table.csv"
+    features.to_csv(table, index=False)
+    (config / "hyperparameters.json").write_text(json.dumps(hp, indent=2))
+    (config / "inputdataconfig.json").write_text(
+        json.dumps({"train": {"ContentType": "text/csv", "TrainingInputMode": "File"}})
+    )
+    return table
+
+
+def run_logged(command: list[str], log: Path, env: dict[str, str] | None = None):
+    """Exit code, wall seconds and CPU seconds (user + system, `os.wait4` rusage) of a command."""
+    started = time.perf_counter()
+    with log.open("w") as handle:
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    timing = {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+    }
+    return os.waitstatus_to_exitcode(status), timing
+
+
+def last_line(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "(no output)"
+
+
+def run_train(base: Path, rows: int) -> dict[str, Any]:
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base.resolve())}
+    code, timing = run_logged([str(BIN / "train")], base / "train.log", env)
+    result: dict[str, Any] = {"exit_code": code, **timing, "log": str(base / "train.log")}
+    if code != 0:
+        failure = base / "output" / "failure"
+        reason = failure.read_text().splitlines() if failure.exists() else []
+        result["failure"] = reason[0] if reason else last_line(base / "train.log")
+        return result
+    labels = pd.read_parquet(base / "model" / "labels.parquet")
+    order = np.argsort(labels["row"].to_numpy(), kind="stable")
+    result["labels"] = labels["cluster"].to_numpy()[order]
+    metrics = json.loads((base / "model" / "metrics.json").read_text())
+    eps = metrics.get("eps") or {}
+    result["eps"] = eps.get("eps")
+    result["eps_method"] = eps.get("method")
+    result["stage_seconds"] = metrics.get("timings_seconds", {})
+    if len(result["labels"]) != rows:
+        result["failure"] = f"labels.parquet has {len(result['labels'])} rows for {rows}"
+        result.pop("labels")
+    return result
+
+
+def run_reference(method: str, table: Path, folder: Path, rows: int) -> dict[str, Any]:
+    out, log = folder / f"{method}.json", folder / f"{method}.log"
+    command = [sys.executable, str(REFERENCES), method, str(table), "--out", str(out)]
+    code, timing = run_logged(command, log)
+    result: dict[str, Any] = {"exit_code": code, **timing, "log": str(log)}
+    if code != 0:
+        result["failure"] = last_line(log)
+        return result
+    payload = json.loads(out.read_text())
+    result["labels"] = np.asarray(payload.pop("labels"))
+    result.update({k: payload[k] for k in ("eps", "eps_method", "fit_seconds") if k in payload})
+    if len(result["labels"]) != rows:
+        result["failure"] = f"{len(result['labels'])} labels for {rows} rows"
+        result.pop("labels")
+    return result
+
+
+def score(truth: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Noise is one more label on both sides (-1 and "noise"); -2 (dropped) is its own label."""
+    predicted = labels.astype(str)
+    planted = truth == NOISE
+    scores: dict[str, Any] = {
+        "ami": float(adjusted_mutual_info_score(truth, predicted)),
+        "ari": float(adjusted_rand_score(truth, predicted)),
+        "noise_recall": float((labels[planted] == -1).mean()) if planted.any() else None,
+        "segment_ari": float(adjusted_rand_score(truth[~planted], predicted[~planted])),
+        "n_clusters": len(np.unique(labels[labels >= 0])),
+        "noise_share": float((labels == -1).mean()),
+    }
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+
+
+def run_set(qs: QualitySet, work: Path, hp: dict[str, str], methods: tuple[str, ...]):
+    features, truth = qs.load()
+    base = work / qs.name
+    table = write_tree(base, features, hp)
+    entry: dict[str, Any] = {
+        "set": qs.name,
+        "family": qs.family,
+        "description": qs.description,
+        "rows": len(features),
+        "features": features.shape[1],
+        "missing_values": int(features.isna().sum().sum()),
+        "true_clusters": len(np.unique(truth[truth != NOISE])),
+        "planted_outliers": int((truth == NOISE).sum()),
+        "methods": {},
+    }
+    for method in methods:
+        if method == "train":
+            result = run_train(base, len(features))
+        else:
+            result = run_reference(method, table, base, len(features))
+        labels = result.pop("labels", None)
+        result["status"] = "ok" if labels is not None else "failed"
+        if labels is not None:
+            result.update(score(truth, labels))
+        entry["methods"][method] = result
+        status = result.get("failure") or f"AMI {result['ami']:.3f}, k={result['n_clusters']}"
+        print(f"  {qs.name:<24} {method:<8} {result['seconds']:>7.1f}s  {status}", flush=True)
+    return entry
+
+
+def value(entry: dict[str, Any], method: str, key: str) -> float | None:
+    result = entry["methods"].get(method)
+    if result is None:
+        return None
+    if result["status"] != "ok":
+        return 0.0 if key in ("ami", "ari") else None  # a failed run scores 0
+    return result.get(key)
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 4) if present else None
+
+
+def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"medians": {}, "family_median_ami": {}}
+    for method in methods:
+        summary["medians"][method] = {
+            key: median([value(e, method, key) for e in entries])
+            for key in ("ami", "ari", "noise_recall", "segment_ari", "seconds")
+        }
+        for key in ("seconds", "cpu_seconds"):
+            summary["medians"][method][f"total_{key}"] = round(
+                sum(e["methods"][method][key] for e in entries if method in e["methods"]), 1
+            )
+        summary["medians"][method]["failed"] = [
+            e["set"] for e in entries if e["methods"][method]["status"] != "ok"
+        ]
+    for family in FAMILIES:
+        members = [e for e in entries if e["family"] == family]
+        if members:
+            summary["family_median_ami"][family] = {
+                "sets": len(members),
+                **{m: median([value(e, m, "ami") for e in members]) for m in methods},
+            }
+    references = [m for m in methods if m != "train"]
+    if "train" in methods and references:
+        gaps = {}
+        for e in entries:
+            best = max(value(e, m, "ami") for m in references)
+            gaps[e["set"]] = round(value(e, "train", "ami") - best, 4)
+            e["train_gap_ami"] = gaps[e["set"]]
+        summary["train_gap_ami"] = {
+            "median": median(list(gaps.values())),
+            "threshold": GAP_THRESHOLD,
+            "sets_below": sorted(s for s, g in gaps.items() if g < -GAP_THRESHOLD),
+        }
+        summary["train_gap_ami"]["count_below"] = len(summary["train_gap_ami"]["sets_below"])
+    return summary
+
+
+def fmt(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def cell(entry: dict[str, Any], method: str, key: str, digits: int = 3) -> str:
+    result = entry["methods"].get(method)
+    if result is None:
+        return "-"
+    if result["status"] != "ok":
+        return "FAIL" if key in ("ami", "ari") else "-"
+    return fmt(result.get(key), digits)
+
+
+def markdown(payload: dict[str, Any]) -> str:
+    entries, summary, methods = payload["sets"], payload["summary"], tuple(payload["methods"])
+    load = payload["load_average_1min"]
+    lines = [
+        "# smcluster quality battery",
+        "",
+        f"{len(entries)} sets; `train` with hyperparameters {json.dumps(payload['train_hp'])} "
+        "(tracker and plots change no label; every clustering choice is a default"
+        + (", plus the `--hp` overrides" if payload["extra_hp"] else "")
+        + f"); references: {', '.join(m for m in methods if m != 'train') or 'none'}. "
+        f"Wall time {payload['wall_seconds']:.0f} s with --jobs {payload['jobs']} on "
+        f"{payload['machine']['cpus']} CPUs (load average {load['start']:.1f} at the start, "
+        f"{load['end']:.1f} at the end); {payload['cpu_seconds']:.0f} CPU seconds in all, "
+        f"so about {payload['idle_estimate_seconds']:.0f} s on idle cores. "
+        "A failed run scores 0 in the medians.",
+        "",
+        "## AMI and ARI per set (noise is one more label on both sides)",
+        "",
+    ]
+    head = ["set", "family", "rows", "feat", "k true", "outliers"]
+    head += [f"AMI {m}" for m in methods] + [f"ARI {m}" for m in methods]
+    if "train_gap_ami" in summary:
+        head.append("train - best ref AMI")
+    lines += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+    for e in entries:
+        row = [e["set"], e["family"], str(e["rows"]), str(e["features"]), str(e["true_clusters"])]
+        row.append(str(e["planted_outliers"] or "-"))
+        row += [cell(e, m, "ami") for m in methods] + [cell(e, m, "ari") for m in methods]
+        if "train_gap_ami" in summary:
+            gap = e["train_gap_ami"]
+            row.append(f"**{gap:+.3f}**" if gap < -GAP_THRESHOLD else f"{gap:+.3f}")
+        lines.append("| " + " | ".join(row) + " |")
+    medians = summary["medians"]
+    row = ["**median**", "", "", "", "", ""]
+    row += [f"**{fmt(medians[m]['ami'])}**" for m in methods]
+    row += [f"**{fmt(medians[m]['ari'])}**" for m in methods]
+    if "train_gap_ami" in summary:
+        row.append(f"**{summary['train_gap_ami']['median']:+.3f}**")
+    lines.append("| " + " | ".join(row) + " |")
+    if "train_gap_ami" in summary:
+        gap = summary["train_gap_ami"]
+        lines += [
+            "",
+            f"`train` is more than {GAP_THRESHOLD:.2f} AMI below the better reference on "
+            f"**{gap['count_below']} of {len(entries)}** sets"
+            + (f": {', '.join(gap['sets_below'])}." if gap["sets_below"] else "."),
+        ]
+    lines += [
+        "",
+        "## Clusters found, noise, seconds",
+        "",
+        "k = clusters found (noise excluded); noise = share of rows labelled -1; recall = share "
+        "of planted outliers labelled -1; seg ARI = ARI on the rows that are not planted "
+        "outliers; s = wall seconds of the subprocess.",
+        "",
+    ]
+    head = ["set", "k true"]
+    for m in methods:
+        head += [f"k {m}", f"noise {m}", f"recall {m}", f"seg ARI {m}", f"s {m}"]
+    lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for e in entries:
+        row = [e["set"], str(e["true_clusters"])]
+        for m in methods:
+            row += [
+                cell(e, m, "n_clusters"),
+                cell(e, m, "noise_share", 2),
+                cell(e, m, "noise_recall", 2),
+                cell(e, m, "segment_ari"),
+                fmt(e["methods"][m]["seconds"], 1),
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "## Medians",
+        "",
+        "| method | AMI | ARI | noise recall | segment ARI | s per set | s total | CPU s total "
+        "| failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for m in methods:
+        s = medians[m]
+        lines.append(
+            f"| {m} | {fmt(s['ami'])} | {fmt(s['ari'])} | {fmt(s['noise_recall'])} | "
+            f"{fmt(s['segment_ari'])} | {fmt(s['seconds'], 1)} | {fmt(s['total_seconds'], 1)} | "
+            f"{fmt(s['total_cpu_seconds'], 1)} | {', '.join(s['failed']) or '-'} |"
+        )
+    lines += [
+        "",
+        "## Median AMI per family",
+        "",
+        "| family | sets | " + " | ".join(methods) + " |",
+        "|---|---:|" + "---:|" * len(methods),
+    ]
+    for family, row in summary["family_median_ami"].items():
+        cells = " | ".join(fmt(row[m]) for m in methods)
+        lines.append(f"| {family} | {row['sets']} | {cells} |")
+    failures = [
+        (e["set"], m, r["failure"])
+        for e in entries
+        for m, r in e["methods"].items()
+        if r.get("failure")
+    ]
+    if failures:
+        lines += ["", "## Failures", ""]
+        lines += [f"- {s} / {m}: {reason}" for s, m, reason in failures]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", help="comma-separated subset (default: every set)")
+    parser.add_argument(
+        "--hp", action="append", default=[], metavar="NAME=VALUE",
+        help="extra train hyperparameter (repeatable), for experiments",
+    )  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=1, help="sets run in parallel (default 1)")
+    parser.add_argument("--no-references", action="store_true", help="run train only")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--work", type=Path, default=ROOT / "tmp" / "quality")
+    args = parser.parse_args()
+
+    sets = select(args.sets)
+    extra_hp = parse_hp(args.hp)
+    hp = {**BASE_HP, **extra_hp}
+    methods = ("train",) if args.no_references else METHODS
+    if not (BIN / "train").exists():
+        raise SystemExit(f"{BIN / 'train'} not found: run `make install` first")
+    args.work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(
+        f"quality: {len(sets)} sets, methods {', '.join(methods)}, --jobs {args.jobs}, "
+        f"train hyperparameters {json.dumps(hp)} (tracker and plots change no label)",
+        flush=True,
+    )
+    load_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    # Largest sets first, so that parallel jobs finish together; results keep registry order.
+    by_size = sorted(sets, key=lambda qs: -len(qs.load()[1]))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        done = {
+            qs.name: future
+            for qs, future in (
+                (qs, pool.submit(run_set, qs, args.work, hp, methods)) for qs in by_size
+            )
+        }
+        entries = [done[qs.name].result() for qs in sets]
+    wall = round(time.perf_counter() - started, 1)
+    cpu = sum(r["cpu_seconds"] for e in entries for r in e["methods"].values())
+
+    payload = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "git_revision": git_revision(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "jobs": args.jobs,
+        "wall_seconds": wall,
+        "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
+        "cpu_seconds": round(cpu, 1),
+        # the subprocesses' CPU time spread over the parallel jobs: the wall time on idle cores
+        "idle_estimate_seconds": round(cpu / max(1, min(args.jobs, os.cpu_count() or 1)), 1),
+        "methods": list(methods),
+        "train_hp": hp,
+        "extra_hp": extra_hp,
+        "summary": summarize(entries, methods),
+        "sets": entries,
+    }
+    (args.out / "quality.json").write_text(json.dumps(payload, indent=2))
+    text = markdown(payload)
+    (args.out / "quality.md").write_text(text)
+    print()
+    print(text)
+    print(f"wrote {args.out / 'quality.json'} and {args.out / 'quality.md'} in {wall:.0f} s")
+    return 0
+
+
+def git_revision() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True)
+        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
