@@ -455,8 +455,7 @@ def _gauss_60d(seed: int) -> Table:
 
 
 def _demo_customers(rows: int, seed: int) -> pd.DataFrame:
-    # The one import of the demo generator (smcluster.demo today, smcluster.synthetic soon).
-    from smcluster.demo import make_customers
+    from smcluster.synthetic import make_customers
 
     return make_customers(rows, seed=seed)
 
