@@ -27,7 +27,7 @@ BENCH_OUT ?= bench/results
 # quality: e.g. QUALITY_ARGS='--jobs 1 --sets iris,atom --hp reducer=pca'
 QUALITY_ARGS ?= --jobs 2
 
-.PHONY: install demo test lint format readme clean bench bench-plots quality gpu-check image image-cpu push local-train
+.PHONY: install demo test lint format readme clean bench bench-plots quality objective-study gpu-check image image-cpu push local-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,11 @@ bench: $(STAMP)
 # recall per set and family in bench/results/quality.{json,md}. Not in CI.
 quality: $(STAMP)
 	$(BIN)/python scripts/quality.py $(QUALITY_ARGS)
+
+# Which internal score a tuner should maximize: every battery set x a grid of configurations.
+OBJECTIVE_ARGS ?= --jobs 2
+objective-study: $(STAMP)
+	$(BIN)/python scripts/objective_study.py --out $(BENCH_OUT) $(OBJECTIVE_ARGS)
 
 # On a machine with an NVIDIA GPU: install the GPU extras, run backend=gpu on 1M and 5M rows and
 # backend=cpu on a sample, and check that the two agree.

@@ -61,17 +61,13 @@ def parse_hp(pairs: list[str]) -> dict[str, str]:
 
 def write_tree(base: Path, features: pd.DataFrame, hp: dict[str, str]) -> Path:
     """A fresh SageMaker-shaped tree holding the features as one CSV; returns the CSV."""
+    from smcluster.contract.local_tree import CSV, channel_config, write_job_config
+
     if base.exists():
         shutil.rmtree(base)
-    data, config = base / "input" / "data" / "train", base / "input" / "config"
-    data.mkdir(parents=True)
-    config.mkdir(parents=True)
-    table = data / "table.csv"
+    paths = write_job_config(base, hp, {"train": channel_config(CSV)})
+    table = paths.channel_dir("train") / "table.csv"
     features.to_csv(table, index=False)
-    (config / "hyperparameters.json").write_text(json.dumps(hp, indent=2))
-    (config / "inputdataconfig.json").write_text(
-        json.dumps({"train": {"ContentType": "text/csv", "TrainingInputMode": "File"}})
-    )
     return table
 
 

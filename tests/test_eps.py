@@ -10,9 +10,10 @@ from smcluster.contract.hyperparameters import parse
 from smcluster.pipeline.eps import EpsChoice, choose_eps, query_neighbours, strongest_knee
 
 
-def _choose(data: np.ndarray, backend=None, **values: str) -> EpsChoice:
+def _choose(data: np.ndarray, backend=None, min_samples: str = "10", **values: str) -> EpsChoice:
     hp = parse({"eps_sample_size": "100000", "random_state": "0", **values})
-    return choose_eps(hp, query_neighbours(backend or CpuBackend(), hp, data))
+    k = int(min_samples)
+    return choose_eps(hp, query_neighbours(backend or CpuBackend(), hp, data, k), k)
 
 
 def test_knee_between_blob_scale_and_gap_scale() -> None:
@@ -58,8 +59,9 @@ class LibraryFindsItsOwnCores(CpuBackend):
 def test_no_neighbour_query_when_nothing_uses_it() -> None:
     data = np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32)
     hp = parse({"eps": "0.3", "plots": "false"})
-    assert query_neighbours(LibraryFindsItsOwnCores(), hp, data) is None
-    sampled = query_neighbours(LibraryFindsItsOwnCores(), parse({"eps_sample_size": "100"}), data)
+    assert query_neighbours(LibraryFindsItsOwnCores(), hp, data, 10) is None
+    sampled_hp = parse({"eps_sample_size": "100"})
+    sampled = query_neighbours(LibraryFindsItsOwnCores(), sampled_hp, data, 10)
     assert sampled is not None and sampled.core_distances(10) is None
 
 
@@ -68,7 +70,7 @@ def test_one_query_gives_the_curve_and_the_core_distances() -> None:
 
     data = np.random.default_rng(5).normal(size=(600, 3)).astype(np.float32)
     hp = parse({"min_samples": "7"})
-    neighbours = query_neighbours(CpuBackend(), hp, data)
+    neighbours = query_neighbours(CpuBackend(), hp, data, 7)
     assert neighbours is not None and neighbours.rows is None
     expected, _ = NearestNeighbors(n_neighbors=7).fit(data).kneighbors(data)
     np.testing.assert_allclose(neighbours.core_distances(7), expected[:, -1])

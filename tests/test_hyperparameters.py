@@ -14,8 +14,8 @@ from smcluster.contract.schema import SCHEMA
 def test_defaults_fill_every_schema_name() -> None:
     hp = parse({})
     assert set(hp.to_json()) == set(SCHEMA.names())
-    assert hp.eps is None  # auto
-    assert hp.reducer == "umap"
+    assert hp.eps is None and hp.min_samples is None  # auto
+    assert hp.reducer == "auto" and hp.log_transform == "auto"
     assert hp.given == frozenset()
 
 
@@ -151,6 +151,7 @@ def test_each_declared_type_is_what_its_kind_parses_to() -> None:
 
     expected = {
         kinds.Integer: int,
+        kinds.IntegerOrAuto: int | None,
         kinds.Real: float,
         kinds.Boolean: bool,
         kinds.Choice: str,

@@ -134,8 +134,8 @@ class Backend(Protocol):
         """
         ...
 
-    def hdbscan(self, data: Array, min_cluster_size: int, min_samples: int) -> Array:
-        """HDBSCAN labels (-1 noise)."""
+    def hdbscan(self, data: Array, min_cluster_size: int, min_samples: int | None) -> Array:
+        """HDBSCAN labels (-1 noise); `min_samples=None` is the library's default."""
         ...
 
     def kmeans(self, data: Array, n_clusters: int, random_state: int) -> tuple[Array, Array]:

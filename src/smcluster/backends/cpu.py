@@ -121,7 +121,9 @@ class CpuBackend:
     ) -> tuple[np.ndarray, np.ndarray]:
         return cpu_dbscan.dbscan(data, eps, min_samples, memory_mb, core_distances=core_distances)
 
-    def hdbscan(self, data: np.ndarray, min_cluster_size: int, min_samples: int) -> np.ndarray:
+    def hdbscan(
+        self, data: np.ndarray, min_cluster_size: int, min_samples: int | None
+    ) -> np.ndarray:
         rows = data.shape[0]
         if rows > COMFORTABLE_HDBSCAN_ROWS:
             log.warning(

@@ -71,7 +71,11 @@ class GpuBackend:
                     f"set n_components to {TSNE_COMPONENTS}, or use reducer=umap.",
                 )
             )
-        if hp.algorithm == "hdbscan" and hp.min_samples > HDBSCAN_MAX_MIN_SAMPLES:
+        if (
+            hp.algorithm == "hdbscan"
+            and hp.min_samples is not None
+            and hp.min_samples > HDBSCAN_MAX_MIN_SAMPLES
+        ):
             problems.append(
                 HyperparameterError(
                     f"algorithm=hdbscan on the gpu takes min_samples up to "
@@ -144,7 +148,7 @@ class GpuBackend:
         core = cp.zeros(0, dtype=cp.int64) if core is None else cp.asarray(core)
         return labels, core[core >= 0]
 
-    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int) -> Any:
+    def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int | None) -> Any:
         model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
         return cp.asarray(model.labels_, dtype=cp.int32)
 

@@ -158,6 +158,23 @@ class RealOrAuto(ValueKind["float | None"]):
 
 
 @dataclass(frozen=True)
+class IntegerOrAuto(ValueKind["int | None"]):
+    """A whole number in a range, or the word `auto` (returned as None)."""
+
+    low: int
+    high: int
+    type_name: ClassVar[str] = "int|auto"
+
+    def parse(self, value: object) -> int | None:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return None
+        return Integer(self.low, self.high).parse(value)
+
+    def allowed(self) -> str:
+        return f"`auto` or {_range_text(self.low, self.high)}"
+
+
+@dataclass(frozen=True)
 class NameList(ValueKind["tuple[str, ...] | None"]):
     """Column names: a JSON list, a Python list repr (SDK v2 `str(list)`), or `a,b,c`.
 

@@ -22,6 +22,25 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec(
         "silhouette", "Maximize", -1.0, "Mean silhouette in the embedding, noise excluded, sampled."
     ),
+    MetricSpec(
+        "dbcv",
+        "Maximize",
+        -1.0,
+        "Density-based clustering validity (DBCV) in the embedding, noise counted, sampled.",
+    ),
+    MetricSpec(
+        "silhouette_features",
+        "Maximize",
+        -1.0,
+        "Mean silhouette in the evaluation space (the features, default preparation), noise "
+        "excluded, sampled: comparable across trials.",
+    ),
+    MetricSpec(
+        "dbcv_features",
+        "Maximize",
+        -1.0,
+        "DBCV in the evaluation space, noise counted, sampled: comparable across trials.",
+    ),
     MetricSpec("davies_bouldin", "Minimize", 1e6, "Davies-Bouldin index, noise excluded."),
     MetricSpec("calinski_harabasz", "Maximize", 0.0, "Calinski-Harabasz index, noise excluded."),
     MetricSpec("n_clusters", "Maximize", 0.0, "Clusters found (noise is not a cluster)."),

@@ -17,6 +17,7 @@ from .kinds import (
     Boolean,
     Choice,
     Integer,
+    IntegerOrAuto,
     NameList,
     Real,
     RealOrAuto,
@@ -91,9 +92,9 @@ class Hyperparameters:
     )
     log_transform: str = _param(
         _choices("none", "auto"),
-        "none",
+        "auto",
         "`auto` applies log1p to non-negative features whose skewness exceeds 1 (typical of "
-        "RFM spend and counts).",
+        "RFM spend and counts); `none` keeps every feature as it is.",
         "data",
         TuningRange("Categorical", values=("none", "auto")),
     )
@@ -114,11 +115,12 @@ class Hyperparameters:
     # --- reduction -----------------------------------------------------------------------
     reducer: str = _param(
         _choices("umap", "pca", "tsne", "none", "auto"),
-        "umap",
-        "Dimension reduction before clustering. `auto`: UMAP, skipped when the prepared data "
-        "already has no more than `n_components` columns. `tsne` has no transform: new rows "
-        "take the embedding of their nearest fitted row, and it needs `n_components` <= 3 "
-        "(2 on the GPU).",
+        "auto",
+        "Dimension reduction before clustering. `auto`: UMAP when the prepared data has more "
+        "than `n_components` columns, else none (density clustering on low-dimensional "
+        "features themselves keeps rings, chains and nested shapes that UMAP tears apart). "
+        "`tsne` has no transform: new rows take the embedding of their nearest fitted row, and "
+        "it needs `n_components` <= 3 (2 on the GPU).",
         "reduce",
         TuningRange("Categorical", values=("umap", "pca")),
     )
@@ -191,13 +193,18 @@ class Hyperparameters:
         RealOrAuto(),
         None,
         "DBSCAN neighbourhood radius in the embedding. `auto`: the knee of the k-distance "
-        "curve (k = `min_samples`).",
+        "curve (k = `min_samples`); when that radius leaves one cluster holding over 90% of "
+        "the clustered rows, the largest smaller radius that splits it into two or more "
+        "clusters (with at most 30% noise).",
         "cluster",
     )
-    min_samples: int = _param(
-        Integer(2, 10_000),
-        10,
-        "DBSCAN and HDBSCAN core-point threshold, and k for the k-distance curve.",
+    min_samples: int | None = _param(
+        IntegerOrAuto(2, 10_000),
+        None,
+        "DBSCAN and HDBSCAN core-point threshold, and k for the k-distance curve. `auto`: "
+        "DBSCAN tries 4, 8, 16 and 32 (on a sample of up to `eps_sample_size` rows), each with "
+        "its own knee `eps`, and keeps the one whose clustering has the best density-based "
+        "validity (DBCV); HDBSCAN uses `min_cluster_size`.",
         "cluster",
         TuningRange("Integer", 3, 50, scaling="Logarithmic"),
     )
@@ -217,6 +224,23 @@ class Hyperparameters:
         Integer(100, 10_000_000),
         50_000,
         "Rows whose k-distance is computed for `eps=auto` (queried against all rows).",
+        "cluster",
+    )
+    outlier_threshold: float = _param(
+        Real(0.0, 100.0),
+        3.0,
+        "DBSCAN and HDBSCAN after a reducer: rows whose distance to their 10th nearest row in "
+        "the prepared features lies more than this many robust deviations (MAD of the log "
+        "distance) above the median are labelled noise (-1), as the embedding would pull "
+        "them into a cluster. `0` turns it off.",
+        "cluster",
+    )
+    merge_sparse_splits: bool = _param(
+        Boolean(),
+        True,
+        "DBSCAN and HDBSCAN: merge two clusters that differ only in whether one mostly-zero "
+        "feature is zero (no other feature's mean differs by half a standard deviation); "
+        "`false` keeps them apart and warns.",
         "cluster",
     )
     # --- scoring and runtime -------------------------------------------------------------
@@ -334,7 +358,7 @@ class Param:
     @property
     def default_text(self) -> str:
         if self.default is None:
-            return "`auto`" if isinstance(self.kind, RealOrAuto) else "`all`"
+            return "`auto`" if isinstance(self.kind, (RealOrAuto, IntegerOrAuto)) else "`all`"
         if isinstance(self.default, bool):
             return f"`{str(self.default).lower()}`"
         if self.default == "":

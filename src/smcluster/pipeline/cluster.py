@@ -23,6 +23,7 @@ import numpy as np
 from ..backends.base import Array, Backend, HostEstimator, to_host
 from ..contract.schema import Hyperparameters
 from .clock import StageClock
+from .density import DensityRun, choose_min_samples, dbscan_with, run_candidate
 from .eps import EpsChoice, choose_eps, query_neighbours
 from .sampling import sample_index
 
@@ -42,22 +43,39 @@ class Clustering:
 
 
 def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
+    """DBSCAN; with `min_samples=auto` its settings are chosen on a sample first.
+
+    When the sample is every row the chosen run is the result; otherwise the chosen
+    `min_samples` runs on every row with its own knee (or the split quantile found).
+    """
     rows = data.shape[0]
+    sampled = rows > hp.eps_sample_size
     with clock.stage("choose_eps", rows=rows):
-        neighbours = query_neighbours(backend, hp, data)
-        eps = choose_eps(hp, neighbours)
-    core_distances = None if neighbours is None else neighbours.core_distances(hp.min_samples)
+        chosen = choose_min_samples(backend, hp, data) if hp.min_samples is None else None
+        min_samples = chosen.min_samples if chosen is not None else hp.min_samples
+        assert min_samples is not None
+        if chosen is not None and sampled:  # chosen on a sample: eps from every row
+            neighbours = query_neighbours(backend, hp, data, min_samples)
+            eps = choose_eps(hp, neighbours, min_samples)
+            if chosen.split_quantile is not None and neighbours is not None:
+                split = neighbours.core_distance_quantile(min_samples, chosen.split_quantile)
+                eps = EpsChoice(split, "split", eps.k, eps.curve, eps.knee_index)
     with clock.stage("cluster_dbscan", rows=rows):
-        labels, core = backend.dbscan(
-            data, eps.eps, hp.min_samples, hp.dbscan_memory_mb, core_distances=core_distances
-        )
-    core_index = backend.xp.asarray(core)
+        if chosen is None:
+            run = run_candidate(backend, hp, data, min_samples)
+        elif not sampled:
+            run = chosen  # the sample was every row: the chosen run is the clustering
+        else:
+            labels, core = dbscan_with(backend, hp, data, min_samples, eps.eps, neighbours)
+            run = DensityRun(min_samples, eps, labels, core)
+    core_index = backend.xp.asarray(run.core)
     return Clustering(
-        labels=labels,
+        labels=run.labels,
         reference_points=to_host(data[core_index]),
-        reference_labels=to_host(labels[core_index]).astype(np.int32),
-        radius=eps.eps,
-        eps=eps,
+        reference_labels=to_host(run.labels[core_index]).astype(np.int32),
+        radius=run.eps.eps,
+        eps=run.eps,
+        info={"min_samples": min_samples},
     )
 
 

@@ -77,15 +77,21 @@ class Neighbours:
             return None
         return self.distances[:, min_samples - 1]
 
+    def core_distance_quantile(self, min_samples: int, quantile: float) -> float:
+        """A quantile of the queried rows' core distances (all rows, or the sample queried)."""
+        return float(np.quantile(to_host(self.distances[:, min_samples - 1]), quantile))
 
-def query_neighbours(backend: Backend, hp: Hyperparameters, data: Array) -> Neighbours | None:
+
+def query_neighbours(
+    backend: Backend, hp: Hyperparameters, data: Array, min_samples: int
+) -> Neighbours | None:
     """The one neighbour query of a DBSCAN run, or None when nothing would use it."""
     need_curve = hp.eps is None or hp.plots
     need_core = backend.dbscan_takes_core_distances
     if not (need_curve or need_core):
         return None
     rows = data.shape[0]
-    n_neighbors = hp.min_samples + 1 if need_curve else hp.min_samples
+    n_neighbors = min_samples + 1 if need_curve else min_samples
     if need_core:
         return Neighbours(backend.neighbor_distances(data, data, n_neighbors), None)
     picked = sample_index(rows, hp.eps_sample_size, hp.random_state)
@@ -101,9 +107,9 @@ def k_distance_curve(neighbours: Neighbours, k: int, sample_size: int, seed: int
     return np.sort(column.astype(np.float64))
 
 
-def choose_eps(hp: Hyperparameters, neighbours: Neighbours | None) -> EpsChoice:
+def choose_eps(hp: Hyperparameters, neighbours: Neighbours | None, min_samples: int) -> EpsChoice:
     """`eps` as given, or the knee of the k-distance curve with k = `min_samples`."""
-    k = hp.min_samples
+    k = min_samples
     curve = np.empty(0, np.float64)
     if neighbours is not None and neighbours.distances.shape[1] > k:
         curve = _downsample_sorted(

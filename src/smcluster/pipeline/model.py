@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
+from .outliers import OutlierRule
 from .preparation import FeaturePrep
 
 
@@ -38,13 +39,14 @@ class ClusterModel:
     algorithm: str = "dbscan"
     info: dict[str, Any] = field(default_factory=dict)
     estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
+    outliers: OutlierRule | None = None  # rows far from every dense group are noise (-1)
 
     @property
     def features(self) -> list[str]:
         return list(self.prep.columns)
 
-    def embed(self, frame: pd.DataFrame) -> np.ndarray:
-        """Prepare and reduce new rows (a pandas frame holding the feature columns)."""
+    def prepare(self, frame: pd.DataFrame) -> np.ndarray:
+        """New rows (a pandas frame holding the feature columns) prepared as training rows were."""
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise DataError(
@@ -52,10 +54,16 @@ class ClusterModel:
                 "pass a table with the same feature columns as the training data.",
             )
         raw = frame[self.features].apply(pd.to_numeric, errors="coerce")
-        prepared = self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np)
+        return np.asarray(self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np))
+
+    def reduce(self, prepared: np.ndarray) -> np.ndarray:
         if self.reducer is None:
-            return np.asarray(prepared)
+            return prepared
         return np.asarray(self.reducer.transform(prepared), dtype=np.float32)
+
+    def embed(self, frame: pd.DataFrame) -> np.ndarray:
+        """Prepare and reduce new rows (a pandas frame holding the feature columns)."""
+        return self.reduce(self.prepare(frame))
 
     def assign(self, embedding: np.ndarray) -> np.ndarray:
         """Cluster ids for embedded rows by the algorithm's rule (-1 for noise)."""
@@ -70,16 +78,25 @@ class ClusterModel:
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)
 
-    def assign_on(self, backend: Backend, embedding: Array) -> Array:
-        """`assign` on a backend's arrays (CuPy stays on the device), labels on the backend."""
+    def assign_on(self, backend: Backend, embedding: Array, prepared: Array) -> Array:
+        """`label` on a backend's arrays (CuPy stays on the device), labels on the backend."""
         xp = backend.xp
         if self.estimator is not None:
             return xp.asarray(self.estimator.predict(to_host(embedding)).astype(np.int32))
         if len(self.core_points) == 0:
             return xp.full(embedding.shape[0], -1, dtype=xp.int32)
         distance, nearest = backend.nearest(xp.asarray(self.core_points), embedding)
-        labels = xp.asarray(self.core_labels)[nearest]
-        return xp.where(distance <= self.eps, labels, -1).astype(xp.int32)
+        labels = xp.where(distance <= self.eps, xp.asarray(self.core_labels)[nearest], -1)
+        if self.outliers is not None:
+            labels = xp.where(xp.asarray(self.outliers.flags(backend, prepared)), -1, labels)
+        return labels.astype(xp.int32)
+
+    def label(self, prepared: np.ndarray) -> np.ndarray:
+        """Cluster ids (-1 noise) for prepared new rows, by every rule the training rows met."""
+        labels = self.assign(self.reduce(prepared))
+        if self.outliers is not None:
+            labels = np.where(self.outliers.flags_host(prepared), -1, labels).astype(np.int32)
+        return labels
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.assign(self.embed(frame))
+        return self.label(self.prepare(frame))

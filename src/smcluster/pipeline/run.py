@@ -19,12 +19,16 @@ from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from .clock import StageClock
 from .cluster import cluster
+from .density import LADDER
 from .eps import EpsChoice
+from .evaluation import evaluate, evaluation_space
 from .features import feature_matrix, prepare_features
 from .load import ChannelInput, load
 from .model import ClusterModel
 from .pca import PcaSummary
+from .preparation import FeaturePrep
 from .reduce import reduce, resolve_reducer
+from .refine import refine
 from .score import score
 
 log = logging.getLogger(__name__)
@@ -61,12 +65,14 @@ class RunResult:
 
 def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
     """Fail before the expensive steps when the table is too small for the parameters."""
-    need = max(hp.min_samples + 1, hp.n_neighbors + 1 if hp.reducer == "umap" else 0, 3)
+    min_samples = hp.min_samples if hp.min_samples is not None else LADDER[0]
+    need = max(min_samples + 1, hp.n_neighbors + 1 if hp.reducer == "umap" else 0, 3)
     if hp.algorithm in {"kmeans", "gmm"}:
         need = max(need, hp.n_clusters + 1)
     if rows < need:
+        shown = "auto" if hp.min_samples is None else str(hp.min_samples)
         raise DataError(
-            f"only {rows} usable rows, too few for min_samples={hp.min_samples}"
+            f"only {rows} usable rows, too few for min_samples={shown}"
             + (f" and n_neighbors={hp.n_neighbors}" if hp.reducer == "umap" else "")
             + (f" and n_clusters={hp.n_clusters}" if hp.algorithm in {"kmeans", "gmm"} else "")
             + f" (needs at least {need}).",
@@ -99,6 +105,7 @@ class Pipeline:
         self.hp = hp
         self.backend = backend
         self.clock = clock
+        self.evaluation: FeaturePrep | None = None  # fitted by `fit`, used for validation
 
     def _ids(self, frame: Frame) -> np.ndarray:
         if not self.hp.id_column:
@@ -125,17 +132,38 @@ class Pipeline:
         reduction = reduce(backend, hp, features.prepared, features.pca, clock)
         embedding = reduction.embedding
         clustering = cluster(backend, hp, embedding, clock)
-        labels = clustering.labels
+        if "min_samples" in clustering.info:  # min_samples=auto, resolved by the cluster stage
+            hp = self.hp = hp.replace(min_samples=clustering.info["min_samples"])
+        with clock.stage("refine", rows=embedding.shape[0]):
+            refined = refine(
+                backend,
+                hp,
+                clustering.labels,
+                features.prepared,
+                to_host(features.raw)[features.kept],
+                columns,
+                reduced=reduction.reducer is not None,
+            )
+        labels = backend.xp.asarray(refined.labels)
         truth = self._truth(table.frame, features.kept)
+        raw_kept = to_host(features.raw)[features.kept]
         with clock.stage("score", rows=embedding.shape[0]):
-            scores = score(backend, hp, embedding, labels, truth)
+            self.evaluation = evaluation_space(raw_kept, columns, hp.random_state)
+            scored = evaluate(self.evaluation, raw_kept)
+            scores = score(backend, hp, embedding, labels, truth, scored)
         for note in scores.notes:
             log.warning(note)
+        reference_labels = clustering.reference_labels
+        if refined.mapping:
+            remap = np.vectorize(lambda c: refined.mapping.get(int(c), -1), otypes=[np.int32])
+            reference_labels = (
+                remap(reference_labels) if len(reference_labels) else reference_labels
+            )
         model = ClusterModel(
             prep=features.prep,
             reducer=reduction.reducer,
             core_points=clustering.reference_points,
-            core_labels=clustering.reference_labels,
+            core_labels=reference_labels,
             eps=clustering.radius,
             algorithm=hp.algorithm,
             info={
@@ -144,18 +172,20 @@ class Pipeline:
                 "backend": backend.name,
                 "reducer": hp.reducer,
                 **clustering.info,
+                **refined.info,
             },
             estimator=clustering.estimator,
+            outliers=refined.outliers,
         )
         train_result = SplitResult(
             ids=self._ids(table.frame),
             kept=features.kept,
             labels=to_host(labels).astype(np.int32),
             embedding=to_host(embedding),
-            raw_features=to_host(features.raw)[features.kept],
+            raw_features=raw_kept,
             truth=truth,
             metrics=scores.values,
-            notes=scores.notes,
+            notes=[*refined.notes, *scores.notes],
             input=table.input,
         )
         validation_result = None
@@ -192,10 +222,12 @@ class Pipeline:
                 prepared if model.reducer is None else model.reducer.transform(prepared)
             )
             embedding = xp.asarray(embedding, dtype=xp.float32)
-            labels = model.assign_on(backend, embedding)
+            labels = model.assign_on(backend, embedding, prepared)
             kept = np.ones(len(table.frame), dtype=bool)
             truth = self._truth(table.frame, kept)
-            scores = score(backend, self.hp, embedding, labels, truth)
+            assert self.evaluation is not None, "fit() scores the training rows first"
+            scored = evaluate(self.evaluation, to_host(raw))
+            scores = score(backend, self.hp, embedding, labels, truth, scored)
         return SplitResult(
             ids=self._ids(table.frame),
             kept=kept,

@@ -1,8 +1,10 @@
 """Stage `score`: the quality metrics of one split, with worst-ranking sentinels where undefined.
 
 Silhouette, Davies-Bouldin and Calinski-Harabasz are computed in the embedding that was
-clustered, noise excluded; the silhouette on a seeded sample. ARI and AMI (with a label column)
-treat noise as one more label.
+clustered, noise excluded; the silhouette on a seeded sample. DBCV counts noise rows against
+the clustering. `silhouette_features` and `dbcv_features` are the same scores in the evaluation
+space (`evaluation.py`), comparable between runs. ARI and AMI (with a label column) treat noise
+as one more label.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..backends.base import Array, Backend, to_host
 from ..contract.metrics import METRICS, MetricSpec
 from ..contract.schema import Hyperparameters
 from .sampling import sample_index
+from .validity import dbcv
 
 
 @dataclass
@@ -36,9 +39,13 @@ def score(
     data: Array,
     labels: Array,
     truth: np.ndarray | None,
+    evaluation: np.ndarray | None = None,
 ) -> Scores:
-    """All metrics for one split, with sentinels where undefined, and notes saying why."""
-    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+    """All metrics for one split, with sentinels where undefined, and notes saying why.
+
+    `evaluation` holds the same rows in the evaluation space (host), when scored there.
+    """
+    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, silhouette_score
 
     host_labels = to_host(labels)
     clustered = np.flatnonzero(host_labels >= 0)
@@ -57,6 +64,12 @@ def score(
         kept = backend.xp.asarray(clustered)
         values["davies_bouldin"] = backend.davies_bouldin(data[kept], labels[kept])
         values["calinski_harabasz"] = backend.calinski_harabasz(data[kept], labels[kept])
+        values["dbcv"] = dbcv(data, labels, hp.random_state)
+        if evaluation is not None:
+            values["silhouette_features"] = float(
+                silhouette_score(evaluation[sampled], host_labels[sampled])
+            )
+            values["dbcv_features"] = dbcv(evaluation, host_labels, hp.random_state)
     else:
         notes.append(
             f"only {n_clusters} cluster(s) besides noise: silhouette, Davies-Bouldin and "
@@ -66,9 +79,11 @@ def score(
     if truth is not None:
         values["ari"] = float(adjusted_rand_score(truth, host_labels))
         values["ami"] = float(adjusted_mutual_info_score(truth, host_labels))
+    features_scored = evaluation is not None
     result = {
         spec.name: _finite_or_worst(spec, values.get(spec.name))
         for spec in METRICS
-        if spec.name in values or not spec.needs_labels
+        if spec.name in values
+        or not (spec.needs_labels or (spec.name.endswith("_features") and not features_scored))
     }
     return Scores(result, notes)

@@ -1,0 +1,145 @@
+"""DBSCAN's automatic settings: `min_samples` from a ladder by DBCV, `eps` at the knee, and a
+split sought when the knee leaves one dominant cluster.
+
+Each candidate `min_samples` in `LADDER` (or the one given) gets its own knee `eps` and its
+own DBSCAN run on a seeded sample of at most `eps_sample_size` rows; the candidate whose
+clustering has the highest DBCV (`validity.dbcv`) wins. When a knee `eps` leaves one cluster
+with more than `DOMINANT_SHARE` of the clustered rows (overlapping or touching groups, where
+density has no deep gap), the largest smaller `eps` (a quantile of the core distances) that
+splits it, with at most `SEEK_MAX_NOISE` noise, replaces it: the coarsest clustering that has
+two or more groups.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backends.base import Array, Backend, to_host
+from ..contract.schema import Hyperparameters
+from .eps import EpsChoice, Neighbours, choose_eps, query_neighbours
+from .sampling import sample_index
+from .validity import dbcv
+
+log = logging.getLogger(__name__)
+
+LADDER = (4, 8, 16, 32)
+DOMINANT_SHARE = 0.9
+SEEK_MAX_NOISE = 0.3
+SEEK_QUANTILES = np.round(np.arange(0.99, 0.295, -0.01), 2)
+
+
+@dataclass
+class DensityRun:
+    """One DBSCAN run: its settings, labels and core rows (on the rows it ran on)."""
+
+    min_samples: int
+    eps: EpsChoice
+    labels: Array
+    core: Array
+    validity: float = float("nan")
+    split_quantile: float | None = None  # set when the split search chose eps
+
+
+def dominant_share(labels: np.ndarray) -> float:
+    """Share of the clustered rows in the largest cluster (1.0 when nothing is clustered)."""
+    clustered = labels[labels >= 0]
+    return 1.0 if len(clustered) == 0 else float(np.bincount(clustered).max() / len(clustered))
+
+
+def dbscan_with(
+    backend: Backend,
+    hp: Hyperparameters,
+    data: Array,
+    min_samples: int,
+    eps: float,
+    neighbours: Neighbours | None,
+) -> tuple[Array, Array]:
+    """The backend's DBSCAN, given the core distances when the neighbour query has them."""
+    core_distances = None if neighbours is None else neighbours.core_distances(min_samples)
+    return backend.dbscan(
+        data, eps, min_samples, hp.dbscan_memory_mb, core_distances=core_distances
+    )
+
+
+def seek_split(
+    backend: Backend, hp: Hyperparameters, data: Array, min_samples: int, neighbours: Neighbours
+) -> DensityRun | None:
+    """The largest `eps` below the knee whose DBSCAN has two or more clusters, none dominant."""
+    for quantile in SEEK_QUANTILES:
+        eps = neighbours.core_distance_quantile(min_samples, float(quantile))
+        if eps <= 0:
+            return None
+        labels, core_rows = dbscan_with(backend, hp, data, min_samples, eps, neighbours)
+        host = to_host(labels)
+        if float((host < 0).mean()) > SEEK_MAX_NOISE:
+            return None
+        if len(np.unique(host[host >= 0])) >= 2 and dominant_share(host) <= DOMINANT_SHARE:
+            choice = EpsChoice(eps, "split", min_samples)
+            return DensityRun(
+                min_samples, choice, labels, core_rows, split_quantile=float(quantile)
+            )
+    return None
+
+
+def run_candidate(
+    backend: Backend,
+    hp: Hyperparameters,
+    data: Array,
+    min_samples: int,
+    neighbours: Neighbours | None = None,
+) -> DensityRun:
+    """DBSCAN with `min_samples` and eps as given or at the knee (split sought if dominant)."""
+    if neighbours is None:
+        neighbours = query_neighbours(backend, hp, data, min_samples)
+    eps = choose_eps(hp, neighbours, min_samples)
+    labels, core = dbscan_with(backend, hp, data, min_samples, eps.eps, neighbours)
+    run = DensityRun(min_samples, eps, labels, core)
+    dominant = dominant_share(to_host(labels)) > DOMINANT_SHARE
+    if hp.eps is None and neighbours is not None and dominant:
+        split = seek_split(backend, hp, data, min_samples, neighbours)
+        if split is not None:
+            log.info(
+                "eps: the knee (%.6g) leaves one cluster with over %.0f%% of the rows; "
+                "eps=%.6g (the %.2f quantile of the core distances) splits it",
+                eps.eps,
+                100 * DOMINANT_SHARE,
+                split.eps.eps,
+                split.split_quantile,
+            )
+            split.eps.curve, split.eps.knee_index = eps.curve, eps.knee_index
+            return split
+    return run
+
+
+def choose_min_samples(backend: Backend, hp: Hyperparameters, data: Array) -> DensityRun:
+    """The best ladder candidate by DBCV, run on a sample of at most `eps_sample_size` rows."""
+    rows = data.shape[0]
+    picked = sample_index(rows, hp.eps_sample_size, hp.random_state)
+    sample = data if len(picked) == rows else data[backend.xp.asarray(picked)]
+    ladder = [m for m in LADDER if m < max(len(picked) // 4, LADDER[0] + 1)]
+    runs = []
+    for min_samples in ladder:
+        run = run_candidate(backend, hp, sample, min_samples)
+        run.validity = dbcv(sample, run.labels, hp.random_state)
+        labels = to_host(run.labels)
+        log.info(
+            "min_samples=auto: %d gives %d cluster(s), %.1f%% noise, eps=%.6g (%s), DBCV %.3f",
+            min_samples,
+            len(np.unique(labels[labels >= 0])),
+            100 * float((labels < 0).mean()),
+            run.eps.eps,
+            run.eps.method,
+            run.validity,
+        )
+        runs.append(run)
+    best = max(runs, key=lambda r: r.validity)  # the first (smallest) wins ties
+    log.info(
+        "min_samples=auto: %d (highest DBCV of %s, on %s rows)",
+        best.min_samples,
+        ", ".join(str(r.min_samples) for r in runs),
+        f"{len(picked):,}",
+    )
+    return best

@@ -1,0 +1,86 @@
+"""Rows far from every dense group of the prepared features: kept as noise after a reducer.
+
+A nonlinear embedding (UMAP, t-SNE) pulls scattered rows into the nearest cluster, so noise
+found in the embedding misses them. In the prepared (scaled) features they stand out by their
+distance to the `K`-th nearest row: a row is an outlier when the log of that distance lies more
+than `outlier_threshold` robust deviations (1.4826 x MAD) above the median. Distances are taken
+to a seeded reference sample of at most `REFERENCE_ROWS` prepared rows, which the model keeps,
+so new rows (validation, `predict`) are judged exactly as training rows were.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backends.base import Array, Backend, to_host
+from .sampling import sample_index
+
+log = logging.getLogger(__name__)
+
+K = 10
+REFERENCE_ROWS = 50_000
+MAD_TO_SD = 1.4826
+
+
+@dataclass
+class OutlierRule:
+    """The fitted rule: a reference sample of prepared rows and a distance cut-off."""
+
+    reference: np.ndarray  # float32 prepared rows (host)
+    cutoff: float  # distance to the K-th nearest reference row above which a row is noise
+
+    def flags(self, backend: Backend, prepared: Array) -> np.ndarray:
+        """True for new rows (not in the reference) beyond the cut-off."""
+        reference = backend.xp.asarray(self.reference)
+        distances = backend.neighbor_distances(reference, prepared, K)
+        return to_host(distances[:, -1]) > self.cutoff
+
+    def flags_host(self, prepared: np.ndarray) -> np.ndarray:
+        """`flags` for host rows, with scikit-learn (the `predict` path: no backend)."""
+        from sklearn.neighbors import NearestNeighbors
+
+        index = NearestNeighbors(n_neighbors=min(K, len(self.reference))).fit(self.reference)
+        distances, _ = index.kneighbors(np.asarray(prepared, dtype=np.float32))
+        return np.asarray(distances[:, -1] > self.cutoff)
+
+
+def fit_outliers(
+    backend: Backend, prepared: Array, threshold: float, random_state: int
+) -> tuple[OutlierRule | None, np.ndarray]:
+    """The rule and the training rows it flags; (None, all False) when it cannot apply."""
+    rows = prepared.shape[0]
+    none = np.zeros(rows, dtype=bool)
+    if threshold <= 0 or rows <= K + 1:
+        return None, none
+    picked = sample_index(rows, REFERENCE_ROWS, random_state)
+    reference = prepared if len(picked) == rows else prepared[backend.xp.asarray(picked)]
+    # K + 1 neighbours: a reference row's nearest is itself; other rows use their K-th.
+    distances = to_host(backend.neighbor_distances(reference, prepared, K + 1))
+    in_reference = np.zeros(rows, dtype=bool)
+    in_reference[picked] = True
+    kth = np.where(in_reference, distances[:, K], distances[:, K - 1])
+    logs = np.log(np.maximum(kth[in_reference], np.finfo(np.float64).tiny))
+    median = float(np.median(logs))
+    spread = MAD_TO_SD * float(np.median(np.abs(logs - median)))
+    if spread == 0:  # most rows repeat: no scale to call a row far away by
+        log.info("outliers: the prepared rows' neighbour distances do not vary; none flagged")
+        return None, none
+    cutoff = math.exp(median + threshold * spread)
+    flagged = kth > cutoff
+    log.info(
+        "outliers: %s of %s rows (%.1f%%) lie beyond %.3g (their %d-th nearest row in the "
+        "prepared features; median %.3g, outlier_threshold=%g robust deviations): noise",
+        f"{int(flagged.sum()):,}",
+        f"{rows:,}",
+        100 * flagged.mean(),
+        cutoff,
+        K,
+        math.exp(median),
+        threshold,
+    )
+    rule = OutlierRule(to_host(reference).astype(np.float32), cutoff)
+    return rule, flagged

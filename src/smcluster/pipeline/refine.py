@@ -1,0 +1,107 @@
+"""Stage `refine`: from density clusters to segments (DBSCAN and HDBSCAN only).
+
+1. Outliers stay noise: after a reducer, rows far from every dense group of the prepared
+   features (`outliers.py`) are labelled -1; a cluster made mostly of such rows is reported as
+   scattered outliers, not as a segment.
+2. Sparse splits: clusters that differ only in whether one mostly-zero feature is zero are
+   merged (`sparse_splits.py`), or reported with `merge_sparse_splits=false`.
+3. Clusters left with fewer than `min_samples` rows become noise; the rest are numbered by size,
+   the largest 0.
+
+The old → new mapping travels to the model, so new rows are labelled by the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..backends.base import Array, Backend, to_host
+from ..contract.schema import Hyperparameters
+from .outliers import OutlierRule, fit_outliers
+from .sparse_splits import find_sparse_splits
+
+log = logging.getLogger(__name__)
+
+SCATTERED_SHARE = 0.5  # a cluster with more outlier rows than this is scattered outliers
+NOISE_AWARE = ("dbscan", "hdbscan")
+
+
+@dataclass
+class Refinement:
+    labels: np.ndarray  # per row, host, int32
+    mapping: dict[int, int] = field(default_factory=dict)  # old id → new id (-1: dissolved)
+    outliers: OutlierRule | None = None
+    notes: list[str] = field(default_factory=list)  # for the report and metrics.json
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _renumber(labels: np.ndarray, minimum: int) -> tuple[np.ndarray, dict[int, int]]:
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    order = sorted(zip(ids.tolist(), counts.tolist(), strict=True), key=lambda t: (-t[1], t[0]))
+    mapping: dict[int, int] = {}
+    for old, count in order:
+        mapping[old] = len([v for v in mapping.values() if v >= 0]) if count >= minimum else -1
+    lookup = np.vectorize(lambda c: mapping.get(int(c), -1), otypes=[np.int32])
+    return (lookup(labels) if len(labels) else labels.astype(np.int32)), mapping
+
+
+def refine(
+    backend: Backend,
+    hp: Hyperparameters,
+    labels: Array,
+    prepared: Array,
+    raw: np.ndarray,
+    columns: list[str],
+    reduced: bool,
+) -> Refinement:
+    """Outliers as noise, sparse splits merged, small leftovers dissolved, ids by size."""
+    original = to_host(labels).astype(np.int32)
+    host = original
+    if hp.algorithm not in NOISE_AWARE:
+        return Refinement(host)
+    notes: list[str] = []
+    info: dict[str, Any] = {}
+    rule = None
+    if reduced:
+        rule, flagged = fit_outliers(backend, prepared, hp.outlier_threshold, hp.random_state)
+        info["outlier_rows"] = int(flagged.sum())
+        for cluster in np.unique(host[host >= 0]):
+            members = host == cluster
+            share = float(flagged[members].mean())
+            if share > SCATTERED_SHARE:
+                note = (
+                    f"cluster {cluster} ({int(members.sum()):,} rows) looks like scattered "
+                    f"outliers: {share:.0%} of its rows lie far from every dense group of the "
+                    "prepared features; they are labelled noise, not reported as a segment"
+                )
+                log.warning(note)
+                notes.append(note)
+        host = np.where(flagged, -1, host).astype(np.int32)
+    report = find_sparse_splits(host, raw, to_host(prepared), columns, merge=hp.merge_sparse_splits)
+    for split in report.splits:
+        if not hp.merge_sparse_splits:
+            notes.append(
+                f"clusters {split.kept} and {split.merged} differ only in whether "
+                f"'{split.feature}' is zero: probably one segment (merge_sparse_splits=false)"
+            )
+    info["sparse_splits"] = [
+        {"kept": s.kept, "merged": s.merged, "feature": s.feature} for s in report.splits
+    ]
+    merged = report.mapping() if hp.merge_sparse_splits else {}
+    minimum = hp.min_samples or 2
+    final, renumbered = _renumber(report.labels, minimum)
+    dissolved = sorted(old for old, new in renumbered.items() if new < 0)
+    if dissolved:
+        log.info(
+            "refine: %d cluster(s) left with fewer than %d rows become noise",
+            len(dissolved),
+            minimum,
+        )
+    mapping = {}
+    for old in np.unique(original[original >= 0]).tolist():
+        mapping[int(old)] = renumbered.get(merged.get(int(old), int(old)), -1)
+    return Refinement(final, mapping, rule, notes, info)

@@ -1,0 +1,91 @@
+"""From density clusters to segments: outliers kept as noise, sparse splits, renumbering."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smcluster.backends.cpu import CpuBackend
+from smcluster.contract.hyperparameters import parse
+from smcluster.pipeline.outliers import fit_outliers
+from smcluster.pipeline.refine import refine
+from smcluster.pipeline.sparse_splits import find_sparse_splits
+
+
+def _segments_with_outliers(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    centres = np.random.default_rng(0).normal(0, 4, (4, 8))  # the same segments every time
+    rng = np.random.default_rng(seed)
+    rows = np.concatenate([c + rng.normal(0, 0.5, (400, 8)) for c in centres])
+    outliers = rng.uniform(-10, 10, (60, 8))
+    truth = np.concatenate([np.repeat(np.arange(4), 400), np.full(60, -1)])
+    return np.concatenate([rows, outliers]).astype(np.float32), truth
+
+
+def test_outliers_in_the_prepared_space_are_found_and_the_rule_labels_new_rows_alike() -> None:
+    data, truth = _segments_with_outliers()
+    rule, flagged = fit_outliers(CpuBackend(), data, threshold=3.0, random_state=0)
+    assert rule is not None
+    assert flagged[truth == -1].mean() > 0.95
+    assert flagged[truth >= 0].mean() < 0.01
+    new, new_truth = _segments_with_outliers(seed=1)
+    on_backend = rule.flags(CpuBackend(), new)
+    assert (on_backend == rule.flags_host(new)).all()
+    assert on_backend[new_truth == -1].mean() > 0.9 and on_backend[new_truth >= 0].mean() < 0.02
+    off, none = fit_outliers(CpuBackend(), data, threshold=0.0, random_state=0)
+    assert off is None and not none.any()
+
+
+def _split_segment(seed: int = 0):
+    """Two segments; the first cut in two along a mostly-zero `returns` column."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    spend = np.concatenate([rng.normal(100, 10, 2 * n), rng.normal(300, 10, n)])
+    visits = np.concatenate([rng.normal(5, 1, 2 * n), rng.normal(20, 1, n)])
+    returns = np.concatenate([np.zeros(n), rng.uniform(0.2, 0.4, n), np.zeros(n)])
+    raw = np.column_stack([spend, visits, returns])
+    prepared = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    labels = np.repeat([0, 1, 2], n)  # what UMAP gives: segment A in two pieces
+    return raw, prepared.astype(np.float32), labels
+
+
+def test_clusters_split_only_by_a_sparse_feature_are_merged() -> None:
+    raw, prepared, labels = _split_segment()
+    report = find_sparse_splits(labels, raw, prepared, ["spend", "visits", "returns"], True)
+    assert [(s.kept, s.merged, s.feature) for s in report.splits] == [(0, 1, "returns")]
+    assert len(np.unique(report.labels)) == 2
+    assert report.mapping() == {1: 0}
+
+
+def test_merge_sparse_splits_false_keeps_them_and_warns(caplog) -> None:
+    raw, prepared, labels = _split_segment()
+    with caplog.at_level("WARNING"):
+        report = find_sparse_splits(labels, raw, prepared, ["spend", "visits", "returns"], False)
+    assert (report.labels == labels).all()
+    assert "differ only in whether 'returns' is zero" in caplog.text
+
+
+def test_refine_renumbers_by_size_and_dissolves_leftovers() -> None:
+    raw, prepared, labels = _split_segment()
+    labels = labels.copy()
+    labels[600:605] = 7  # five rows of segment B: fewer than min_samples=8 once refined
+    hp = parse({"min_samples": "8", "merge_sparse_splits": "true"})
+    refined = refine(
+        CpuBackend(), hp, labels, prepared, raw, ["spend", "visits", "returns"], reduced=False
+    )
+    sizes = np.bincount(refined.labels[refined.labels >= 0])
+    assert list(sizes) == sorted(sizes, reverse=True) and len(sizes) == 2
+    assert (refined.labels[600:605] == -1).all()
+    assert refined.mapping[7] == -1 and refined.mapping[1] == refined.mapping[0] == 0
+
+
+def test_kmeans_labels_are_left_as_they_are() -> None:
+    raw, prepared, labels = _split_segment()
+    refined = refine(
+        CpuBackend(),
+        parse({"algorithm": "kmeans"}),
+        labels,
+        prepared,
+        raw,
+        ["spend", "visits", "returns"],
+        reduced=True,
+    )
+    assert (refined.labels == labels).all() and refined.outliers is None
