@@ -202,9 +202,10 @@ class Hyperparameters:
         IntegerOrAuto(2, 10_000),
         None,
         "DBSCAN and HDBSCAN core-point threshold, and k for the k-distance curve. `auto`: "
-        "DBSCAN tries 4, 8, 16 and 32 (on a sample of up to `eps_sample_size` rows), each with "
-        "its own knee `eps`, and keeps the one whose clustering has the best density-based "
-        "validity (DBCV); HDBSCAN uses `min_cluster_size`.",
+        "DBSCAN tries 4, 8, 16 and 32 (those up to 5% of the rows; on a sample of up to "
+        "`eps_sample_size` rows), each with its own knee `eps`, and keeps the one whose "
+        "clustering has the best density-based validity (DBCV); HDBSCAN uses "
+        "`min_cluster_size`.",
         "cluster",
         TuningRange("Integer", 3, 50, scaling="Logarithmic"),
     )

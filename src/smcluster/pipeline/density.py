@@ -1,7 +1,7 @@
 """DBSCAN's automatic settings: `min_samples` from a ladder by DBCV, `eps` at the knee, and a
 split sought when the knee leaves one dominant cluster.
 
-Each candidate `min_samples` in `LADDER` (or the one given) gets its own knee `eps` and its
+Each candidate `min_samples` in `LADDER` up to 5% of the rows gets its own knee `eps` and its
 own DBSCAN run on a seeded sample of at most `eps_sample_size` rows; the candidate whose
 clustering has the highest DBCV (`validity.dbcv`) wins. When a knee `eps` leaves one cluster
 with more than `DOMINANT_SHARE` of the clustered rows (overlapping or touching groups, where
@@ -26,6 +26,9 @@ from .validity import dbcv
 log = logging.getLogger(__name__)
 
 LADDER = (4, 8, 16, 32)
+# A core point's neighbourhood must stay small next to the groups it should find: candidates
+# above this share of the rows are skipped (r15's 40-row clusters merge at min_samples=32).
+MAX_MIN_SAMPLES_SHARE = 0.05
 DOMINANT_SHARE = 0.9
 SEEK_MAX_NOISE = 0.3
 SEEK_QUANTILES = np.round(np.arange(0.99, 0.295, -0.01), 2)
@@ -119,7 +122,8 @@ def choose_min_samples(backend: Backend, hp: Hyperparameters, data: Array) -> De
     rows = data.shape[0]
     picked = sample_index(rows, hp.eps_sample_size, hp.random_state)
     sample = data if len(picked) == rows else data[backend.xp.asarray(picked)]
-    ladder = [m for m in LADDER if m < max(len(picked) // 4, LADDER[0] + 1)]
+    most = max(LADDER[0], MAX_MIN_SAMPLES_SHARE * len(picked))
+    ladder = [m for m in LADDER if m <= most]
     runs = []
     for min_samples in ladder:
         run = run_candidate(backend, hp, sample, min_samples)
