@@ -52,7 +52,8 @@ class Choice(ValueKind[str]):
     def parse(self, value: object) -> str:
         text = str(value).strip().lower()
         if text not in self.values:
-            raise ValueError(f"{value!r} is not one of {', '.join(self.values)}")
+            # `text`, not `value`: JSON decoding made "false" a bool, the user wrote `false`.
+            raise ValueError(f"'{text}' is not one of {', '.join(self.values)}")
         return text
 
     def allowed(self) -> str:
