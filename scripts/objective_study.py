@@ -18,11 +18,13 @@ candidate and AMI within a set) is the one to use as the tuning objective. Write
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import BASE_HP, run_train, score, write_tree
+from quality import BASE_HP, read_train_outputs, score, write_tree
 from quality_sets import select
 from smcluster.contract.metrics import METRICS
 
@@ -68,10 +70,41 @@ CANDIDATES = tuple(
 )
 
 
-def run_config(qs_name: str, features: Any, truth: np.ndarray, work: Path, index: int, hp: dict):
-    base = work / qs_name / f"config-{index:02d}"
-    write_tree(base, features, {**BASE_HP, **hp})
-    result = run_train(base, len(features))
+def train_in_process(base: Path, rows: int) -> dict[str, Any]:
+    """The job `train` runs (`Job.run_guarded`), in this long-lived worker process.
+
+    Same code path as the entrypoint minus the interpreter start: numba compiles UMAP's kernels
+    once per worker instead of once per run (~15 s each), which is what makes a 700-run grid
+    fit on two cores. The log goes to the tree's train.log as the subprocess's would.
+    """
+    from smcluster.contract.paths import JobPaths
+    from smcluster.job import Job
+
+    handler = logging.FileHandler(base / "train.log", mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    started = time.perf_counter()
+    try:  # metric lines go to the log too: metrics.json holds them, the console shows progress
+        job = Job(JobPaths.from_env({"SAGEMAKER_BASE_DIR": str(base.resolve())}))
+        with contextlib.redirect_stdout(handler.stream):
+            job.run_guarded()
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+    result: dict[str, Any] = {
+        "exit_code": job.exit_code if job.exit_code is not None else 1,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return read_train_outputs(base, rows, result)
+
+
+def run_config(base: Path, truth: np.ndarray, index: int, hp: dict[str, str]) -> dict[str, Any]:
+    """One configuration of one set: the job, its labels scored against the truth, its scores."""
+    logging.getLogger().setLevel(logging.INFO)
+    for noisy in ("numba", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    result = train_in_process(base, len(truth))
     labels = result.pop("labels", None)
     entry: dict[str, Any] = {"config": index, "hp": hp, "seconds": result["seconds"]}
     if labels is None:
@@ -149,23 +182,23 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     chosen_sets = select(args.sets)
-    tasks = []
-    data = {}
-    for qs in chosen_sets:
-        features, truth = qs.load()
-        data[qs.name] = (features, truth)
-        tasks += [(qs.name, i, hp) for i, hp in enumerate(GRID)]
     results: dict[str, list[dict[str, Any]]] = {qs.name: [] for qs in chosen_sets}
-
-    def work(task: tuple[str, int, dict[str, str]]) -> None:
-        name, index, hp = task
-        entry = run_config(name, *data[name], args.work, index, hp)
-        results[name].append(entry)
-        status = entry.get("failure") or f"AMI {entry['ami']:.3f}"
-        print(f"  {name:<24} config {index:02d} {entry['seconds']:>6.1f}s {status}", flush=True)
-
-    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        list(pool.map(work, tasks))
+    with ProcessPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+        futures = {}
+        for qs in chosen_sets:
+            features, truth = qs.load()
+            for index, hp in enumerate(GRID):
+                base = args.work / qs.name / f"config-{index:02d}"
+                write_tree(base, features, {**BASE_HP, **hp})
+                futures[pool.submit(run_config, base, truth, index, hp)] = qs.name
+        for future in as_completed(futures):
+            name, entry = futures[future], future.result()
+            results[name].append(entry)
+            status = entry.get("failure") or f"AMI {entry['ami']:.3f}"
+            print(
+                f"  {name:<24} config {entry['config']:02d} {entry['seconds']:>6.1f}s {status}",
+                flush=True,
+            )
     for runs in results.values():
         runs.sort(key=lambda r: r["config"])
     payload = {

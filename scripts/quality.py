@@ -93,7 +93,12 @@ def run_train(base: Path, rows: int) -> dict[str, Any]:
     env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base.resolve())}
     code, timing = run_logged([str(BIN / "train")], base / "train.log", env)
     result: dict[str, Any] = {"exit_code": code, **timing, "log": str(base / "train.log")}
-    if code != 0:
+    return read_train_outputs(base, rows, result)
+
+
+def read_train_outputs(base: Path, rows: int, result: dict[str, Any]) -> dict[str, Any]:
+    """Labels (in row order), eps and stage times of a finished job, or its failure reason."""
+    if result["exit_code"] != 0:
         failure = base / "output" / "failure"
         reason = failure.read_text().splitlines() if failure.exists() else []
         result["failure"] = reason[0] if reason else last_line(base / "train.log")
