@@ -94,3 +94,28 @@ def test_degenerate_result_gets_worst_sentinels_and_a_reason() -> None:
     assert values["n_clusters"] == 1
     assert "ari" in values and "ami" in values
     assert notes and "only 1 cluster" in notes[0]
+
+
+def test_evaluation_space_scores_ignore_the_embedding_and_count_noise() -> None:
+    """Two runs with different embeddings of the same labelled rows score the same in the
+    evaluation space; labelling rows noise cannot raise `silhouette_features_all`."""
+    rng = np.random.default_rng(1)
+    features = np.concatenate([rng.normal(0, 0.3, (60, 3)), rng.normal(4, 0.3, (60, 3))])
+    labels = np.repeat([0, 1], 60).astype(np.int32)
+    hp = parse({"silhouette_sample_size": "1000"})
+    runs = [
+        score_split(CpuBackend(), hp, embedding.astype(np.float32), labels, None, features)
+        for embedding in (features[:, :2] * 10, rng.normal(size=(120, 5)))
+    ]
+    assert runs[0].values["silhouette"] != pytest.approx(runs[1].values["silhouette"])
+    for name in ("silhouette_features", "dbcv_features", "silhouette_features_all"):
+        assert runs[0].values[name] == pytest.approx(runs[1].values[name]), name
+    assert runs[0].values["silhouette_features"] > 0.8
+
+    noisy = labels.copy()
+    noisy[::4] = -1  # a quarter of the rows called noise
+    values = score_split(CpuBackend(), hp, features.astype(np.float32), noisy, None, features)
+    assert values.values["silhouette_features_all"] == pytest.approx(
+        values.values["silhouette_features"] * 0.75
+    )
+    assert values.values["silhouette_features_all"] < runs[0].values["silhouette_features_all"]

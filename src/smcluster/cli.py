@@ -154,7 +154,12 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     local = commands.add_parser("tune-local", help="Optuna study running `train` per trial")
     local.add_argument("--data", required=True, help="folder of CSV/Parquet files (train)")
     local.add_argument("--validation", help="folder of CSV/Parquet files (validation)")
-    local.add_argument("--trials", type=int, default=20)
+    local.add_argument("--trials", type=int, default=20, help="Optuna trials (default 20)")
+    local.add_argument(
+        "--no-defaults-trial",
+        action="store_true",
+        help="skip the first run, which leaves every tuned name at its default",
+    )
     local.add_argument("--out", required=True, help="new folder for trial-NNN/ and study.json")
     _hp_argument(local)
     _range_arguments(local)

@@ -41,6 +41,13 @@ METRICS: tuple[MetricSpec, ...] = (
         -1.0,
         "DBCV in the evaluation space, noise counted, sampled: comparable across trials.",
     ),
+    MetricSpec(
+        "silhouette_features_all",
+        "Maximize",
+        -1.0,
+        "`silhouette_features` with every noise row counted as 0 (times the clustered share): "
+        "labelling hard rows noise cannot raise it.",
+    ),
     MetricSpec("davies_bouldin", "Minimize", 1e6, "Davies-Bouldin index, noise excluded."),
     MetricSpec("calinski_harabasz", "Maximize", 0.0, "Calinski-Harabasz index, noise excluded."),
     MetricSpec("n_clusters", "Maximize", 0.0, "Clusters found (noise is not a cluster)."),

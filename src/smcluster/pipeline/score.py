@@ -3,7 +3,8 @@
 Silhouette, Davies-Bouldin and Calinski-Harabasz are computed in the embedding that was
 clustered, noise excluded; the silhouette on a seeded sample. DBCV counts noise rows against
 the clustering. `silhouette_features` and `dbcv_features` are the same scores in the evaluation
-space (`evaluation.py`), comparable between runs. ARI and AMI (with a label column) treat noise
+space (`evaluation.py`), comparable between runs; `silhouette_features_all` counts each noise
+row as 0. ARI and AMI (with a label column) treat noise
 as one more label.
 """
 
@@ -66,9 +67,10 @@ def score(
         values["calinski_harabasz"] = backend.calinski_harabasz(data[kept], labels[kept])
         values["dbcv"] = dbcv(data, labels, hp.random_state)
         if evaluation is not None:
-            values["silhouette_features"] = float(
-                silhouette_score(evaluation[sampled], host_labels[sampled])
-            )
+            features = float(silhouette_score(evaluation[sampled], host_labels[sampled]))
+            values["silhouette_features"] = features
+            # A noise row's silhouette is taken as 0: the mean over all rows, not only clustered.
+            values["silhouette_features_all"] = features * len(clustered) / len(host_labels)
             values["dbcv_features"] = dbcv(evaluation, host_labels, hp.random_state)
     else:
         notes.append(

@@ -97,6 +97,7 @@ def tune_local(args: argparse.Namespace) -> str:
         static,
         ranges,
         validation=Path(args.validation) if args.validation else None,
+        defaults_trial=not args.no_defaults_trial,
     )
     table = compare.as_table(study.leaderboard)
     if study.best is None:

@@ -1,7 +1,8 @@
 """`smcluster tune-local`: an Optuna study over the schema's tuning ranges, one `train` per trial.
 
 Each trial runs the real `train` console script in its own SageMaker-shaped tree
-(`OUT/trial-NNN/`, channels linked to the data) and its objective is read from the metric lines
+(`OUT/trial-NNN/`, channels linked to the data; `OUT/defaults/` first, the tuned names left at
+their defaults) and its objective is read from the metric lines
 it printed with the published `metric_definitions()` regexes, as a SageMaker tuning job reads them.
 Optuna is the `tune` extra, imported only here.
 """
@@ -127,8 +128,10 @@ def tune_local(
     static: Mapping[str, str],
     ranges: Mapping[str, Mapping[str, Any]],
     validation: Path | None = None,
+    defaults_trial: bool = True,
 ) -> Study:
-    """Run `trials` trials; failed ones are recorded, never fatal. Writes `out/study.json`."""
+    """Run `trials` trials (after one with the defaults, unless `defaults_trial` is false);
+    failed ones are recorded, never fatal. Writes `out/study.json`."""
     _check_folders(data, validation, out)
     try:
         import optuna
@@ -147,15 +150,12 @@ def tune_local(
     )
     result = Study(out=out, direction=direction)
 
-    def objective(trial: Any) -> float:
-        tuned = _suggest(trial, ranges)
-        base = write_trial_tree(
-            out / f"trial-{trial.number:03d}", data, validation, {**static, **tuned}
-        )
+    def run(name: str, tuned: dict[str, str]) -> dict[str, Any]:
+        base = write_trial_tree(out / name, data, validation, {**static, **tuned})
         returncode, log = run_trial(base)
         found = read_metrics(log)
         row = {
-            "name": base.name,
+            "name": name,
             "status": "Completed",
             "objective": found.get(OBJECTIVE),
             "hyperparameters": tuned,
@@ -165,10 +165,19 @@ def tune_local(
         result.trials.append(row)
         if returncode != 0 or OBJECTIVE not in found:
             row.update(status="Failed", objective=None, failure=_failure(base, returncode))
+        return row
+
+    def objective(trial: Any) -> float:
+        row = run(f"trial-{trial.number:03d}", _suggest(trial, ranges))
+        if row["objective"] is None:
             raise TrialFailed(row["failure"])
-        return found[OBJECTIVE]
+        return float(row["objective"])
 
     out.mkdir(parents=True, exist_ok=True)
+    if defaults_trial:
+        # Every tuned name at its default: the study's best is never worse than not tuning
+        # (by the objective), and the leaderboard shows what tuning bought.
+        run("defaults", {})
     study.optimize(objective, n_trials=trials, catch=(TrialFailed,))
     (out / "study.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     return result
