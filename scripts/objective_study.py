@@ -104,7 +104,26 @@ def run_config(base: Path, truth: np.ndarray, index: int, hp: dict[str, str]) ->
     logging.getLogger().setLevel(logging.INFO)
     for noisy in ("numba", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    result = train_in_process(base, len(truth))
+    return entry_of(base, truth, index, hp, train_in_process(base, len(truth)))
+
+
+def read_config(base: Path, truth: np.ndarray, index: int, hp: dict[str, str]) -> dict[str, Any]:
+    """A configuration that already ran (`--summarize`): its tree's outputs, scored."""
+    done = (base / "model" / "manifest.json").exists()
+    return entry_of(
+        base,
+        truth,
+        index,
+        hp,
+        read_train_outputs(
+            base, len(truth), {"exit_code": 0 if done else 1, "seconds": float("nan")}
+        ),
+    )
+
+
+def entry_of(
+    base: Path, truth: np.ndarray, index: int, hp: dict[str, str], result: dict[str, Any]
+) -> dict[str, Any]:
     labels = result.pop("labels", None)
     entry: dict[str, Any] = {"config": index, "hp": hp, "seconds": result["seconds"]}
     if labels is None:
@@ -117,6 +136,7 @@ def run_config(base: Path, truth: np.ndarray, index: int, hp: dict[str, str]) ->
 
 
 def summarize(sets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    sets = {name: runs for name, runs in sets.items() if any("ami" in r for r in runs)}
     rows = []
     for name, direction in CANDIDATES:
         picked, correlations = [], []
@@ -179,10 +199,24 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path("tmp/objective"))
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument(
+        "--summarize",
+        action="store_true",
+        help="run nothing: score the configurations already under --work and summarize",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     chosen_sets = select(args.sets)
     results: dict[str, list[dict[str, Any]]] = {qs.name: [] for qs in chosen_sets}
+    if args.summarize:
+        for qs in chosen_sets:
+            truth = qs.load()[1]
+            for index, hp in enumerate(GRID):
+                base = args.work / qs.name / f"config-{index:02d}"
+                finished = base / "model" / "manifest.json", base / "output" / "failure"
+                if any(path.exists() for path in finished):
+                    results[qs.name].append(read_config(base, truth, index, hp))
+        return publish(args, chosen_sets, results, started)
     with ProcessPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
         futures = {}
         for qs in chosen_sets:
@@ -199,10 +233,19 @@ def main() -> int:
                 f"  {name:<24} config {entry['config']:02d} {entry['seconds']:>6.1f}s {status}",
                 flush=True,
             )
+    return publish(args, chosen_sets, results, started)
+
+
+def publish(
+    args: argparse.Namespace,
+    chosen_sets: list[Any],
+    results: dict[str, list[dict[str, Any]]],
+    started: float,
+) -> int:
     for runs in results.values():
         runs.sort(key=lambda r: r["config"])
     payload = {
-        "sets": len(chosen_sets),
+        "sets": sum(1 for runs in results.values() if any("ami" in r for r in runs)),
         "grid": list(GRID),
         "wall_seconds": round(time.perf_counter() - started, 1),
         **summarize(results),

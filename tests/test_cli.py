@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from smcluster import __version__
+from smcluster.contract.metrics import OBJECTIVE
 from smcluster.contract.schema import SCHEMA
 
 from .jobtree import TRAIN, JobTree, smcluster
@@ -80,7 +81,7 @@ def test_hyperparameters_table_lists_every_name() -> None:
 
 def test_tuning_ranges_name_the_objective() -> None:
     payload = json.loads(_smcluster("tuning-ranges"))
-    assert payload["objective_metric_name"] == "train:silhouette"
+    assert payload["objective_metric_name"] == OBJECTIVE
     assert payload["objective_type"] == "Maximize"
     assert payload["hyperparameter_ranges"]["min_samples"]["type"] == "Integer"
 

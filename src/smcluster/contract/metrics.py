@@ -56,7 +56,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("ami", "Maximize", -1.0, "Adjusted mutual information against label_column.", True),
 )
 SPLITS = ("train", "validation")
-OBJECTIVE = "train:silhouette"
+OBJECTIVE = "train:dbcv"
 
 
 def metric_name(split: str, name: str) -> str:
