@@ -11,7 +11,6 @@ from smcluster.pipeline.density import (
     DOMINANT_SHARE,
     LADDER,
     choose_min_samples,
-    delivered,
     dominant_share,
     run_candidate,
 )
@@ -39,15 +38,6 @@ def test_dominant_share() -> None:
     assert dominant_share(np.array([-1, -1])) == 1.0
 
 
-def test_delivered_labels_dissolve_clusters_smaller_than_min_samples() -> None:
-    """Splinters the refine stage would dissolve can neither make a split nor score DBCV."""
-    labels = np.array([0] * 50 + [1] * 5 + [2] * 8 + [-1] * 3)
-    kept = delivered(labels, 8)
-    assert (kept[:50] == 0).all() and (kept[50:55] == -1).all() and (kept[55:63] == 2).all()
-    assert dominant_share(labels) < DOMINANT_SHARE < dominant_share(delivered(labels, 10))
-    assert (delivered(np.array([-1, -1]), 4) == -1).all()
-
-
 def test_min_samples_auto_tries_the_ladder_and_keeps_the_best_dbcv(caplog) -> None:
     rng = np.random.default_rng(1)
     data = _blobs(rng, [(0, 0), (8, 0), (0, 8), (8, 8)], 200, 0.6)
@@ -60,7 +50,7 @@ def test_min_samples_auto_tries_the_ladder_and_keeps_the_best_dbcv(caplog) -> No
     labels = np.asarray(best.labels)
     assert len(np.unique(labels[labels >= 0])) == 4
     assert best.validity == max(
-        dbcv(data, delivered(run_candidate(CpuBackend(), hp, data, m).labels, m), 0) for m in LADDER
+        dbcv(data, run_candidate(CpuBackend(), hp, data, m).labels, 0) for m in LADDER
     )
 
 

@@ -46,17 +46,6 @@ class DensityRun:
     split_quantile: float | None = None  # set when the split search chose eps
 
 
-def delivered(labels: Array, min_samples: int) -> np.ndarray:
-    """Host labels as the job would deliver them: clusters of fewer than `min_samples` rows are
-    noise (the refine stage dissolves them), so they can neither make a split nor score."""
-    host = to_host(labels)
-    clustered = host[host >= 0]
-    if not len(clustered):
-        return host
-    small = np.flatnonzero(np.bincount(clustered) < min_samples)
-    return np.where(np.isin(host, small), -1, host) if len(small) else host
-
-
 def dominant_share(labels: np.ndarray) -> float:
     """Share of the clustered rows in the largest cluster (1.0 when nothing is clustered)."""
     clustered = labels[labels >= 0]
@@ -87,7 +76,7 @@ def seek_split(
         if eps <= 0:
             return None
         labels, core_rows = dbscan_with(backend, hp, data, min_samples, eps, neighbours)
-        host = delivered(labels, min_samples)
+        host = to_host(labels)
         if float((host < 0).mean()) > SEEK_MAX_NOISE:
             return None
         if len(np.unique(host[host >= 0])) >= 2 and dominant_share(host) <= DOMINANT_SHARE:
@@ -111,7 +100,7 @@ def run_candidate(
     eps = choose_eps(hp, neighbours, min_samples)
     labels, core = dbscan_with(backend, hp, data, min_samples, eps.eps, neighbours)
     run = DensityRun(min_samples, eps, labels, core)
-    dominant = dominant_share(delivered(labels, min_samples)) > DOMINANT_SHARE
+    dominant = dominant_share(to_host(labels)) > DOMINANT_SHARE
     if hp.eps is None and neighbours is not None and dominant:
         split = seek_split(backend, hp, data, min_samples, neighbours)
         if split is not None:
@@ -138,8 +127,8 @@ def choose_min_samples(backend: Backend, hp: Hyperparameters, data: Array) -> De
     runs = []
     for min_samples in ladder:
         run = run_candidate(backend, hp, sample, min_samples)
-        labels = delivered(run.labels, min_samples)
-        run.validity = dbcv(sample, labels, hp.random_state)
+        run.validity = dbcv(sample, run.labels, hp.random_state)
+        labels = to_host(run.labels)
         log.info(
             "min_samples=auto: %d gives %d cluster(s), %.1f%% noise, eps=%.6g (%s), DBCV %.3f",
             min_samples,
