@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from smcluster.contract.metrics import OBJECTIVE
+
 from .jobtree import JobTree, TrainRun, smcluster
 
 FAST = {"reducer": "pca", "n_components": "2"}
@@ -51,7 +53,7 @@ def _artifact_files(client, run_id: str, folder: str | None = None) -> list[str]
     return files
 
 
-def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp_path: Path):
+def test_two_local_runs_are_found_through_mlflow_search_sorted_by_the_objective(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
     tree = make_job(tmp_path / "opt_ml", min_samples="5")
@@ -65,11 +67,11 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_silhouette(tmp
     client = MlflowClient(tracking_uri=local_store(base))
     experiment = client.get_experiment_by_name("smcluster")
     runs = client.search_runs(
-        [experiment.experiment_id], order_by=["metrics.`train:silhouette` DESC"]
-    )
+        [experiment.experiment_id], order_by=[f"metrics.`{OBJECTIVE}` DESC"]
+    )  # the objective is a Maximize metric (test_metrics checks its direction)
     assert len(runs) == 2
-    silhouettes = [run.data.metrics["train:silhouette"] for run in runs]
-    assert silhouettes == sorted(silhouettes, reverse=True)
+    scores = [run.data.metrics[OBJECTIVE] for run in runs]
+    assert scores == sorted(scores, reverse=True)
     assert {run.data.params["min_samples"] for run in runs} == {"5", "40"}
     model_dir = base / "model"
     published = sorted(
