@@ -124,9 +124,12 @@ def choose_min_samples(backend: Backend, hp: Hyperparameters, data: Array) -> De
     sample = data if len(picked) == rows else data[backend.xp.asarray(picked)]
     most = max(LADDER[0], MAX_MIN_SAMPLES_SHARE * len(picked))
     ladder = [m for m in LADDER if m <= most]
+    # One neighbour query at the largest k serves every candidate: k-NN distances are sorted,
+    # so a smaller k's columns are a prefix of the larger query's.
+    neighbours = query_neighbours(backend, hp, sample, max(ladder))
     runs = []
     for min_samples in ladder:
-        run = run_candidate(backend, hp, sample, min_samples)
+        run = run_candidate(backend, hp, sample, min_samples, neighbours)
         run.validity = dbcv(sample, run.labels, hp.random_state)
         labels = to_host(run.labels)
         log.info(

@@ -45,8 +45,13 @@ def _renumber(labels: np.ndarray, minimum: int) -> tuple[np.ndarray, dict[int, i
     mapping: dict[int, int] = {}
     for old, count in order:
         mapping[old] = len([v for v in mapping.values() if v >= 0]) if count >= minimum else -1
+    return remap(labels, mapping), mapping
+
+
+def remap(labels: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    """Labels through `mapping` (old id -> new id); ids it lacks, and noise, become -1."""
     lookup = np.vectorize(lambda c: mapping.get(int(c), -1), otypes=[np.int32])
-    return (lookup(labels) if len(labels) else labels.astype(np.int32)), mapping
+    return lookup(labels) if len(labels) else labels.astype(np.int32)
 
 
 def refine(

@@ -28,7 +28,7 @@ from .model import ClusterModel
 from .pca import PcaSummary
 from .preparation import FeaturePrep
 from .reduce import reduce, resolve_reducer
-from .refine import refine
+from .refine import refine, remap
 from .score import score
 
 log = logging.getLogger(__name__)
@@ -134,19 +134,19 @@ class Pipeline:
         clustering = cluster(backend, hp, embedding, clock)
         if "min_samples" in clustering.info:  # min_samples=auto, resolved by the cluster stage
             hp = self.hp = hp.replace(min_samples=clustering.info["min_samples"])
+        raw_kept = to_host(features.raw)[features.kept]
         with clock.stage("refine", rows=embedding.shape[0]):
             refined = refine(
                 backend,
                 hp,
                 clustering.labels,
                 features.prepared,
-                to_host(features.raw)[features.kept],
+                raw_kept,
                 columns,
                 reduced=reduction.reducer is not None,
             )
         labels = backend.xp.asarray(refined.labels)
         truth = self._truth(table.frame, features.kept)
-        raw_kept = to_host(features.raw)[features.kept]
         with clock.stage("score", rows=embedding.shape[0]):
             self.evaluation = evaluation_space(raw_kept, columns, hp.random_state)
             scored = evaluate(self.evaluation, raw_kept)
@@ -155,10 +155,7 @@ class Pipeline:
             log.warning(note)
         reference_labels = clustering.reference_labels
         if refined.mapping:
-            remap = np.vectorize(lambda c: refined.mapping.get(int(c), -1), otypes=[np.int32])
-            reference_labels = (
-                remap(reference_labels) if len(reference_labels) else reference_labels
-            )
+            reference_labels = remap(reference_labels, refined.mapping)
         model = ClusterModel(
             prep=features.prep,
             reducer=reduction.reducer,
