@@ -47,7 +47,9 @@ def _peak_rss_mib(which: str) -> float:
 
 def test_chunked_dbscan_memory_stays_bounded_at_a_huge_eps():
     """Every row is every row's neighbour: scikit-learn holds n² = 64M indices (512 MiB)."""
-    baseline = _peak_rss_mib("baseline")
+    # The lower of two baselines: one fresh-clone run read scikit-learn's peak as only 195 MiB
+    # above the baseline (740 MiB elsewhere); a baseline process caught high is the likely cause.
+    baseline = min(_peak_rss_mib("baseline"), _peak_rss_mib("baseline"))
     ours = _peak_rss_mib("chunked") - baseline
     theirs = _peak_rss_mib("sklearn") - baseline
     assert ours < 48, f"chunked DBSCAN added {ours:.0f} MiB (budget: 16 MiB + index and arrays)"
