@@ -194,8 +194,8 @@ class Hyperparameters:
         None,
         "DBSCAN neighbourhood radius in the embedding. `auto`: the knee of the k-distance "
         "curve (k = `min_samples`); when that radius leaves one cluster holding over 90% of "
-        "the clustered rows, the largest smaller radius that splits it into two or more "
-        "clusters (with at most 30% noise).",
+        "the clustered rows, the largest smaller radius that cuts that cluster's rows into two "
+        "parts of comparable size (the larger at most 90% of both; at most 30% noise).",
         "cluster",
     )
     min_samples: int | None = _param(

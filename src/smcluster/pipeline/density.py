@@ -6,8 +6,11 @@ own DBSCAN run on a seeded sample of at most `eps_sample_size` rows; the candida
 clustering has the highest DBCV (`validity.dbcv`) wins. When a knee `eps` leaves one cluster
 with more than `DOMINANT_SHARE` of the clustered rows (overlapping or touching groups, where
 density has no deep gap), the largest smaller `eps` (a quantile of the core distances) that
-splits it, with at most `SEEK_MAX_NOISE` noise, replaces it: the coarsest clustering that has
-two or more groups.
+splits it, with at most `SEEK_MAX_NOISE` noise, replaces it: the coarsest clustering that cuts
+the dominant cluster's rows into two parts, the larger at most `DOMINANT_SHARE` of both. The
+split is judged on the dominant cluster's own rows: pieces peeled off a uniform group's sparse
+rim are no split of it, and neither is a smaller eps that leaves it whole while it carves
+other groups out of what the knee left as noise (a sparse shell around a dense core).
 """
 
 from __future__ import annotations
@@ -52,6 +55,14 @@ def dominant_share(labels: np.ndarray) -> float:
     return 1.0 if len(clustered) == 0 else float(np.bincount(clustered).max() / len(clustered))
 
 
+def split_share(labels: np.ndarray) -> float:
+    """The largest cluster's share of the two largest clusters' rows (1.0 with fewer than two)."""
+    clustered = labels[labels >= 0]
+    sizes = np.sort(np.bincount(clustered))[::-1] if len(clustered) else np.zeros(0, int)
+    sizes = sizes[sizes > 0]
+    return 1.0 if len(sizes) < 2 else float(sizes[0] / (sizes[0] + sizes[1]))
+
+
 def dbscan_with(
     backend: Backend,
     hp: Hyperparameters,
@@ -68,9 +79,14 @@ def dbscan_with(
 
 
 def seek_split(
-    backend: Backend, hp: Hyperparameters, data: Array, min_samples: int, neighbours: Neighbours
+    backend: Backend,
+    hp: Hyperparameters,
+    data: Array,
+    min_samples: int,
+    neighbours: Neighbours,
+    dominant: np.ndarray,
 ) -> DensityRun | None:
-    """The largest `eps` below the knee whose DBSCAN has two or more clusters, none dominant."""
+    """The largest `eps` below the knee that cuts the `dominant` rows into comparable parts."""
     for quantile in SEEK_QUANTILES:
         eps = neighbours.core_distance_quantile(min_samples, float(quantile))
         if eps <= 0:
@@ -79,7 +95,7 @@ def seek_split(
         host = to_host(labels)
         if float((host < 0).mean()) > SEEK_MAX_NOISE:
             return None
-        if len(np.unique(host[host >= 0])) >= 2 and dominant_share(host) <= DOMINANT_SHARE:
+        if split_share(host[dominant]) <= DOMINANT_SHARE:
             choice = EpsChoice(eps, "split", min_samples)
             return DensityRun(
                 min_samples, choice, labels, core_rows, split_quantile=float(quantile)
@@ -100,9 +116,11 @@ def run_candidate(
     eps = choose_eps(hp, neighbours, min_samples)
     labels, core = dbscan_with(backend, hp, data, min_samples, eps.eps, neighbours)
     run = DensityRun(min_samples, eps, labels, core)
-    dominant = dominant_share(to_host(labels)) > DOMINANT_SHARE
-    if hp.eps is None and neighbours is not None and dominant:
-        split = seek_split(backend, hp, data, min_samples, neighbours)
+    host = to_host(labels)
+    if hp.eps is None and neighbours is not None and dominant_share(host) > DOMINANT_SHARE:
+        clustered = host >= 0  # nothing clustered: every row is the group to split
+        largest = np.bincount(host[clustered]).argmax() if clustered.any() else -1
+        split = seek_split(backend, hp, data, min_samples, neighbours, host == largest)
         if split is not None:
             log.info(
                 "eps: the knee (%.6g) leaves one cluster with over %.0f%% of the rows; "
