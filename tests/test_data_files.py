@@ -31,7 +31,7 @@ def test_nested_mixed_files_in_sorted_order(tmp_path: Path) -> None:
     files = discover(_channel(tmp_path))
     assert [f.path.name for f in files] == ["y.csv", "x.parquet", "z.csv.gz"]
     assert check_same_columns(files) == ["a", "b"]
-    table = CpuBackend().read_table(files)
+    table = CpuBackend().concat([CpuBackend().read_file(f) for f in files])
     assert table["a"].tolist() == [5.0, 6.0, 1.0, 2.0, 7.0, 8.0]
 
 
@@ -57,7 +57,7 @@ def test_reordered_columns_are_aligned(tmp_path: Path) -> None:
     pd.DataFrame({"b": [4.0], "a": [3.0]}).to_csv(tmp_path / "two.csv", index=False)
     files = discover(_channel(tmp_path))
     check_same_columns(files)
-    table = CpuBackend().read_table(files)
+    table = CpuBackend().concat([CpuBackend().read_file(f) for f in files])
     assert table["a"].tolist() == [1.0, 3.0]
 
 

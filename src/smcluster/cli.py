@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable
 
 from .contract.metrics import METRICS, OBJECTIVE, SPLITS, metric_name
@@ -58,21 +60,6 @@ def _tuning_ranges(_: argparse.Namespace) -> int:
     return 0
 
 
-def _predict(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from .output.bundle import load_model
-
-    model = load_model(args.model)
-    source = Path(args.input)
-    frame = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
-    frame = frame.assign(cluster=model.predict(frame))
-    frame.to_csv(args.output if args.output else sys.stdout, index=False)
-    return 0
-
-
 def _runs(args: argparse.Namespace) -> int:
     from .contract.errors import SmclusterError
     from .tracking.leaderboard import format_json, format_table, leaderboard, store_uri
@@ -84,6 +71,17 @@ def _runs(args: argparse.Namespace) -> int:
         return 2
     print(format_json(rows) if args.format == "json" else format_table(rows, args.metric), end="")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,8 +128,8 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     tuning = commands.add_parser("launch-tuning", help="start a SageMaker tuning job")
     _job_arguments(tuning)
     _range_arguments(tuning)
-    tuning.add_argument("--max-jobs", type=int, default=20)
-    tuning.add_argument("--max-parallel-jobs", type=int, default=2)
+    tuning.add_argument("--max-jobs", type=_positive_int, default=20)
+    tuning.add_argument("--max-parallel-jobs", type=_positive_int, default=2)
     tuning.add_argument(
         "--strategy", choices=("Bayesian", "Random", "Hyperband"), default="Bayesian"
     )
@@ -154,7 +152,9 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     local = commands.add_parser("tune-local", help="Optuna study running `train` per trial")
     local.add_argument("--data", required=True, help="folder of CSV/Parquet files (train)")
     local.add_argument("--validation", help="folder of CSV/Parquet files (validation)")
-    local.add_argument("--trials", type=int, default=20, help="Optuna trials (default 20)")
+    local.add_argument(
+        "--trials", type=_positive_int, default=20, help="Optuna trials (default 20)"
+    )
     local.add_argument(
         "--no-defaults-trial",
         action="store_true",
@@ -167,8 +167,8 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
     demo = commands.add_parser("demo-data", help="write a demo /opt/ml-shaped tree")
     demo.add_argument("--out", required=True, help="base directory to create (like /opt/ml)")
-    demo.add_argument("--rows", type=int, default=20_000)
-    demo.add_argument("--files", type=int, default=3)
+    demo.add_argument("--rows", type=_positive_int, default=20_000)
+    demo.add_argument("--files", type=_positive_int, default=3)
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--validation-rows", type=int, default=0)
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, help="model directory of a completed job")
     predict.add_argument("--input", required=True, help="CSV or Parquet file of new rows")
     predict.add_argument("--output", help="CSV to write (default: standard output)")
-    predict.set_defaults(run=_predict)
+    predict.set_defaults(run=_lazy(".tools.predict", "predict"))
 
     runs = commands.add_parser("runs", help="leaderboard of tracked runs in an MLflow store")
     runs.add_argument("--store", required=True, help="job base dir, mlflow.db, or tracking URI")
@@ -210,8 +210,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every anticipated failure is its reason with a Fix and its exit code
+    (2 bad input, 3 out of memory, 4 disk or permission), never a traceback; SMCLUSTER_DEBUG=1
+    adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    from .contract.errors import SmclusterError
+
+    try:
+        code: int = args.run(args)
+    except SmclusterError as exc:
+        print(exc.reason(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"smcluster {args.command}: interrupted (Ctrl-C).", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(f"OutOfMemory: smcluster {args.command} ran out of memory.", file=sys.stderr)
+        return 3
+    except Exception as exc:
+        if os.environ.get("SMCLUSTER_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"InternalError: smcluster {args.command} failed with {type(exc).__name__}: {exc}. "
+            "This is a bug in smcluster or an unsupported input; rerun with SMCLUSTER_DEBUG=1 "
+            "for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
     return code
 
 

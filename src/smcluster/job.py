@@ -6,6 +6,7 @@ code; `stop` is SIGTERM's way out. `train` (the entrypoint) runs it in a worker 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -14,12 +15,13 @@ import traceback
 from dataclasses import dataclass, field
 
 from .backends import select_backend
-from .contract.channels import read_channels, read_resource_config
-from .contract.errors import ResourceError, SmclusterError
+from .contract.channels import check_hosts, read_channels, read_resource_config
+from .contract.errors import PlatformError, ResourceError, SmclusterError
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OK,
-    EXIT_STOPPED,
+    clear_failure,
+    exit_code_for,
     stopped_reason,
     write_failure,
 )
@@ -35,6 +37,40 @@ from .version import __version__
 
 log = logging.getLogger("smcluster")
 
+# Messages with which native libraries (llvmlite, OpenBLAS, CUDA, C++) say memory ran out.
+OUT_OF_MEMORY_MARKERS = (
+    "cannot allocate memory",
+    "failed to map segment",
+    "std::bad_alloc",
+    "out of memory",
+    "memoryerror",
+    "cudaerrormemoryallocation",
+    "unable to allocate",
+)
+PLATFORM_ERRNOS = {
+    errno.ENOSPC: "free disk space on the volume (a larger volume_size for SageMaker jobs).",
+    errno.EDQUOT: "free disk space or raise the quota on the volume.",
+    errno.EACCES: "make the model and output folders writable by the job's user.",
+    errno.EPERM: "make the model and output folders writable by the job's user.",
+    errno.EROFS: "mount the model and output folders read-write.",
+    errno.EFBIG: "raise the file size limit (`ulimit -f`) of the job's user.",
+}
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True when this error, or one it was raised from, says memory ran out."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError):
+            return True
+        text = f"{type(seen).__name__} {seen}".lower()
+        if any(marker in text for marker in OUT_OF_MEMORY_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
 
 @dataclass
 class Job:
@@ -46,7 +82,6 @@ class Job:
 
     def run(self) -> int:
         paths = self.paths
-        paths.failure_file.unlink(missing_ok=True)
         self.writer = ModelDirWriter(paths.model_dir)
         staging = self.writer.start()  # first: an earlier run's manifest must not outlive us
         log.info("smcluster %s; base directory %s", __version__, paths.base)
@@ -59,6 +94,9 @@ class Job:
             max(len(resources.get("hosts") or []), 1),
             ", ".join(f"{c.name} ({c.input_mode}, {c.path})" for c in channels.values()),
         )
+        hosts_warning = check_hosts(resources, channels)
+        if hosts_warning:
+            log.warning("%s", hosts_warning)
         given = {name: hp.value(name) for name in sorted(hp.given)}
         log.info("hyperparameters: %s", given or "all defaults")
         self.tracking = JobTracking(hp, paths)
@@ -81,6 +119,7 @@ class Job:
             manifest = self.writer.publish(summary)
         log.info("artifacts in %s (manifest %s)", paths.model_dir, manifest.name)
         self.tracking.finish(paths.model_dir)
+        clear_failure(paths)
         log.info("job finished in %.1fs", self.clock.elapsed())
         return EXIT_OK
 
@@ -90,14 +129,11 @@ class Job:
             self.exit_code = self.run()
         except SmclusterError as exc:
             self._fail(exc.reason(), exc.exit_code)
-        except MemoryError:
-            error = ResourceError(
-                f"ran out of memory during stage '{self.clock.current}'.",
-                "use a larger instance, lower eps_sample_size or silhouette_sample_size, set "
-                "eps explicitly, or sample the table.",
-            )
-            self._fail(error.reason(), error.exit_code)
         except BaseException as exc:  # the job must never die with a bare traceback
+            known = self._classify(exc)
+            if known is not None:
+                self._fail(known.reason(), known.exit_code)
+                return
             trace = traceback.format_exc()
             log.error("unexpected error in stage '%s':\n%s", self.clock.current, trace)
             reason = (
@@ -106,6 +142,24 @@ class Job:
                 "input; the traceback is in the job log (CloudWatch)."
             )
             self._fail(reason, EXIT_INTERNAL, trace)
+
+    def _classify(self, exc: BaseException) -> SmclusterError | None:
+        """Memory exhaustion and the machine's refusals, however a library surfaced them."""
+        stage = self.clock.current
+        if is_out_of_memory(exc):
+            return ResourceError(
+                f"ran out of memory during stage '{stage}' ({type(exc).__name__}: "
+                f"{str(exc)[:200]}).",
+                "use a larger instance, lower eps_sample_size or silhouette_sample_size, set "
+                "eps explicitly, or sample the table.",
+            )
+        if isinstance(exc, OSError) and exc.errno in PLATFORM_ERRNOS:
+            where = exc.filename or self.paths.model_dir
+            return PlatformError(
+                f"the system refused to write {where} during stage '{stage}': {exc.strerror}.",
+                PLATFORM_ERRNOS[exc.errno],
+            )
+        return None
 
     def fail(self, reason: str, code: int) -> None:
         """End the job with this reason (nothing was started that needs closing)."""
@@ -133,4 +187,4 @@ class Job:
             self.tracking.kill(reason)
         logging.shutdown()
         sys.stdout.flush()
-        os._exit(EXIT_STOPPED)
+        os._exit(exit_code_for(signum))

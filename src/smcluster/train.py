@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from .contract.failure import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
-    EXIT_STOPPED,
+    exit_code_for,
+    reserve_failure,
     stopped_reason,
     write_failure,
 )
@@ -42,7 +43,8 @@ Writes the model directory (manifest.json last) and prints one metric line per s
 failure writes the reason to output/failure.
 
 Settings are hyperparameters, never arguments: `smcluster hyperparameters` lists them.
-Exit codes: 0 done, 2 bad input, 3 out of memory, 1 internal error, 143 stopped (SIGTERM).
+Exit codes: 0 done, 2 bad input, 3 out of memory, 4 disk or permission, 1 internal error,
+143 stopped (SIGTERM), 130 interrupted (SIGINT).
 """
 
 
@@ -83,7 +85,7 @@ class Entrypoint:
         write_failure(self.paths, reason)
         logging.getLogger("smcluster").error("%s", reason)
         logging.shutdown()
-        os._exit(EXIT_STOPPED)
+        os._exit(exit_code_for(signum))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     entrypoint = Entrypoint(paths)
     signal.signal(signal.SIGTERM, entrypoint.stop)
+    signal.signal(signal.SIGINT, entrypoint.stop)  # Ctrl-C in `docker run -it` or a shell
+    reserve_failure(paths)
     worker = threading.Thread(target=entrypoint.work, name="smcluster-job", daemon=True)
     worker.start()
     while worker.is_alive():

@@ -96,8 +96,13 @@ class Backend(Protocol):
         """What this backend cannot do with these hyperparameters (empty: all fine)."""
         ...
 
-    def read_table(self, files: list[TableFile]) -> Frame:
-        """All files as one data frame (pandas or cuDF), in the given order."""
+    def read_file(self, table_file: TableFile) -> Frame:
+        """One table file as a data frame (pandas or cuDF); the reader's own exceptions pass
+        through (the load stage turns them into reasons)."""
+        ...
+
+    def concat(self, frames: list[Frame]) -> Frame:
+        """Frames with the same columns as one, in the given order and the first's column order."""
         ...
 
     def columns_to_array(self, frame: Frame, columns: list[str]) -> Array:

@@ -52,14 +52,13 @@ class CpuBackend:
             )
         return problems
 
-    def read_table(self, files: list[TableFile]) -> pd.DataFrame:
-        frames = []
-        for table_file in files:
-            with table_file.open_binary() as handle:
-                if table_file.format == "parquet":
-                    frames.append(pd.read_parquet(handle))
-                else:
-                    frames.append(pd.read_csv(handle, low_memory=False))
+    def read_file(self, table_file: TableFile) -> pd.DataFrame:
+        with table_file.open_binary() as handle:
+            if table_file.format == "parquet":
+                return pd.read_parquet(handle)
+            return pd.read_csv(handle, low_memory=False)
+
+    def concat(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
         if len(frames) == 1:
             return frames[0]
         return pd.concat([f[frames[0].columns] for f in frames], ignore_index=True)

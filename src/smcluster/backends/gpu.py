@@ -85,18 +85,16 @@ class GpuBackend:
             )
         return problems
 
-    def read_table(self, files: list[TableFile]) -> Any:
-        frames = []
-        for table_file in files:
-            compression = "gzip" if table_file.gzipped else "infer"
-            if table_file.format == "parquet":
-                if table_file.gzipped:  # a gzipped Parquet file: cuDF reads the bytes
-                    with table_file.open_binary() as handle:
-                        frames.append(cudf.read_parquet(handle.read()))
-                else:
-                    frames.append(cudf.read_parquet(str(table_file.path)))
-            else:
-                frames.append(cudf.read_csv(str(table_file.path), compression=compression))
+    def read_file(self, table_file: TableFile) -> Any:
+        if table_file.format == "parquet":
+            if table_file.gzipped:  # a gzipped Parquet file: cuDF reads the bytes
+                with table_file.open_binary() as handle:
+                    return cudf.read_parquet(handle.read())
+            return cudf.read_parquet(str(table_file.path))
+        compression = "gzip" if table_file.gzipped else "infer"
+        return cudf.read_csv(str(table_file.path), compression=compression)
+
+    def concat(self, frames: list[Any]) -> Any:
         if len(frames) == 1:
             return frames[0]
         return cudf.concat([f[frames[0].columns] for f in frames], ignore_index=True)

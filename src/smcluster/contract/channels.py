@@ -24,6 +24,7 @@ class Channel:
     path: Path
     content_type: str | None
     input_mode: str
+    distribution: str = "FullyReplicated"
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -100,6 +101,7 @@ def read_channels(paths: JobPaths) -> dict[str, Channel]:
             path=paths.channel_dir(name),
             content_type=spec.get("ContentType") or None,
             input_mode=str(spec.get("TrainingInputMode") or "File"),
+            distribution=str(spec.get("S3DistributionType") or "FullyReplicated"),
         )
         _check_mode(channel)
         channels[name] = channel
@@ -112,3 +114,24 @@ def read_resource_config(paths: JobPaths) -> dict[str, Any]:
         return {"current_host": paths.env.get("SM_CURRENT_HOST", "local"), "hosts": []}
     config = _read_json(paths.resourceconfig_file, "resource config")
     return config if isinstance(config, dict) else {}
+
+
+def check_hosts(resources: dict[str, Any], channels: dict[str, Channel]) -> str | None:
+    """smcluster trains on one host: a warning for several, an error where each host would
+    cluster only its shard of the table (the labels would silently cover a part of it)."""
+    hosts = list(resources.get("hosts") or [])
+    if len(hosts) <= 1:
+        return None
+    sharded = [c.name for c in channels.values() if c.distribution == "ShardedByS3Key"]
+    if sharded:
+        raise ChannelError(
+            f"channel(s) {', '.join(sharded)} are ShardedByS3Key across {len(hosts)} hosts: each "
+            "host would cluster only its own part of the table.",
+            "use instance_count=1 with S3DistributionType FullyReplicated (a larger instance "
+            "for more memory).",
+        )
+    return (
+        f"the job has {len(hosts)} hosts ({', '.join(hosts)}) but smcluster trains on one: "
+        "every host runs the same job on the whole table, so the extra instances add cost and "
+        "nothing else. Use instance_count=1 (a larger instance for more memory or speed)."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -22,6 +23,15 @@ class SmclusterError(Exception):
         if self.fix:
             text += f" Fix: {self.fix}"
         return text
+
+    @classmethod
+    def combine(cls, errors: Sequence[SmclusterError]) -> SmclusterError:
+        """One error for several problems, so that a job names them all at once."""
+        if len(errors) == 1:
+            return errors[0]
+        problems = " ".join(f"({i}) {e.problem}" for i, e in enumerate(errors, 1))
+        fixes = " ".join(f"({i}) {e.fix}" for i, e in enumerate(errors, 1) if e.fix)
+        return cls(f"{len(errors)} problems: {problems}", fixes)
 
 
 class HyperparameterError(SmclusterError):
@@ -47,3 +57,10 @@ class ResourceError(SmclusterError):
 
 class ModelError(SmclusterError):
     kind = "ModelError"
+
+
+class PlatformError(SmclusterError):
+    """The machine, not the input: a full disk, a folder the job may not write."""
+
+    kind = "PlatformError"
+    exit_code = 4

@@ -11,20 +11,6 @@ from .errors import HyperparameterError
 from .schema import SCHEMA, Hyperparameters, Schema, is_reserved
 
 
-def decode(raw: object) -> object:
-    """Undo the SDKs' encodings: JSON (`"\\"euclidean\\""`, `"true"`, `"5"`) else the raw string.
-
-    SDK v2's generic Estimator sends `str(value)`, SDK v2 framework estimators `json.dumps(value)`
-    and SDK v3 raw strings; JSON-decoding with a raw fallback reads all three the same way.
-    """
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError):
-        return raw
-
-
 def _unknown_message(name: str, schema: Schema) -> HyperparameterError:
     close = difflib.get_close_matches(name, schema.names(), n=1, cutoff=0.6)
     hint = f"Did you mean '{close[0]}'?" if close else ""
@@ -35,29 +21,47 @@ def _unknown_message(name: str, schema: Schema) -> HyperparameterError:
 
 
 def parse(raw: Mapping[str, object], schema: Schema = SCHEMA) -> Hyperparameters:
-    """Validate raw values; unknown names are errors, reserved `sagemaker_*`/`_*` keys ignored."""
+    """Validate raw values; unknown names are errors, reserved `sagemaker_*`/`_*` keys ignored.
+
+    Every unknown name and every invalid value is reported at once, so that one failed job
+    names all there is to fix.
+    """
     values: dict[str, object] = {}
+    problems: list[HyperparameterError] = []
     for name, raw_value in raw.items():
         if is_reserved(name):
             continue
         if name not in schema:
-            raise _unknown_message(name, schema)
+            problems.append(_unknown_message(name, schema))
+            continue
         try:
-            values[name] = schema[name].parse(decode(raw_value))
+            values[name] = schema[name].read(raw_value)
         except ValueError as exc:
-            raise HyperparameterError(
-                f"hyperparameter '{name}' = {raw_value!r} is invalid: {exc}.",
-                f"allowed values: {schema[name].kind.allowed()}.",
-            ) from None
+            problems.append(
+                HyperparameterError(
+                    f"hyperparameter '{name}' = {raw_value!r} is invalid: {exc}.",
+                    f"{name} allows {schema[name].kind.allowed()}.",
+                )
+            )
+    if problems:
+        raise HyperparameterError.combine(problems)
     return Hyperparameters(**values, given=frozenset(values))  # type: ignore[arg-type]
 
 
 def read(path: Path) -> Hyperparameters:
-    """Read `hyperparameters.json`; a missing file means all defaults."""
+    """Read `hyperparameters.json`; a missing file means all defaults (SageMaker writes `{}`
+    when a job has none, so an empty file is a broken upload, not "no hyperparameters")."""
     if not path.exists():
         return parse({})
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        raise HyperparameterError(
+            f"{path} is empty.",
+            'write a JSON object such as {"eps": "auto"} ({} for all defaults), or remove the '
+            "file.",
+        )
     try:
-        raw = json.loads(path.read_text() or "{}")
+        raw = json.loads(text)
     except ValueError as exc:
         raise HyperparameterError(
             f"{path} is not valid JSON ({exc}).",

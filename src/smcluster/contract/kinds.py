@@ -1,13 +1,14 @@
 """Value kinds: how one hyperparameter's string becomes a typed, validated value.
 
-Each kind parses a value (already JSON-decoded where possible, see `hyperparameters.decode`),
-raises `ValueError` with a short reason when it is not allowed, and describes what it allows for
-the README table. `TuningRange` is a SageMaker tuning range a parameter suggests.
+Each kind decodes SageMaker's string (`decode`), parses it, raises `ValueError` with a short
+reason when it is not allowed, and describes what it allows for the README table.
+`TuningRange` is a SageMaker tuning range a parameter suggests.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import math
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
@@ -18,10 +19,39 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def decode_json(raw: object) -> object:
+    """Undo the SDKs' encodings: JSON (`"\\"euclidean\\""`, `"true"`, `"5"`) else the raw string.
+
+    SDK v2's generic Estimator sends `str(value)`, SDK v2 framework estimators `json.dumps(value)`
+    and SDK v3 raw strings; JSON-decoding with a raw fallback reads all three the same way.
+    """
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except (ValueError, TypeError):
+        return raw
+
+
+def decode_text(raw: object) -> object:
+    """Text stays text: only a JSON string literal (`"\\"name\\""`, SDK v2 frameworks) is
+    unquoted, so a column named `true`, `null` or `5` keeps its name."""
+    if isinstance(raw, str) and len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
 class ValueKind(Generic[T]):
     """How a raw value becomes a typed one; `type_name` is what the README table shows."""
 
     type_name: ClassVar[str] = "str"
+
+    def decode(self, raw: object) -> object:
+        """SageMaker's string as the value the SDK meant (numbers, booleans: JSON)."""
+        return decode_json(raw)
 
     def parse(self, value: object) -> T:
         raise NotImplementedError
@@ -34,6 +64,9 @@ class ValueKind(Generic[T]):
 class Text(ValueKind[str]):
     meaning: str = "a column name, or empty for none"
     type_name: ClassVar[str] = "str"
+
+    def decode(self, raw: object) -> object:
+        return decode_text(raw)
 
     def parse(self, value: object) -> str:
         if isinstance(value, (dict, list)):
@@ -183,6 +216,9 @@ class NameList(ValueKind["tuple[str, ...] | None"]):
     """
 
     type_name: ClassVar[str] = "list[str]|all"
+
+    def decode(self, raw: object) -> object:
+        return decode_text(raw)  # `parse` reads list syntax itself; a bare `true` is a name
 
     def parse(self, value: object) -> tuple[str, ...] | None:
         if isinstance(value, str):

@@ -356,6 +356,10 @@ class Param:
     def parse(self, value: object) -> Any:
         return self.kind.parse(value)
 
+    def read(self, raw: object) -> Any:
+        """A value as SageMaker passes it (a string, however the SDK encoded it)."""
+        return self.kind.parse(self.kind.decode(raw))
+
     @property
     def default_text(self) -> str:
         if self.default is None:

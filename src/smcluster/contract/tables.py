@@ -1,21 +1,37 @@
-"""A channel's table files: which files, in which format, whether they agree, their fingerprint.
+"""A channel's table files: which files, in which format, whether they agree, their fingerprint,
+and what a failure to read one of them means to the user.
 
-Reading their rows is a backend's job (pandas or cuDF); this module only finds and checks them.
+Reading their rows is a backend's job (pandas or cuDF); this module finds and checks the files,
+and turns a reader's exception into a reason that names the file and line (`unreadable`).
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
+import io
+import logging
+import math
+import os
+import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from .channels import Channel
-from .errors import DataError
+from .errors import DataError, PlatformError, ResourceError, SmclusterError
+
+log = logging.getLogger(__name__)
 
 CSV_TYPES = {"text/csv", "text/csv;header=present", "application/csv"}
 PARQUET_TYPES = {"application/x-parquet", "application/parquet", "application/vnd.apache.parquet"}
+TABLE_EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+GZIP_EXTENSIONS = {".gz", ".gzip"}
+PARQUET_MAGIC = b"PAR1"
+SNIFF_BYTES = 4096
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 @dataclass(frozen=True)
@@ -31,14 +47,19 @@ class TableFile:
         return open(self.path, "rb")
 
 
-def _format_of(path: Path, content_type: str | None) -> tuple[str | None, bool]:
+def format_of(path: Path, content_type: str | None) -> tuple[str | None, bool]:
+    """The format a file's name declares; without a table extension, the channel's ContentType
+    decides only for names without any extension (Hadoop's `part-00000`): `README.txt`,
+    `meta.json` or `notes.md` are never read as tables."""
     suffixes = [s.lower() for s in path.suffixes]
-    gzipped = bool(suffixes) and suffixes[-1] in {".gz", ".gzip"}
+    gzipped = bool(suffixes) and suffixes[-1] in GZIP_EXTENSIONS
     core = suffixes[-2] if gzipped and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
-    if core in {".csv", ".txt"}:
-        return "csv", gzipped
-    if core in {".parquet", ".pq"}:
-        return "parquet", gzipped
+    if gzipped and len(suffixes) == 1:
+        core = ""
+    if core in TABLE_EXTENSIONS:
+        return TABLE_EXTENSIONS[core], gzipped
+    if core and not re.fullmatch(r"\.c?\d+", core):  # Spark's `.c000` part numbers
+        return None, gzipped
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in {t.split(";")[0] for t in CSV_TYPES}:
         return "csv", gzipped
@@ -52,26 +73,111 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _walk(root: Path) -> tuple[list[Path], list[str]]:
+    """Files under `root` in sorted order, and the symlinks that lead out of it.
+
+    Links are not followed blindly: one that resolves inside the channel is read as its target
+    (once), one that leads outside is refused, so that a channel cannot pull in `/etc/passwd`.
+    """
+    real_root = root.resolve()
+    found: dict[Path, Path] = {}
+    outside: list[str] = []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in list(dirs):
+            link = here / name
+            if link.is_symlink():
+                dirs.remove(name)  # a linked folder inside the channel is walked as itself
+                if not _inside(link.resolve(), real_root):
+                    outside.append(str(link.relative_to(root)))
+        for name in names:
+            path = here / name
+            real = path.resolve()
+            if path.is_symlink() and not _inside(real, real_root):
+                if not _is_hidden(path, root):
+                    outside.append(str(path.relative_to(root)))
+                continue
+            found.setdefault(real, path)
+    return sorted(found.values()), sorted(outside)
+
+
 def discover(channel: Channel) -> list[TableFile]:
     """Table files under the channel folder (nested too), in a stable, sorted order."""
+    paths, outside = _walk(channel.path)
+    if outside:
+        raise DataError(
+            f"channel '{channel.name}' holds symbolic links that lead outside it: "
+            f"{', '.join(outside[:5])}.",
+            "copy the files into the channel folder instead of linking to them.",
+        )
     files: list[TableFile] = []
     skipped: list[str] = []
-    for path in sorted(channel.path.rglob("*")):
+    for path in paths:
         if not path.is_file() or _is_hidden(path, channel.path):
             continue
-        fmt, gzipped = _format_of(path, channel.content_type)
+        fmt, gzipped = format_of(path, channel.content_type)
         if fmt is None:
-            skipped.append(path.name)
+            skipped.append(str(path.relative_to(channel.path)))
             continue
         files.append(TableFile(path, fmt, gzipped))
+    if skipped:
+        log.warning(
+            "channel %s: skipped %d file(s) that are not tables: %s",
+            channel.name,
+            len(skipped),
+            ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""),
+        )
     if not files:
         extra = f" (ignored: {', '.join(skipped[:5])})" if skipped else ""
         raise DataError(
             f"channel '{channel.name}' at {channel.path} holds no CSV or Parquet file{extra}.",
             "upload .csv, .csv.gz or .parquet files, or set the channel's ContentType to "
-            "text/csv or application/x-parquet for files without those extensions.",
+            "text/csv or application/x-parquet for files without an extension.",
         )
     return files
+
+
+def _looks_like_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _header_fields(table_file: TableFile, line: bytes) -> list[str]:
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(table_file, 1, exc) from None
+    fields = [name.strip() for name in next(csv.reader([text.rstrip("\r\n")]), [])]
+    if len(fields) == 1:
+        for delimiter, name in OTHER_DELIMITERS.items():
+            if delimiter in fields[0]:
+                raise DataError(
+                    f"{table_file.path} looks {name}-separated (its header is one column, "
+                    f"{fields[0][:80]!r}); smcluster reads comma-separated CSV.",
+                    "save the table as comma-separated CSV (or as Parquet).",
+                )
+    numbers = [f for f in fields if _looks_like_number(f)]
+    if fields and len(numbers) * 2 >= len(fields):
+        raise DataError(
+            f"{table_file.path} has no header row: {len(numbers)} of the {len(fields)} fields "
+            f"of its first line are numbers ({', '.join(numbers[:5])}"
+            f"{', ...' if len(numbers) > 5 else ''}), and reading them as column names would "
+            "lose that row.",
+            "add a header row of column names as the first line of every CSV file (SageMaker's "
+            "built-in algorithms take headerless CSV; smcluster needs the names). If these are "
+            "the names, start them with a letter (`y2024` rather than `2024`).",
+        )
+    return fields
 
 
 def read_columns(table_file: TableFile) -> list[str]:
@@ -81,19 +187,25 @@ def read_columns(table_file: TableFile) -> list[str]:
             import pyarrow.parquet as pq
 
             with table_file.open_binary() as handle:
+                if handle.read(len(PARQUET_MAGIC)) != PARQUET_MAGIC:
+                    raise DataError(
+                        f"{table_file.path} is not a Parquet file (it does not start with "
+                        "Parquet's magic bytes).",
+                        "upload Parquet files with a .parquet extension and CSV files with .csv.",
+                    )
+                handle.seek(0)
                 return list(pq.read_schema(handle).names)
         with table_file.open_binary() as handle:
-            header = handle.readline().decode("utf-8-sig").strip()
+            first_line = handle.readline()
+    except SmclusterError:
+        raise
     except Exception as exc:
-        raise DataError(
-            f"cannot read {table_file.path}: {exc}.",
-            "check that the file is a valid, uncorrupted CSV or Parquet file.",
-        ) from None
-    if not header:
+        raise unreadable(table_file, exc) from None
+    if not first_line.strip():
         raise DataError(
             f"{table_file.path} is empty.", "remove it or upload the table with a header row."
         )
-    return [name.strip().strip('"') for name in header.split(",")]
+    return _header_fields(table_file, first_line)
 
 
 def check_same_columns(files: list[TableFile]) -> list[str]:
@@ -116,6 +228,78 @@ def check_same_columns(files: list[TableFile]) -> list[str]:
             "give every column a unique name.",
         )
     return reference
+
+
+def _not_utf8(table_file: TableFile, line: int, exc: UnicodeDecodeError) -> DataError:
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    return DataError(
+        f"{table_file.path} line {line} is not UTF-8 text (byte 0x{byte} at column "
+        f"{exc.start + 1}).",
+        "save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`).",
+    )
+
+
+def _first_bad_line(table_file: TableFile) -> DataError | None:
+    """Where a file stops being UTF-8: read line by line, only once reading it failed."""
+    with table_file.open_binary() as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _not_utf8(table_file, number, exc)
+    return None
+
+
+FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def unreadable(table_file: TableFile, exc: BaseException) -> SmclusterError:
+    """The user's reason for a reader's exception on this file (pandas, pyarrow, cuDF, gzip)."""
+    where = str(table_file.path)
+    if isinstance(exc, MemoryError):
+        return ResourceError(
+            f"ran out of memory reading {where}.",
+            "use an instance with more memory, or split the table across fewer rows per job.",
+        )
+    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+        return DataError(
+            f"{where} is a truncated or corrupt gzip file ({exc}).",
+            "upload it again; `gzip -t FILE` checks a file before upload.",
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        try:
+            located = _first_bad_line(table_file)
+        except Exception:
+            located = None
+        return located or _not_utf8(table_file, 0, exc)
+    if isinstance(exc, PermissionError):
+        return PlatformError(
+            f"no permission to read {where} ({exc.strerror}).",
+            "make the channel's files readable by the job's user.",
+        )
+    if isinstance(exc, OSError) and not isinstance(exc, io.UnsupportedOperation):
+        return PlatformError(
+            f"the system could not read {where}: {exc.strerror or exc}.",
+            "check the volume the channel is on (FastFile mode: the S3 object still exists), "
+            "and rerun the job.",
+        )
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    counted = FIELD_COUNT.search(message)
+    if counted:
+        expected, line, saw = counted.groups()
+        return DataError(
+            f"{where} line {line} has {saw} fields where the header has {expected}.",
+            "quote values that contain commas, or remove the extra fields from that line.",
+        )
+    if table_file.format == "parquet":
+        return DataError(
+            f"{where} is not a readable Parquet file: {message}.",
+            "write it again with pandas, pyarrow or Spark, and upload it whole.",
+        )
+    return DataError(
+        f"{where} is not a readable CSV file: {message}.",
+        "check that it is comma-separated UTF-8 text with one header row.",
+    )
 
 
 def fingerprint(files: list[TableFile], root: Path) -> str:

@@ -36,8 +36,32 @@ class Features:
     report: dict[str, Any]  # what preparation did, for hyperparameters.json
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(frame: Frame, columns: list[str]) -> None:
+    """Finite values float32 cannot hold would turn into infinities and be imputed silently."""
+    magnitude = frame[columns].abs()
+    beyond = ((magnitude > FLOAT32_MAX) & (magnitude != np.inf)).sum()
+    counts = {str(c): int(n) for c, n in zip(columns, to_host_counts(beyond), strict=True) if n}
+    if counts:
+        listed = ", ".join(f"{c} ({n} value{'s' if n > 1 else ''})" for c, n in counts.items())
+        raise DataError(
+            f"feature values beyond float32's range (about ±3.4e38) in: {listed}; the "
+            "features are computed in float32.",
+            "rescale those columns (for example to thousands), or clip or remove the values.",
+        )
+
+
+def to_host_counts(counts: Any) -> list[int]:
+    """A pandas or cuDF Series of counts as Python ints."""
+    values = counts.to_pandas() if hasattr(counts, "to_pandas") else counts
+    return [int(v) for v in values.tolist()]
+
+
 def feature_matrix(backend: Backend, frame: Frame, columns: list[str]) -> Array:
     """The feature columns as a float32 matrix on the backend (NaN where missing)."""
+    _check_float32_range(frame, columns)
     try:
         return backend.columns_to_array(frame, columns)
     except (TypeError, ValueError) as exc:
@@ -53,6 +77,7 @@ def prepare_features(
     xp = backend.xp
     columns = select_feature_columns(backend, frame, hp)
     log.info("features (%d): %s", len(columns), ", ".join(columns))
+    selected = columns
     raw = feature_matrix(backend, frame, columns)
     correlation = drop_correlated(raw, columns, hp.correlation_threshold, xp, hp.random_state)
     if correlation.dropped:
@@ -62,6 +87,12 @@ def prepare_features(
     with clock.stage("prepare", rows=raw.shape[0]):
         prepared, keep = prep.fit_transform(raw, xp)
         pca = fit_pca(prepared, columns, xp)
+    if prepared.shape[0] and not bool(xp.any(xp.ptp(prepared, axis=0) > 0)):
+        raise DataError(
+            f"all {prepared.shape[0]} rows are identical in every feature "
+            f"({', '.join(selected[:10])}): there is nothing to cluster.",
+            "check that the right table and feature columns were given (`features`).",
+        )
     if pca is not None:
         pca.log()
     prep.report["correlation"] = correlation.to_json()

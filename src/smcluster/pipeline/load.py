@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ..backends.base import Backend, Frame
 from ..contract.channels import Channel
-from ..contract.errors import DataError
-from ..contract.tables import check_same_columns, discover, fingerprint
+from ..contract.errors import DataError, SmclusterError
+from ..contract.tables import TableFile, check_same_columns, discover, fingerprint, unreadable
 from .clock import StageClock
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,45 @@ class LoadedTable:
     input: ChannelInput
 
 
+def _read_all(backend: Backend, channel: Channel, files: list[TableFile]) -> Frame:
+    """Every file read, unreadable ones reported together (file and line), header-only files
+    left out with a log line: they add no rows, and their empty columns would read as text."""
+    frames, problems, header_only = [], [], []
+    for table_file in files:
+        try:
+            frame = backend.read_file(table_file)
+        except SmclusterError as exc:
+            problems.append(exc)
+            continue
+        except Exception as exc:  # the readers' own errors: pandas, pyarrow, cuDF, gzip
+            problems.append(unreadable(table_file, exc))
+            continue
+        if len(frame) == 0:
+            header_only.append(table_file.path.relative_to(channel.path).as_posix())
+        else:
+            frames.append(frame)
+    if problems:
+        raise problems[0].combine(problems)
+    if not frames:
+        raise DataError(
+            f"channel '{channel.name}' has a header but no rows.", "upload a table with rows."
+        )
+    if header_only:
+        log.warning(
+            "channel %s: %d file(s) hold a header and no rows, left out: %s",
+            channel.name,
+            len(header_only),
+            ", ".join(header_only[:10]),
+        )
+    return backend.concat(frames)
+
+
 def load(backend: Backend, channel: Channel, clock: StageClock) -> LoadedTable:
     files = discover(channel)
     columns = check_same_columns(files)
     with clock.stage(f"load_{channel.name}"):
-        frame = backend.read_table(files)
+        frame = _read_all(backend, channel, files)
         digest = fingerprint(files, channel.path)
-    if len(frame) == 0:
-        raise DataError(
-            f"channel '{channel.name}' has a header but no rows.", "upload a table with rows."
-        )
     log.info(
         "channel %s: %d rows x %d columns from %d file(s)",
         channel.name,

@@ -54,6 +54,17 @@ class ClusterModel:
                 "pass a table with the same feature columns as the training data.",
             )
         raw = frame[self.features].apply(pd.to_numeric, errors="coerce")
+        text = raw.isna() & frame[self.features].notna()
+        if text.to_numpy().any():
+            column = next(c for c in self.features if text[c].any())
+            rows = np.flatnonzero(text[column].to_numpy())[:3]
+            examples = ", ".join(repr(frame[column].iloc[i]) for i in rows)
+            raise DataError(
+                f"feature column '{column}' holds text in rows to assign, e.g. {examples} "
+                f"(data rows {', '.join(str(i + 1) for i in rows)}); training read it as "
+                "numbers.",
+                "clean the values to numbers (leave a missing value empty).",
+            )
         return np.asarray(self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np))
 
     def reduce(self, prepared: np.ndarray) -> np.ndarray:

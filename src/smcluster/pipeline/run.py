@@ -92,12 +92,8 @@ def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
 
 def _check_backend(backend: Backend, hp: Hyperparameters) -> None:
     problems = backend.check(hp)
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        raise HyperparameterError(
-            " ".join(p.problem for p in problems), " ".join(p.fix for p in problems)
-        )
+        raise HyperparameterError.combine(list(problems))
 
 
 class Pipeline:

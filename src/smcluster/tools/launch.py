@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract.errors import HyperparameterError, SmclusterError
-from ..contract.hyperparameters import decode, parse
+from ..contract.hyperparameters import parse
 from ..contract.metrics import OBJECTIVE, objective_direction
 from ..contract.schema import SCHEMA
 from ..output.metric_lines import metric_definitions
@@ -52,7 +52,7 @@ def _override(name: str, base: Mapping[str, Any], text: str) -> dict[str, Any]:
             raise _range_error(name, text, "give one or more values: name=a,b,c.")
         for value in values:
             try:
-                param.parse(decode(value))
+                param.read(value)
             except ValueError as exc:
                 raise _range_error(name, text, f"{value!r}: {exc}.") from None
         return {"type": "Categorical", "values": values}
@@ -60,7 +60,7 @@ def _override(name: str, base: Mapping[str, Any], text: str) -> dict[str, Any]:
     if len(parts) not in (2, 3):
         raise _range_error(name, text, "give low:high or low:high:Scaling.")
     try:
-        low, high = (param.parse(decode(part.strip())) for part in parts[:2])
+        low, high = (param.read(part.strip()) for part in parts[:2])
     except ValueError as exc:
         raise _range_error(name, text, f"{exc}.") from None
     scaling = parts[2].strip() if len(parts) == 3 else base["scaling"]

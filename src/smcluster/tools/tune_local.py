@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract.channels import Channel
 from ..contract.errors import SmclusterError
 from ..contract.hyperparameters import parse
 from ..contract.local_tree import channel_config, write_job_config
 from ..contract.metrics import OBJECTIVE, objective_direction
+from ..contract.tables import check_same_columns, discover
 from ..output.metric_lines import read_metrics
 from .compare import rank
 
@@ -88,6 +90,9 @@ def _check_folders(data: Path, validation: Path | None, out: Path) -> None:
             raise SmclusterError(
                 f"{folder} is not a folder.", "pass a folder of CSV or Parquet files."
             )
+    for name, folder in (("train", data), ("validation", validation)):
+        if folder is not None:  # the tables every trial would fail on, found once up front
+            check_same_columns(discover(Channel(name, folder, "text/csv", "File")))
     if out.exists() and any(out.iterdir()):
         raise SmclusterError(
             f"{out} is not empty; its trial folders would mix with an earlier study's.",
@@ -143,7 +148,8 @@ def tune_local(
 
     seed = parse(static).random_state  # the job's own seed makes the study reproducible
     direction = objective_direction()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs each failed trial with a traceback; `run` prints one line per failure instead.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.create_study(
         direction="maximize" if direction == "Maximize" else "minimize",
         sampler=optuna.samplers.TPESampler(seed=seed),
@@ -165,6 +171,7 @@ def tune_local(
         result.trials.append(row)
         if returncode != 0 or OBJECTIVE not in found:
             row.update(status="Failed", objective=None, failure=_failure(base, returncode))
+            print(f"{name} failed: {row['failure']}", file=sys.stderr, flush=True)
         return row
 
     def objective(trial: Any) -> float:

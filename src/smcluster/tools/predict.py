@@ -1,0 +1,133 @@
+"""`smcluster predict`: new rows assigned to a completed job's clusters, with `train`'s care.
+
+The model directory is checked before it is unpickled (complete, same bundle format, the bundle's
+SHA-256 as the manifest recorded it); the rows are read through the same checks as a channel's
+files (header, delimiter, UTF-8, field counts) and their feature columns must hold numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ..contract.errors import DataError, ModelError, PlatformError
+from ..contract.tables import TableFile, format_of, read_columns, unreadable
+from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
+from ..output.model_dir import file_sha256
+from ..pipeline.model import ClusterModel
+
+
+def model_directory(given: str) -> Path:
+    """The model directory `--model` names (the folder, or the `model.joblib` in it)."""
+    path = Path(given)
+    if not path.exists():
+        raise ModelError(
+            f"--model {given}: no such file or folder.",
+            "pass the model directory of a completed job (the unpacked model.tar.gz, or "
+            "/opt/ml/model of a local run).",
+        )
+    if path.is_file():
+        if path.name != BUNDLE_FILE:
+            raise ModelError(
+                f"--model {given} is a file, not a model directory.",
+                f"pass the folder that holds {MANIFEST_FILE} and {BUNDLE_FILE}.",
+            )
+        path = path.parent
+    return path
+
+
+def check_bundle(directory: Path) -> None:
+    """The manifest must exist, parse and vouch for the bundle's bytes."""
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.exists():
+        failure = directory.parent / "output" / "failure"
+        hint = f" ({failure} says why)" if failure.exists() else ""
+        raise ModelError(
+            f"{directory} is not a completed model directory: it has no {MANIFEST_FILE}, so the "
+            f"job that wrote it did not finish{hint}.",
+            "use the model directory (or model.tar.gz contents) of a completed job.",
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        recorded = manifest["files"][BUNDLE_FILE]["sha256"]
+    except (ValueError, KeyError, TypeError):
+        raise ModelError(
+            f"{manifest_path} is damaged or does not list {BUNDLE_FILE}.",
+            "unpack model.tar.gz again from S3, or rerun the training job.",
+        ) from None
+    bundle = directory / BUNDLE_FILE
+    if not bundle.exists() or file_sha256(bundle) != recorded:
+        state = "is missing" if not bundle.exists() else "does not match its manifest's SHA-256"
+        raise ModelError(
+            f"{bundle} {state}: the model directory is incomplete or was changed after the job.",
+            "unpack model.tar.gz again from S3, or rerun the training job.",
+        )
+
+
+def load_checked(given: str) -> ClusterModel:
+    directory = model_directory(given)
+    check_bundle(directory)
+    try:
+        return load_model(directory)
+    except (ModelError, DataError):
+        raise
+    except Exception as exc:  # unpickling: another smcluster or library version
+        raise ModelError(
+            f"cannot load {directory / BUNDLE_FILE}: {type(exc).__name__}: {exc}.",
+            "load it with the smcluster version (and image) recorded in its manifest.",
+        ) from None
+
+
+def read_rows(given: str) -> pd.DataFrame:
+    """The rows to assign, read with the checks a training channel's files get."""
+    path = Path(given)
+    if not path.is_file():
+        raise DataError(
+            f"--input {given}: no such file.", "pass a CSV or Parquet file of rows to assign."
+        )
+    fmt, gzipped = format_of(path, "text/csv")
+    if fmt is None:
+        raise DataError(
+            f"--input {given} is not a .csv, .csv.gz or .parquet file.",
+            "pass a CSV or Parquet file of rows to assign.",
+        )
+    table_file = TableFile(path, fmt, gzipped)
+    read_columns(table_file)
+    try:
+        with table_file.open_binary() as handle:
+            frame = pd.read_parquet(handle) if fmt == "parquet" else pd.read_csv(handle)
+    except Exception as exc:
+        raise unreadable(table_file, exc) from None
+    if len(frame) == 0:
+        raise DataError(f"--input {given} has a header but no rows.", "pass rows to assign.")
+    return frame
+
+
+def write_rows(frame: pd.DataFrame, output: str | None) -> None:
+    if not output:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        frame.to_csv(temporary, index=False)
+        temporary.replace(target)
+    except OSError as exc:
+        if temporary.parent.is_dir():
+            temporary.unlink(missing_ok=True)
+        raise PlatformError(
+            f"cannot write --output {output}: {exc.strerror or exc}.",
+            "choose a writable path in an existing folder.",
+        ) from None
+
+
+def predict(args: argparse.Namespace) -> int:
+    model = load_checked(args.model)
+    frame = read_rows(args.input)
+    labels = model.predict(frame)
+    write_rows(frame.assign(cluster=labels), args.output)
+    return 0

@@ -1,0 +1,409 @@
+"""Adversarial inputs to `train`: every case runs the real entrypoint as a subprocess on a real
+`/opt/ml` tree and checks the exit code, the failure file's first line, that no traceback reached
+the log, and what the model directory holds (one complete run, or nothing of ours).
+
+Classes covered: unreadable files (truncated gzip, non-UTF-8, extra fields, corrupt Parquet),
+silent-loss traps (no header row, float32 overflow, JSON-decoded text, an empty config), misleading
+reasons (other delimiters, header-only files, identical rows, non-table files), hyperparameter
+reports that name every problem, symlinks out of the channel, hosts, the disk refusing a write,
+and the model directory across reruns. `smcluster predict` and `tune-local` have their own file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import resource
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .jobtree import FAST, JobTree, TrainRun
+
+PCA_ONLY = {"reducer": "pca", "n_components": "2"}
+
+
+def _customers(rows: int = 300) -> pd.DataFrame:
+    from smcluster.synthetic import make_customers
+
+    return make_customers(rows, seed=5)
+
+
+def _csv_lines() -> list[str]:
+    return _customers().to_csv(index=False).splitlines(keepends=True)
+
+
+def _write(tree: JobTree, name: str, data: str | bytes) -> None:
+    path = tree.channel() / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+@dataclass(frozen=True)
+class Case:
+    arrange: Callable[[JobTree], None]
+    code: int
+    first_line: str  # the failure file's first line starts with this ("" when code is 0)
+    fragments: tuple[str, ...] = ()  # also in the first line (or, for code 0, in the log)
+
+
+def truncated_gzip(tree: JobTree) -> None:
+    data = gzip.compress("".join(_csv_lines()).encode())
+    _write(tree, "part-0.csv.gz", data[: len(data) // 2])
+    tree.write_config(FAST)
+
+
+def latin1_data_row(tree: JobTree) -> None:
+    lines = _csv_lines()
+    lines[4] = "Caf\xe9," + lines[4].split(",", 1)[1]
+    _write(tree, "part-0.csv", "".join(lines).encode("latin-1"))
+    tree.write_config(FAST)
+
+
+def latin1_header(tree: JobTree) -> None:
+    lines = _csv_lines()
+    lines[0] = lines[0].replace("customer_id", "client_n\xb0", 1)
+    _write(tree, "part-0.csv", "".join(lines).encode("latin-1"))
+    tree.write_config({**FAST, "id_column": "", "label_column": "segment"})
+
+
+def extra_fields(tree: JobTree) -> None:
+    lines = _csv_lines()
+    lines[7] = lines[7].rstrip("\n") + ",1,2\n"
+    _write(tree, "part-0.csv", "".join(lines))
+    tree.write_config(FAST)
+
+
+def no_header_row(tree: JobTree) -> None:
+    _write(tree, "part-0.csv", "".join(_csv_lines()[1:]))
+    tree.write_config(PCA_ONLY)
+
+
+def semicolons(tree: JobTree) -> None:
+    _write(tree, "part-0.csv", _customers().to_csv(index=False, sep=";"))
+    tree.write_config(FAST)
+
+
+def tabs(tree: JobTree) -> None:
+    _write(tree, "part-0.csv", _customers().to_csv(index=False, sep="\t"))
+    tree.write_config(FAST)
+
+
+def beyond_float32(tree: JobTree) -> None:
+    frame = _customers()
+    frame.loc[[3, 9], "monetary"] = [1e39, -2e40]
+    tree.write_table(frame)
+    tree.write_config(FAST)
+
+
+def identical_rows(tree: JobTree) -> None:
+    tree.write_table(pd.DataFrame({"a": [1.5] * 200, "b": [2.0] * 200}))
+    tree.write_config(PCA_ONLY)
+
+
+def header_only_beside_data(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    _write(tree, "part-1.csv", _csv_lines()[0])
+    tree.write_config(FAST)
+
+
+def only_header_rows(tree: JobTree) -> None:
+    _write(tree, "part-0.csv", _csv_lines()[0])
+    _write(tree, "part-1.csv", _csv_lines()[0])
+    tree.write_config(FAST)
+
+
+def documents_beside_data(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    _write(tree, "README.txt", "About this table\nrows are customers, one per line\n")
+    _write(tree, "schema.json", '{"columns": 12}')
+    _write(tree, "notes.md", "# notes\n")
+    _write(tree, ".DS_Store", b"\x00\x00\x00\x01Bud1\x00")
+    tree.write_config(FAST)
+
+
+def documents_only(tree: JobTree) -> None:
+    _write(tree, "README.txt", "a,b\n1,2\n")
+    tree.write_config(FAST)
+
+
+def csv_named_parquet(tree: JobTree) -> None:
+    _write(tree, "part-0.parquet", "".join(_csv_lines()))
+    tree.write_config(FAST)
+
+
+def corrupt_parquet(tree: JobTree) -> None:
+    path = tree.channel() / "part-0.parquet"
+    _customers().to_parquet(path, index=False)
+    data = path.read_bytes()
+    path.write_bytes(data[:16] + b"\xff" * 64 + data[-200:])
+    tree.write_config(FAST)
+
+
+def symlink_out_of_channel(tree: JobTree) -> None:
+    os.symlink("/etc/passwd", tree.channel() / "part-0.csv")
+    tree.write_config(FAST)
+
+
+def linked_folder_out_of_channel(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    os.symlink("/etc", tree.channel() / "more")
+    tree.write_config(FAST)
+
+
+def unknown_names(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config({**FAST, "min_sample": "5", "epss": "0.3", "colour": "red"})
+
+
+def unknown_and_invalid(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config({**FAST, "min_sample": "5", "eps": "-0.5"})
+
+
+def id_column_named_true(tree: JobTree) -> None:
+    tree.write_table(_customers().rename(columns={"customer_id": "true"}))
+    tree.write_config({**FAST, "id_column": "true"})
+
+
+def experiment_named_null(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config({**FAST, "experiment_name": "null"})
+
+
+def empty_hyperparameters_file(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    (tree.config_dir / "hyperparameters.json").write_text("")
+
+
+def hyperparameters_not_json(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    (tree.config_dir / "hyperparameters.json").write_text("{'eps': 0.5}")
+
+
+def hyperparameters_a_list(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    (tree.config_dir / "hyperparameters.json").write_text('["eps", "0.5"]')
+
+
+def _hosts(tree: JobTree, distribution: str) -> None:
+    tree.write_table(_customers())
+    channel = {"ContentType": "text/csv", "S3DistributionType": distribution}
+    tree.write_config(FAST, {"train": channel})
+    resources = {"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}
+    (tree.config_dir / "resourceconfig.json").write_text(json.dumps(resources))
+
+
+def two_hosts_sharded(tree: JobTree) -> None:
+    _hosts(tree, "ShardedByS3Key")
+
+
+def two_hosts_replicated(tree: JobTree) -> None:
+    _hosts(tree, "FullyReplicated")
+
+
+def inputdataconfig_not_json(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    (tree.config_dir / "inputdataconfig.json").write_text("{train:")
+
+
+CASES = {
+    "truncated gzip": Case(truncated_gzip, 2, "DataError:", ("truncated or corrupt gzip",)),
+    "latin-1 data row": Case(latin1_data_row, 2, "DataError:", ("line 5 is not UTF-8",)),
+    "latin-1 header": Case(latin1_header, 2, "DataError:", ("line 1 is not UTF-8",)),
+    "extra fields": Case(
+        extra_fields, 2, "DataError:", ("line 8 has 14 fields where the header has 12",)
+    ),
+    "no header row": Case(no_header_row, 2, "DataError:", ("has no header row",)),
+    "semicolons": Case(semicolons, 2, "DataError:", ("semicolon-separated",)),
+    "tabs": Case(tabs, 2, "DataError:", ("tab-separated",)),
+    "beyond float32": Case(beyond_float32, 2, "DataError:", ("monetary (2 values)",)),
+    "identical rows": Case(identical_rows, 2, "DataError:", ("identical in every feature (a, b)",)),
+    "header-only file beside data": Case(
+        header_only_beside_data, 0, "", ("1 file(s) hold a header and no rows",)
+    ),
+    "only header rows": Case(only_header_rows, 2, "DataError:", ("has a header but no rows",)),
+    "documents beside data": Case(
+        documents_beside_data, 0, "", ("skipped 3 file(s) that are not tables",)
+    ),
+    "documents only": Case(documents_only, 2, "DataError:", ("(ignored: README.txt)",)),
+    "csv named parquet": Case(csv_named_parquet, 2, "DataError:", ("is not a Parquet file",)),
+    "corrupt parquet": Case(corrupt_parquet, 2, "DataError:", ("Parquet",)),
+    "symlink out of channel": Case(
+        symlink_out_of_channel, 2, "DataError:", ("symbolic links that lead outside it: part-0",)
+    ),
+    "linked folder out of channel": Case(
+        linked_folder_out_of_channel, 2, "DataError:", ("lead outside it: more",)
+    ),
+    "three unknown names": Case(
+        unknown_names,
+        2,
+        "HyperparameterError: 3 problems:",
+        ("'min_sample'. Did you mean 'min_samples'?", "'epss'", "'colour'"),
+    ),
+    "unknown and invalid": Case(
+        unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
+    ),
+    "id column named true": Case(id_column_named_true, 0, ""),
+    "experiment named null": Case(experiment_named_null, 0, ""),
+    "empty hyperparameters file": Case(
+        empty_hyperparameters_file, 2, "HyperparameterError:", ("is empty",)
+    ),
+    "hyperparameters not json": Case(
+        hyperparameters_not_json, 2, "HyperparameterError:", ("is not valid JSON",)
+    ),
+    "hyperparameters a list": Case(
+        hyperparameters_a_list, 2, "HyperparameterError:", ("not a JSON object",)
+    ),
+    "two hosts sharded": Case(two_hosts_sharded, 2, "ChannelError:", ("ShardedByS3Key",)),
+    "two hosts replicated": Case(two_hosts_replicated, 0, "", ("the job has 2 hosts",)),
+    "inputdataconfig not json": Case(
+        inputdataconfig_not_json, 2, "ChannelError:", ("is not valid JSON",)
+    ),
+}
+
+
+def assert_clean_exit(run: TrainRun, tree: JobTree) -> None:
+    assert "Traceback" not in run.log, run.log[-3000:]
+    assert not (tree.model_dir / ".incomplete").exists()
+    if run.returncode == 0:
+        assert run.failure is None
+        assert tree.looks_complete()
+    else:
+        assert run.failure is not None, run.log[-2000:]
+        assert not tree.looks_complete()
+        left = sorted(p.name for p in tree.model_dir.iterdir()) if tree.model_dir.exists() else []
+        assert left == [], left
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_adversarial_input(job_tree: JobTree, name: str) -> None:
+    case = CASES[name]
+    case.arrange(job_tree)
+    run = job_tree.run(timeout=300)
+    assert run.returncode == case.code, (run.failure, run.log[-2000:])
+    assert_clean_exit(run, job_tree)
+    if case.code == 0:
+        for fragment in case.fragments:
+            assert fragment in run.log, run.log[-3000:]
+        return
+    first = job_tree.failure_first_line()
+    assert first.startswith(case.first_line), first
+    for fragment in case.fragments:
+        assert fragment in first, first
+    assert "Fix:" in first
+    assert first in run.log  # the reason is in the log too (CloudWatch)
+
+
+def test_the_failure_file_never_quotes_a_linked_file(job_tree: JobTree) -> None:
+    symlink_out_of_channel(job_tree)
+    run = job_tree.run()
+    assert run.returncode == 2
+    assert "root:" not in (run.failure or "") and "root:" not in run.log
+
+
+def test_text_hyperparameters_keep_their_words(job_tree: JobTree) -> None:
+    id_column_named_true(job_tree)
+    job_tree.set_hyperparameters({**job_tree.hyperparameters(), "experiment_name": "null"})
+    run = job_tree.run()
+    assert run.returncode == 0, run.failure
+    resolved = run.resolved()["hyperparameters"]
+    assert (resolved["id_column"], resolved["experiment_name"]) == ("true", "null")
+
+
+def test_a_rerun_leaves_exactly_one_run_in_the_model_directory(job_tree: JobTree) -> None:
+    frame = _customers()
+    job_tree.write_table(frame)
+    job_tree.write_table(frame.head(100), name="validation")
+    job_tree.write_config(FAST, {"train": {"ContentType": "text/csv"}, "validation": {}})
+    assert job_tree.run().returncode == 0
+    assert (job_tree.model_dir / "validation_labels.parquet").exists()
+    (job_tree.model_dir / "mine.txt").write_text("a user's own file is never deleted")
+    job_tree.write_config(FAST)  # the second run has no validation channel
+    run = job_tree.run()
+    assert run.returncode == 0, run.failure
+    manifest = json.loads((job_tree.model_dir / "manifest.json").read_text())
+    listed = {name.split("/")[0] for name in manifest["files"]}
+    on_disk = {p.name for p in job_tree.model_dir.iterdir()} - {"manifest.json", "mine.txt"}
+    assert on_disk == listed and "validation_labels.parquet" not in on_disk
+    assert "mine.txt" in run.log  # named in a warning, left in place
+
+
+def test_a_failed_rerun_leaves_nothing_of_the_earlier_run(job_tree: JobTree) -> None:
+    job_tree.write_table(_customers())
+    job_tree.write_config(FAST)
+    assert job_tree.run().returncode == 0
+    job_tree.set_hyperparameters({**job_tree.hyperparameters(), "eps": "-1"})
+    run = job_tree.run()
+    assert run.returncode == 2
+    assert_clean_exit(run, job_tree)
+
+
+def _limit_file_size() -> None:
+    # Python ignores SIGXFSZ, so writing past the limit raises OSError(EFBIG) instead.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+def test_a_refused_write_is_a_platform_error_not_a_bug(job_tree: JobTree) -> None:
+    job_tree.write_table(_customers(2000))
+    job_tree.write_config(FAST)
+    run = job_tree.run(preexec_fn=_limit_file_size)
+    assert run.returncode == 4, (run.failure, run.log[-2000:])
+    first = job_tree.failure_first_line()
+    assert first.startswith("PlatformError: the system refused to write"), first
+    assert "File too large" in first and "Fix:" in first
+    assert_clean_exit(run, job_tree)
+
+
+def test_ctrl_c_stops_like_sigterm(job_tree: JobTree) -> None:
+    import signal
+    import time
+
+    job_tree.write_table(_customers(3000))
+    job_tree.write_config({"id_column": "customer_id", "label_column": "segment"})
+    process = job_tree.start()
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until the job is under way
+        if "features (" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    rest = process.stdout.read()
+    assert process.wait(timeout=60) == 130
+    assert "Traceback" not in rest
+    first = job_tree.failure_first_line()
+    assert first.startswith("Stopped: the job received SIGINT"), first
+    assert not (job_tree.model_dir / ".incomplete").exists()
+    assert not job_tree.looks_complete()
+
+
+def test_a_job_killed_outright_leaves_a_true_reason(job_tree: JobTree) -> None:
+    import signal
+
+    job_tree.write_table(_customers(3000))
+    job_tree.write_config({"id_column": "customer_id", "label_column": "segment"})
+    process = job_tree.start()
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "features (" in line:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert job_tree.failure_first_line().startswith("Killed: the job ended without")
+
+
+def test_values_well_inside_float32_are_kept() -> None:
+    # The float32 check must not trip on large but representable values.
+    from smcluster.backends.cpu import CpuBackend
+    from smcluster.pipeline.features import feature_matrix
+
+    frame = pd.DataFrame({"a": [3.0e38, -3.0e38, np.inf, np.nan], "b": [1.0, 2.0, 3.0, 4.0]})
+    matrix = feature_matrix(CpuBackend(), frame, ["a", "b"])
+    assert np.isfinite(matrix[:2]).all() and np.isinf(matrix[2, 0]) and np.isnan(matrix[3, 0])

@@ -1,0 +1,210 @@
+"""Adversarial inputs to the `smcluster` tool: `predict` and `tune-local` answer every anticipated
+problem with a reason and a Fix on stderr and their exit code (2 bad input, 4 disk or
+permission), never a traceback. The model is trained once by the real `train`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .jobtree import FAST, JobTree, smcluster
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> JobTree:
+    from smcluster.synthetic import make_customers
+
+    tree = JobTree(tmp_path_factory.mktemp("trained") / "opt_ml")
+    tree.write_table(make_customers(600, seed=2))
+    tree.write_config(FAST)
+    run = tree.run()
+    assert run.returncode == 0, run.failure
+    return tree
+
+
+def _rows() -> pd.DataFrame:
+    from smcluster.synthetic import make_customers
+
+    return make_customers(20, seed=9).drop(columns=["segment"])
+
+
+def _copy_model(trained: JobTree, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(trained.model_dir, tmp_path / "model"))
+
+
+def _input(tmp_path: Path, frame: pd.DataFrame | None = None, text: str | None = None) -> Path:
+    path = tmp_path / "rows.csv"
+    if text is not None:
+        path.write_text(text)
+    else:
+        (frame if frame is not None else _rows()).to_csv(path, index=False)
+    return path
+
+
+# Each arrangement returns (--model, --input, --output or None) and the expected outcome.
+Arrange = Callable[[JobTree, Path], tuple[str, str, str | None]]
+
+
+def missing_model(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(tmp / "nowhere" / "model"), str(_input(tmp)), None
+
+
+def folder_not_a_model(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    (tmp / "empty").mkdir()
+    return str(tmp / "empty"), str(_input(tmp)), None
+
+
+def failed_run_folder(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    tree = JobTree(tmp / "opt_ml")
+    tree.write_table(_rows())
+    tree.write_config({**FAST, "eps": "-1"})
+    assert tree.run().returncode == 2
+    return str(tree.model_dir), str(_input(tmp)), None
+
+
+def model_is_a_csv(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    rows = _input(tmp)
+    return str(rows), str(rows), None
+
+
+def truncated_bundle(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    model = _copy_model(trained, tmp)
+    bundle = model / "model.joblib"
+    bundle.write_bytes(bundle.read_bytes()[:100])
+    return str(model), str(_input(tmp)), None
+
+
+def damaged_manifest(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    model = _copy_model(trained, tmp)
+    (model / "manifest.json").write_text('{"format_version": 2')
+    return str(model), str(_input(tmp)), None
+
+
+def missing_column(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(trained.model_dir), str(_input(tmp, _rows().drop(columns=["monetary"]))), None
+
+
+def header_only_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    header = ",".join(_rows().columns) + "\n"
+    return str(trained.model_dir), str(_input(tmp, text=header)), None
+
+
+def empty_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(trained.model_dir), str(_input(tmp, text="")), None
+
+
+def text_in_feature(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    rows = _rows().astype({"monetary": object})
+    rows.loc[4, "monetary"] = "twelve"
+    return str(trained.model_dir), str(_input(tmp, rows)), None
+
+
+def input_not_a_table(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    path = tmp / "rows.json"
+    path.write_text(_rows().to_json())
+    return str(trained.model_dir), str(path), None
+
+
+def headerless_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    text = _rows().to_csv(index=False).split("\n", 1)[1]
+    return str(trained.model_dir), str(_input(tmp, text=text)), None
+
+
+def missing_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(trained.model_dir), str(tmp / "absent.csv"), None
+
+
+def unwritable_output(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(trained.model_dir), str(_input(tmp)), str(tmp / "no" / "such" / "out.csv")
+
+
+PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
+    "missing model": (missing_model, 2, "ModelError:", "nowhere/model: no such file or folder"),
+    "folder not a model": (folder_not_a_model, 2, "ModelError:", "has no manifest.json"),
+    "failed run's folder": (failed_run_folder, 2, "ModelError:", "output/failure says why"),
+    "model is a csv": (model_is_a_csv, 2, "ModelError:", "is a file, not a model directory"),
+    "truncated bundle": (truncated_bundle, 2, "ModelError:", "does not match its manifest"),
+    "damaged manifest": (damaged_manifest, 2, "ModelError:", "is damaged"),
+    "missing column": (missing_column, 2, "DataError:", "lack feature columns: monetary"),
+    "header-only input": (header_only_input, 2, "DataError:", "has a header but no rows"),
+    "empty input": (empty_input, 2, "DataError:", "is empty"),
+    "text in a feature": (text_in_feature, 2, "DataError:", "'monetary' holds text"),
+    "input not a table": (input_not_a_table, 2, "DataError:", "is not a .csv"),
+    "headerless input": (headerless_input, 2, "DataError:", "has no header row"),
+    "missing input": (missing_input, 2, "DataError:", "absent.csv: no such file"),
+    "unwritable output": (unwritable_output, 4, "PlatformError:", "cannot write --output"),
+}
+
+
+@pytest.mark.parametrize("name", list(PREDICT_CASES))
+def test_predict_adversarial(trained: JobTree, tmp_path: Path, name: str) -> None:
+    arrange, code, kind, fragment = PREDICT_CASES[name]
+    model, rows, output = arrange(trained, tmp_path)
+    args = ["predict", "--model", model, "--input", rows]
+    done = smcluster(*args, *(["--output", output] if output else []))
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    first = done.stderr.strip().splitlines()[0]
+    assert first.startswith(kind) and fragment in first and "Fix:" in first, first
+    assert done.stdout == ""  # nothing half-written to standard output
+    if output:
+        assert not Path(output).exists()
+
+
+def test_predict_writes_every_row_with_its_cluster(trained: JobTree, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    done = smcluster(
+        "predict",
+        "--model",
+        str(trained.model_dir),
+        "--input",
+        str(_input(tmp_path)),
+        "--output",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assigned = pd.read_csv(out)
+    assert len(assigned) == 20 and assigned["cluster"].ge(-1).all()
+
+
+def tune_local(tmp_path: Path, trials: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`smcluster tune-local` on tmp_path/data, writing to tmp_path/o."""
+    data, out = str(tmp_path / "data"), str(tmp_path / "o")
+    return smcluster(
+        "tune-local", "--data", data, "--out", out, "--trials", trials, *extra, timeout=600
+    )
+
+
+def test_tune_local_refuses_an_empty_data_folder_before_any_trial(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    done = tune_local(tmp_path, "3")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("DataError: channel 'train'") and "Fix:" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_tune_local_refuses_zero_trials(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    done = tune_local(tmp_path, "0")
+    assert done.returncode == 2
+    assert "--trials: 0 is below 1" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_tune_local_reports_a_failed_trial_in_one_line(tmp_path: Path) -> None:
+    from smcluster.synthetic import make_customers
+
+    (tmp_path / "data").mkdir()
+    make_customers(300, seed=1).to_csv(tmp_path / "data" / "part.csv", index=False)
+    done = tune_local(tmp_path, "1", "--hp", "id_column=no_such_column")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "defaults failed: DataError: id_column 'no_such_column'" in done.stderr
+    study = json.loads((tmp_path / "o" / "study.json").read_text())
+    assert all(trial["status"] == "Failed" for trial in study["trials"])
