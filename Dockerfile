@@ -28,8 +28,10 @@ LABEL org.opencontainers.image.title="smcluster" \
 # /opt/venv exists only where the base's Python may not be installed into (see install_package.py).
 ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH
-# Exec form: `train` (or no argument) runs the job as PID 1, which gets docker stop's SIGTERM.
-ENTRYPOINT ["/usr/local/bin/smcluster-entrypoint"]
+# tini is PID 1: it forwards SIGTERM/SIGINT to the job and reaps children. A Python PID 1 would
+# ignore a SIGTERM that arrives before its handler is installed (the kernel drops signals with a
+# default action for PID 1), and the job would run on to completion.
+ENTRYPOINT ["/usr/local/bin/tini", "--", "/usr/local/bin/smcluster-entrypoint"]
 CMD ["train"]
 # The RAPIDS base runs as an unprivileged user; SageMaker mounts /opt/ml owned by root and the job
 # must write /opt/ml/model and /opt/ml/output. Numeric 0 (root): no name lookup needed.
@@ -37,6 +39,15 @@ CMD ["train"]
 USER 0
 
 COPY . /tmp/smcluster-src/
-RUN PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
+# tini from the base when it has one, else Debian's or Ubuntu's package (its version is the
+# distribution's: tini has no pip or conda-independent pin that works on every base).
+# hadolint ignore=DL3008
+RUN if ! command -v tini >/dev/null 2>&1; then \
+        apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi \
+    && { [ -x /usr/local/bin/tini ] || ln -s "$(command -v tini)" /usr/local/bin/tini; } \
+    && PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
     && install -m 0755 /tmp/smcluster-src/docker/entrypoint.sh /usr/local/bin/smcluster-entrypoint \
     && rm -rf /tmp/smcluster-src /root/.cache

@@ -44,8 +44,11 @@ demo: $(STAMP)
 	@echo; echo "metrics:"; cat $(DEMO_DIR)/model/metrics.json
 	@echo; echo "artifacts in $(DEMO_DIR)/model:"; ls -l $(DEMO_DIR)/model
 
+# Starts what the tests need first (browser, Docker engine, base image; see the script); -rs
+# lists every skipped test with its reason at the end.
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	bash scripts/test_prerequisites.sh
+	$(BIN)/pytest -rs $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts docker

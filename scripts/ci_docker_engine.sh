@@ -8,7 +8,7 @@
 # carries it. Needs root for apt-get, dockerd and debootstrap.
 set -euo pipefail
 
-BASE_TAG="${SMCLUSTER_TEST_BASE:-smcluster-base:bookworm}"
+BASE_TAG="${SMCLUSTER_TEST_BASE:-smcluster-base:bookworm-tini}"
 DOCKERD_LOG="${SMCLUSTER_DOCKERD_LOG:-/tmp/smcluster-dockerd.log}"
 CA_BUNDLE="${SMCLUSTER_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 
@@ -65,7 +65,7 @@ build_base() {
     rootfs="$(mktemp -d /tmp/smcluster-rootfs.XXXXXX)"
     trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
     say "debootstrap bookworm into $rootfs (about a minute)"
-    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates,tini \
         bookworm "$rootfs" >"$rootfs.log" 2>&1 || {
         tail -20 "$rootfs.log" >&2
         die "debootstrap failed"

@@ -192,6 +192,13 @@ def hyperparameters_a_list(tree: JobTree) -> None:
     (tree.config_dir / "hyperparameters.json").write_text('["eps", "0.5"]')
 
 
+def misspelt_columns(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(
+        {**FAST, "id_column": "Customer_ID", "features": "recency_day,frequency,monetery"}
+    )
+
+
 def _hosts(tree: JobTree, distribution: str) -> None:
     tree.write_table(_customers())
     channel = {"ContentType": "text/csv", "S3DistributionType": distribution}
@@ -252,6 +259,16 @@ CASES = {
         unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
     ),
     "id column named true": Case(id_column_named_true, 0, ""),
+    "misspelt columns": Case(
+        misspelt_columns,
+        2,
+        "DataError: 2 problems:",
+        (
+            "id_column 'Customer_ID' is not a column of the table (did you mean 'customer_id'?)",
+            "'recency_day' (did you mean 'recency_days'?)",
+            "'monetery' (did you mean 'monetary'?)",
+        ),
+    ),
     "experiment named null": Case(experiment_named_null, 0, ""),
     "empty hyperparameters file": Case(
         empty_hyperparameters_file, 2, "HyperparameterError:", ("is empty",)
@@ -407,3 +424,22 @@ def test_values_well_inside_float32_are_kept() -> None:
     frame = pd.DataFrame({"a": [3.0e38, -3.0e38, np.inf, np.nan], "b": [1.0, 2.0, 3.0, 4.0]})
     matrix = feature_matrix(CpuBackend(), frame, ["a", "b"])
     assert np.isfinite(matrix[:2]).all() and np.isinf(matrix[2, 0]) and np.isnan(matrix[3, 0])
+
+
+def test_memory_exhaustion_is_recognised_however_a_library_says_it() -> None:
+    from smcluster.contract.failure import is_out_of_memory
+
+    # What llvmlite raised under a 900 MiB address-space limit (measured): the memory reason is
+    # only in the error it was raised from.
+    try:
+        try:
+            raise OSError("libllvmlite.so: failed to map segment from shared object")
+        except OSError as inner:
+            raise OSError(
+                "Could not find/load shared object file 'libllvmlite.so' from resource location"
+            ) from inner
+    except OSError as outer:
+        assert is_out_of_memory(outer)
+    assert is_out_of_memory(RuntimeError("std::bad_alloc"))
+    assert is_out_of_memory(MemoryError())
+    assert not is_out_of_memory(OSError("No such file or directory"))

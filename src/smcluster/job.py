@@ -22,6 +22,7 @@ from .contract.failure import (
     EXIT_OK,
     clear_failure,
     exit_code_for,
+    is_out_of_memory,
     stopped_reason,
     write_failure,
 )
@@ -37,16 +38,6 @@ from .version import __version__
 
 log = logging.getLogger("smcluster")
 
-# Messages with which native libraries (llvmlite, OpenBLAS, CUDA, C++) say memory ran out.
-OUT_OF_MEMORY_MARKERS = (
-    "cannot allocate memory",
-    "failed to map segment",
-    "std::bad_alloc",
-    "out of memory",
-    "memoryerror",
-    "cudaerrormemoryallocation",
-    "unable to allocate",
-)
 PLATFORM_ERRNOS = {
     errno.ENOSPC: "free disk space on the volume (a larger volume_size for SageMaker jobs).",
     errno.EDQUOT: "free disk space or raise the quota on the volume.",
@@ -55,21 +46,6 @@ PLATFORM_ERRNOS = {
     errno.EROFS: "mount the model and output folders read-write.",
     errno.EFBIG: "raise the file size limit (`ulimit -f`) of the job's user.",
 }
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """True when this error, or one it was raised from, says memory ran out."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, MemoryError):
-            return True
-        text = f"{type(seen).__name__} {seen}".lower()
-        if any(marker in text for marker in OUT_OF_MEMORY_MARKERS):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 @dataclass

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 from .contract.failure import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
+    EXIT_OUT_OF_MEMORY,
     exit_code_for,
+    is_out_of_memory,
     reserve_failure,
     stopped_reason,
     write_failure,
@@ -70,11 +72,32 @@ class Entrypoint:
         self.exit_code: int | None = None
 
     def work(self) -> None:
-        from .job import Job  # the heavy imports, after the signal handler is in place
-
+        try:
+            from .job import Job  # the heavy imports, after the signal handler is in place
+        except BaseException as exc:  # an import that fails (memory, a broken install)
+            self.fail_to_start(exc)
+            return
         self.job = Job(self.paths)
         self.job.run_guarded()
         self.exit_code = self.job.exit_code
+
+    def fail_to_start(self, exc: BaseException) -> None:
+        if is_out_of_memory(exc):
+            reason = (
+                f"OutOfMemory: ran out of memory while importing the job's libraries "
+                f"({type(exc).__name__}: {str(exc)[:200]}). Fix: use a larger instance."
+            )
+            self.exit_code = EXIT_OUT_OF_MEMORY
+        else:
+            reason = (
+                f"InternalError: the job's libraries failed to import ({type(exc).__name__}: "
+                f"{exc}). Fix: rebuild the image (or reinstall the package); the traceback is "
+                "in the log."
+            )
+            logging.getLogger("smcluster").error("import failed", exc_info=exc)
+            self.exit_code = EXIT_INTERNAL
+        logging.getLogger("smcluster").error("%s", reason)
+        write_failure(self.paths, reason)
 
     def stop(self, signum: int, _frame: FrameType | None = None) -> None:
         if self.job is not None:

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_SCRIPT = ROOT / "scripts" / "ci_docker_engine.sh"
-BASE_IMAGE = os.environ.get("SMCLUSTER_TEST_BASE", "smcluster-base:bookworm")
+BASE_IMAGE = os.environ.get("SMCLUSTER_TEST_BASE", "smcluster-base:bookworm-tini")
 TEST_IMAGE = "smcluster:test-cpu"
 
 

@@ -115,3 +115,22 @@ def test_docker_stop_ends_the_job_within_the_grace_period(
     failure = (tree / "output" / "failure").read_text()
     assert failure.startswith("Stopped:") and "SIGTERM" in failure
     assert not (tree / "model" / "manifest.json").exists()
+
+
+def test_tini_is_pid_1_and_a_sigterm_at_once_still_stops_the_job(
+    cpu_image: str, tmp_path: Path, container_name: str
+) -> None:
+    """SIGTERM sent the moment the container starts: the job must not run on to completion
+    (a Python PID 1 drops it until its handler is installed; tini forwards it)."""
+    pid1 = run_image(cpu_image, tmp_path, "cat", "/proc/1/comm")
+    assert pid1.output.strip().splitlines()[-1] == "tini", pid1.output
+    tree = job_tree(tmp_path, rows=60_000, reducer="umap")
+    started = docker(
+        "run", "-d", "--name", container_name, "--network", "none",
+        "-v", f"{tree}:/opt/ml", cpu_image, "train",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    docker("kill", "--signal", "TERM", container_name, check=True)
+    waited = docker("wait", container_name, timeout=GRACE_S)
+    assert waited.stdout.strip() == "143", docker("logs", container_name).stderr[-2000:]
+    assert not (tree / "model" / "manifest.json").exists()

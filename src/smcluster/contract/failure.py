@@ -17,13 +17,40 @@ EXIT_STOPPED = 128 + signal.SIGTERM  # 143, the shell's convention (SIGINT: 130)
 # Room kept for the reason from the start, so that it can be written on a full disk.
 RESERVED_BYTES = 4096
 KILLED_REASON = (
-    "Killed: the job ended without writing a reason, so it was killed outright (SIGKILL: the "
-    "kernel's out-of-memory killer, a container or host limit, or the machine went away). "
-    "Fix: read the job log for the last stage it reached; if memory ran out, use a larger "
-    "instance or sample the table."
+    "Killed: the job ended without writing a reason, so native code or a signal ended it "
+    "outright: most often memory ran out (the kernel's out-of-memory killer sends SIGKILL; "
+    "OpenBLAS and LLVM exit or abort when an allocation fails), else a container limit or the "
+    "machine went away. Fix: read the end of the job log for the last stage and any 'out of "
+    "memory' line; if memory ran out, use a larger instance or sample the table."
 )
 
 log = logging.getLogger("smcluster")
+
+# Messages with which native libraries (llvmlite, OpenBLAS, CUDA, C++) say memory ran out.
+OUT_OF_MEMORY_MARKERS = (
+    "cannot allocate memory",
+    "failed to map segment",
+    "std::bad_alloc",
+    "out of memory",
+    "memoryerror",
+    "cudaerrormemoryallocation",
+    "unable to allocate",
+)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True when this error, or one it was raised from, says memory ran out."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError):
+            return True
+        text = f"{type(seen).__name__} {seen}".lower()
+        if any(marker in text for marker in OUT_OF_MEMORY_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def exit_code_for(signum: int) -> int:

@@ -5,6 +5,7 @@ Checks that named columns exist and hold numbers, and says which text values are
 
 from __future__ import annotations
 
+import difflib
 import logging
 
 import pandas as pd
@@ -17,6 +18,14 @@ log = logging.getLogger(__name__)
 
 MOSTLY_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos
 TYPE_PROBE_ROWS = 10_000
+
+
+def _did_you_mean(name: str, columns: list[str]) -> str:
+    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in columns}
+        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _is_numeric(dtype: object) -> bool:
@@ -41,21 +50,28 @@ def _mostly_numeric(values: pd.Series) -> bool:
 def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) -> list[str]:
     """The columns to cluster on, after checking names and numeric types."""
     columns = [str(c) for c in frame.columns]
-    for role, name in (("id_column", hp.id_column), ("label_column", hp.label_column)):
-        if name and name not in columns:
-            raise DataError(
-                f"{role} '{name}' is not a column of the table "
-                f"(columns: {', '.join(columns[:20])}).",
-                f"set {role} to one of the table's columns, or leave it empty.",
-            )
+    problems = [
+        DataError(
+            f"{role} '{name}' is not a column of the table{_did_you_mean(name, columns)} "
+            f"(columns: {', '.join(columns[:20])}).",
+            f"set {role} to one of the table's columns, or leave it empty.",
+        )
+        for role, name in (("id_column", hp.id_column), ("label_column", hp.label_column))
+        if name and name not in columns
+    ]
     excluded = {hp.id_column, hp.label_column} - {""}
-    if hp.features is not None:
-        missing = [c for c in hp.features if c not in columns]
-        if missing:
-            raise DataError(
-                f"feature columns not in the table: {', '.join(missing)}.",
+    missing = [c for c in hp.features or () if c not in columns]
+    if missing:
+        problems.append(
+            DataError(
+                "feature columns not in the table: "
+                f"{', '.join(f'{c!r}{_did_you_mean(c, columns)}' for c in missing)}.",
                 f"choose from: {', '.join(c for c in columns if c not in excluded)}.",
             )
+        )
+    if problems:
+        raise DataError.combine(problems)
+    if hp.features is not None:
         clash = [c for c in hp.features if c in excluded]
         if clash:
             raise DataError(
