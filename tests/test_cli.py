@@ -104,3 +104,16 @@ def test_demo_tree_runs_with_default_umap_and_predict(tmp_path) -> None:
     )
     assigned = out.read_text().splitlines()
     assert assigned[0].endswith(",cluster") and len(assigned) == 51
+
+
+def test_demo_validation_rows_have_their_own_ids(tmp_path) -> None:
+    import pandas as pd
+
+    from smcluster.tools.demo import write_job_tree
+
+    base = write_job_tree(tmp_path / "opt_ml", rows=300, files=2, validation_rows=100)
+    data = base / "input" / "data"
+    train = pd.concat(pd.read_csv(p) for p in sorted((data / "train").glob("*.csv")))
+    validation = pd.concat(pd.read_csv(p) for p in sorted((data / "validation").glob("*.csv")))
+    assert len(validation) == 100
+    assert not set(train["customer_id"]) & set(validation["customer_id"])

@@ -76,8 +76,11 @@ class Job:
         given = {name: hp.value(name) for name in sorted(hp.given)}
         log.info("hyperparameters: %s", given or "all defaults")
         self.tracking = JobTracking(hp, paths)
-        self.tracking.start()
-        backend = select_backend(hp.backend)
+        # Timed as stages, so that the stage times add up to the job's time.
+        with self.clock.stage("start_tracking"):
+            self.tracking.start()
+        with self.clock.stage("start_backend"):
+            backend = select_backend(hp.backend)
         log.info(
             "backend %s: %s",
             backend.name,

@@ -63,8 +63,10 @@ def make_customers(
     noise_fraction: float = 0.03,
     missing_fraction: float = 0.02,
     seed: int = 7,
+    first_id: int = 1,
 ) -> pd.DataFrame:
-    """Customers of six segments plus uniform outliers; `segment` holds the true label."""
+    """Customers of six segments plus uniform outliers; `segment` holds the true label.
+    Ids run from `first_id`, so that a second table (the demo's validation rows) has its own."""
     rng = np.random.default_rng(seed)
     weights = np.array([s.weight for s in SEGMENTS])
     n_noise = round(rows * noise_fraction)
@@ -73,7 +75,7 @@ def make_customers(
     parts.append(_noise_rows(rng, n_noise))
     table = pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=seed)
     table = table.reset_index(drop=True)
-    table.insert(0, "customer_id", [f"C{i:07d}" for i in range(1, len(table) + 1)])
+    table.insert(0, "customer_id", [f"C{i:07d}" for i in range(first_id, first_id + len(table))])
     # Opt-outs never open e-mails: a feature that is genuinely missing for some customers.
     missing = rng.random(len(table)) < missing_fraction
     table.loc[missing, "email_open_rate"] = np.nan

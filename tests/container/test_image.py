@@ -40,6 +40,16 @@ def assert_trained(tree: Path, output: str) -> None:
     assert metrics, "metrics.json is empty"
 
 
+def start_long_job(image: str, tmp_path: Path, name: str) -> Path:
+    """`train` in a detached container on a table large enough that UMAP runs for a while."""
+    tree = job_tree(tmp_path, rows=60_000, reducer="umap")
+    started = docker(
+        "run", "-d", "--name", name, "--network", "none", "-v", f"{tree}:/opt/ml", image, "train"
+    )
+    assert started.returncode == 0, started.stderr
+    return tree
+
+
 def test_train_argument_trains(cpu_image: str, tmp_path: Path) -> None:
     tree = job_tree(tmp_path)
     run = run_image(cpu_image, tree, "train")
@@ -89,12 +99,7 @@ def test_docker_stop_ends_the_job_within_the_grace_period(
     cpu_image: str, tmp_path: Path, container_name: str
 ) -> None:
     # UMAP on a larger table (plus numba's first compile) is still running when the stop comes.
-    tree = job_tree(tmp_path, rows=60_000, reducer="umap")
-    started = docker(
-        "run", "-d", "--name", container_name, "--network", "none",
-        "-v", f"{tree}:/opt/ml", cpu_image, "train",
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
+    tree = start_long_job(cpu_image, tmp_path, container_name)
     deadline = time.monotonic() + 300
     logs = ""
     while "stage reduce_umap: started" not in logs:
@@ -124,12 +129,7 @@ def test_tini_is_pid_1_and_a_sigterm_at_once_still_stops_the_job(
     (a Python PID 1 drops it until its handler is installed; tini forwards it)."""
     pid1 = run_image(cpu_image, tmp_path, "cat", "/proc/1/comm")
     assert pid1.output.strip().splitlines()[-1] == "tini", pid1.output
-    tree = job_tree(tmp_path, rows=60_000, reducer="umap")
-    started = docker(
-        "run", "-d", "--name", container_name, "--network", "none",
-        "-v", f"{tree}:/opt/ml", cpu_image, "train",
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
+    tree = start_long_job(cpu_image, tmp_path, container_name)
     docker("kill", "--signal", "TERM", container_name, check=True)
     waited = docker("wait", container_name, timeout=GRACE_S)
     assert waited.stdout.strip() == "143", docker("logs", container_name).stderr[-2000:]

@@ -360,15 +360,21 @@ class Param:
         """A value as SageMaker passes it (a string, however the SDK encoded it)."""
         return self.kind.parse(self.kind.decode(raw))
 
+    def format(self, value: Any) -> str:
+        """A value as a user writes it: `auto`, `all`, `true`, `a,b` (not None, True, tuples)."""
+        if value is None:
+            return "auto" if isinstance(self.kind, (RealOrAuto, IntegerOrAuto)) else "all"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (tuple, list)):
+            return ",".join(str(v) for v in value)
+        return str(value)
+
     @property
     def default_text(self) -> str:
-        if self.default is None:
-            return "`auto`" if isinstance(self.kind, (RealOrAuto, IntegerOrAuto)) else "`all`"
-        if isinstance(self.default, bool):
-            return f"`{str(self.default).lower()}`"
-        if self.default == "":
+        if self.default == "" and not isinstance(self.default, bool):
             return "(none)"
-        return f"`{self.default}`"
+        return f"`{self.format(self.default)}`"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ class StageClock:
         yield
         elapsed = time.perf_counter() - begun
         self.timings[name] = round(elapsed, 4)
-        rate = f", {rows / elapsed:,.0f} rows/s" if rows and elapsed > 0 else ""
+        # A rate over a few milliseconds measures the clock, not the stage.
+        rate = f", {rows / elapsed:,.0f} rows/s" if rows and elapsed >= 0.05 else ""
         log.info(
             "stage %s: done in %.2fs%s (job %.1fs)",
             name,

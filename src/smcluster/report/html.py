@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..contract.schema import SCHEMA
 from ..pipeline.run import RunResult
 from ..version import __version__
 from .profiles import NOISE, Profiles
@@ -71,7 +72,11 @@ def _summary(result: RunResult, profiles: Profiles) -> str:
         ("clusters found", clusters),
         ("noise rows", f"{noise:,} ({noise / max(len(split.labels), 1):.1%})"),
         ("backend", ", ".join(f"{k} {v}" for k, v in result.backend_info.items())),
-        ("time before writing artifacts", f"{sum(result.timings.values()):.1f} s"),
+        (
+            "time before writing artifacts",
+            f"{sum(result.timings.values()):.1f} s: "
+            + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()),
+        ),
         ("smcluster version", __version__),
     ]
     if eps is not None:
@@ -92,8 +97,12 @@ def _metrics(result: RunResult) -> str:
 def _hyperparameters(result: RunResult) -> str:
     given = result.hp.given
     rows = [
-        (name, value, "given" if name in given else "default")
-        for name, value in sorted(result.hp.to_json().items())
+        (
+            param.name,
+            param.format(getattr(result.hp, param.name)) or "(none)",
+            "given" if param.name in given else "default",
+        )
+        for param in sorted(SCHEMA, key=lambda p: p.name)
     ]
     return _table(rows, ("hyperparameter", "value", "source"), "text")
 

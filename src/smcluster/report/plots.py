@@ -16,6 +16,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
+from matplotlib.ticker import PercentFormatter
 
 from ..pipeline.pca import PcaSummary
 from .profiles import NOISE, cluster_name
@@ -23,7 +24,9 @@ from .profiles import NOISE, cluster_name
 DPI = 110
 MAX_NAMED = 20  # clusters with their own colour and legend entry
 MAX_HEATMAP_ROWS = 30
+MAX_HEATMAP_COLUMNS = 40  # wider tables show the features that differ most between clusters
 MAX_ARROWS = 25  # features drawn on the correlation circle
+LABEL_SPACING = 0.12  # arrow tips closer than this to a labelled one are named in the legend only
 MAX_COMPONENTS = 30  # components drawn on the variance plot
 NOISE_COLOR = "#bdbdbd"
 OTHER_COLOR = "#5f6b73"
@@ -191,6 +194,7 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
     axes.add_patch(Circle((0, 0), 1.0, fill=False, color="#444444", linewidth=1))
     axes.axhline(0, color="#999999", linewidth=0.6)
     axes.axvline(0, color="#999999", linewidth=0.6)
+    labelled: list[tuple[float, float]] = []
     for rank, index in enumerate(order):
         x, y = pairs[index]
         color = colors[rank % len(colors)]
@@ -201,6 +205,9 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
             arrowprops={"arrowstyle": "->", "color": color, "linewidth": 1.4},
         )
         axes.plot([], [], color=color, label=f"{summary.features[index]} ({x:+.2f}, {y:+.2f})")
+        if any(np.hypot(x - lx, y - ly) < LABEL_SPACING for lx, ly in labelled):
+            continue  # too close to a stronger feature's label: the legend names it
+        labelled.append((x, y))
         axes.text(
             x * 1.07,
             y * 1.07,
@@ -264,13 +271,13 @@ def silhouette(values: np.ndarray, labels: np.ndarray, palette: Palette, path: P
     positions = np.arange(len(present))
     bars.barh(positions, means, color=[g.color for g in present])
     for position, mean, total in zip(positions, means, totals, strict=True):
-        bars.text(
-            max(mean, 0) + 0.01, position, f"{mean:.2f}  n={total:,}", va="center", fontsize=7
-        )
+        # In a column of their own right of 1.0, where the mean line never runs through them.
+        bars.text(1.03, position, f"{mean:.2f}  n={total:,}", va="center", fontsize=7)
     bars.axvline(average, color="#c0392b", linestyle="--", label="overall mean")
     bars.set_yticks(positions, [g.name.split(" (")[0] for g in present], fontsize=7)
     bars.invert_yaxis()
-    bars.set_xlim(min(-0.1, min(means) - 0.05), 1.15)
+    bars.set_xlim(min(-0.1, min(means) - 0.05), 1.6)
+    bars.set_xticks([t for t in (-0.5, 0.0, 0.5, 1.0) if t >= bars.get_xlim()[0]])
     bars.set_xlabel("mean silhouette")
     bars.set_title("Mean silhouette and rows per cluster")
     bars.legend(loc="lower right", fontsize=7)
@@ -282,20 +289,22 @@ def k_distance(
 ) -> Path:
     figure = _figure(8, 4.5)
     axes = figure.add_subplot()
-    positions = np.arange(len(curve))
+    # The x-axis is the share of rows (the curve is drawn from a sample; its size is a detail).
+    positions = np.arange(len(curve)) / max(len(curve) - 1, 1)
     axes.plot(positions, curve, color="#4c72b0", label=f"distance to the {k}-th neighbour")
     axes.axhline(eps, color="#c0392b", linestyle="--", label=f"eps = {eps:.4g} ({method})")
     if knee is not None and 0 <= knee < len(curve):
         axes.plot(
-            [knee],
+            [positions[knee]],
             [curve[knee]],
             marker="o",
             markersize=9,
             color="#dd8452",
             linestyle="none",
-            label=f"knee (point {knee})",
+            label=f"knee ({positions[knee]:.0%} of rows)",
         )
-    axes.set_xlabel("sampled points, sorted by k-distance")
+    axes.set_xlabel(f"share of rows, sorted by k-distance ({len(curve):,} sampled)")
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_ylabel(f"{k}-distance in the embedding")
     axes.set_title(f"k-distance curve (k = {k}) and the chosen eps")
     axes.legend(loc="upper left")
@@ -309,7 +318,13 @@ def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path
     if NOISE in sizes.index:
         clusters.append(NOISE)
     names = [cluster_name(c) for c in clusters]
-    matrix = zscores.loc[names].to_numpy(dtype=float)
+    rows = zscores.loc[names]
+    total_features = rows.shape[1]
+    if total_features > MAX_HEATMAP_COLUMNS:  # a figure per column would be metres wide
+        spread = rows.abs().max(axis=0).fillna(0.0)
+        keep = spread.sort_values(ascending=False, kind="stable").index[:MAX_HEATMAP_COLUMNS]
+        rows = rows[[c for c in rows.columns if c in set(keep)]]
+    matrix = rows.to_numpy(dtype=float)
     limit = float(np.clip(np.abs(matrix).max(initial=0.0), 1.0, 3.0))
     figure = _figure(max(7.0, 0.7 * matrix.shape[1] + 3), max(3.5, 0.35 * len(names) + 2))
     axes = figure.add_subplot()
@@ -325,19 +340,24 @@ def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path
                 fontsize=7,
                 color="white" if abs(value) > 0.6 * limit else "black",
             )
-    axes.set_xticks(
-        range(matrix.shape[1]), list(zscores.columns), rotation=45, ha="right", fontsize=8
-    )
+    axes.set_xticks(range(matrix.shape[1]), list(rows.columns), rotation=45, ha="right", fontsize=8)
     axes.set_yticks(
         range(len(names)),
         [f"{n} (n={int(sizes[c]):,})" for n, c in zip(names, clusters, strict=True)],
         fontsize=8,
     )
-    axes.set_xlabel("feature (original units, standardized over all rows)")
+    axes.set_xlabel("feature")
     axes.set_ylabel("cluster")
     shown = sum(1 for c in sizes.index if c != NOISE)
-    more = f"\n{MAX_HEATMAP_ROWS} largest of {shown} clusters" if shown > MAX_HEATMAP_ROWS else ""
-    axes.set_title("Cluster profiles: standardized mean of each feature" + more)
+    more = [f"{MAX_HEATMAP_ROWS} largest of {shown} clusters"] if shown > MAX_HEATMAP_ROWS else []
+    if total_features > matrix.shape[1]:
+        more.append(f"the {matrix.shape[1]} of {total_features} features that differ most")
+    axes.set_title(
+        "Cluster profiles: standardized mean of each feature"
+        + "".join(f"\n{line}" for line in more)
+    )
     colorbar = figure.colorbar(image, ax=axes)
-    colorbar.set_label("(cluster mean − overall mean) / overall std")
+    colorbar.set_label(
+        f"(cluster mean − overall mean) / overall std, colours capped at ±{limit:.1f}"
+    )
     return _save(figure, path)

@@ -32,7 +32,7 @@ def write_job_tree(
     paths = write_job_config(base, values, channels)
     _write_split(make_customers(rows, seed=seed), paths.channel_dir("train"), files, file_format)
     if validation_rows:
-        validation = make_customers(validation_rows, seed=seed + 1)
+        validation = make_customers(validation_rows, seed=seed + 1, first_id=rows + 1)
         _write_split(validation, paths.channel_dir("validation"), 1, file_format)
     return base
 
