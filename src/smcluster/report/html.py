@@ -108,8 +108,23 @@ def _hyperparameters(result: RunResult) -> str:
 
 
 def _profiles(table: pd.DataFrame) -> str:
-    rendered = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0, na_rep="")
-    return f'<div class="wide">{rendered}</div>'
+    """One column per cluster (all rows first, noise last), one row per feature: the median with
+    the mean beside it. Transposed from cluster_profiles.csv, which is one row per cluster: a
+    table as wide as twice the features does not read on a page."""
+    columns = [str(c) for c in table["cluster"]]
+    features = [c[: -len("_mean")] for c in table.columns if c.endswith("_mean")]
+    rows: list[tuple[Any, ...]] = [
+        ("rows", *(f"{int(v):,}" for v in table["size"])),
+        ("share", *(f"{v:.1%}" for v in table["share"])),
+    ]
+    for feature in features:
+        pairs = zip(table[f"{feature}_median"], table[f"{feature}_mean"], strict=True)
+        rows.append((feature, *(f"{_number(m)} ({_number(a)})" for m, a in pairs)))
+    if "distinguishing_features" in table:
+        marks = table["distinguishing_features"].fillna("")
+        rows.append(("sets it apart", *(str(v) for v in marks)))
+    header = ("feature: median (mean)", *columns)
+    return f'<div class="wide">{_table(rows, header)}</div>'
 
 
 def _figure(name: str, path: Path) -> str:
