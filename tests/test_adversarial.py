@@ -199,6 +199,13 @@ def misspelt_columns(tree: JobTree) -> None:
     )
 
 
+def labels_partly_missing(tree: JobTree) -> None:
+    frame = _customers()
+    frame.loc[:20, "segment"] = np.nan
+    tree.write_table(frame)
+    tree.write_config(FAST)
+
+
 def _hosts(tree: JobTree, distribution: str) -> None:
     tree.write_table(_customers())
     channel = {"ContentType": "text/csv", "S3DistributionType": distribution}
@@ -259,6 +266,9 @@ CASES = {
         unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
     ),
     "id column named true": Case(id_column_named_true, 0, ""),
+    "labels partly missing": Case(
+        labels_partly_missing, 0, "", ("21 of 300 rows have no value in label_column",)
+    ),
     "misspelt columns": Case(
         misspelt_columns,
         2,

@@ -65,3 +65,9 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match="is empty"):
         check_same_columns(discover(_channel(tmp_path)))
+
+
+def test_an_empty_part_file_beside_data_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "part-0.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "part-1.csv").write_text("")
+    assert [f.path.name for f in discover(_channel(tmp_path))] == ["part-0.csv"]

@@ -120,6 +120,7 @@ def discover(channel: Channel) -> list[TableFile]:
         )
     files: list[TableFile] = []
     skipped: list[str] = []
+    empty: list[Path] = []
     for path in paths:
         if not path.is_file() or _is_hidden(path, channel.path):
             continue
@@ -127,7 +128,23 @@ def discover(channel: Channel) -> list[TableFile]:
         if fmt is None:
             skipped.append(str(path.relative_to(channel.path)))
             continue
+        if path.stat().st_size == 0:  # Spark writes empty part files for empty partitions
+            empty.append(path)
+            continue
         files.append(TableFile(path, fmt, gzipped))
+    if empty and not files:
+        raise DataError(
+            f"{', '.join(str(p) for p in empty[:5])} {'is' if len(empty) == 1 else 'are'} "
+            "empty (0 bytes).",
+            "upload the table with a header row and rows.",
+        )
+    if empty:
+        log.warning(
+            "channel %s: left out %d empty (0-byte) file(s): %s",
+            channel.name,
+            len(empty),
+            ", ".join(str(p.relative_to(channel.path)) for p in empty[:10]),
+        )
     if skipped:
         log.warning(
             "channel %s: skipped %d file(s) that are not tables: %s",

@@ -112,7 +112,9 @@ class Pipeline:
         if not self.hp.label_column:
             return None
         values = self.backend.column_to_host(frame, self.hp.label_column)
-        return np.asarray(values.astype(str).to_numpy()[kept])
+        present = values.notna().to_numpy()
+        # Labels as text, None where a row has none (scored without it, see `score`).
+        return np.where(present, values.astype(str).to_numpy(dtype=object), None)[kept]
 
     def fit(self, train: Channel, validation: Channel | None) -> RunResult:
         hp, backend, clock = self.hp, self.backend, self.clock

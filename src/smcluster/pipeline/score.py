@@ -79,8 +79,17 @@ def score(
             "larger eps, a smaller min_samples, or eps=auto"
         )
     if truth is not None:
-        values["ari"] = float(adjusted_rand_score(truth, host_labels))
-        values["ami"] = float(adjusted_mutual_info_score(truth, host_labels))
+        labelled = np.asarray([label is not None for label in truth], dtype=bool)
+        if not labelled.all():
+            notes.append(
+                f"{int((~labelled).sum()):,} of {len(truth):,} rows have no value in "
+                f"label_column: ARI and AMI are computed on the {int(labelled.sum()):,} "
+                "labelled rows"
+            )
+        if labelled.any():
+            known = truth[labelled].astype(str)
+            values["ari"] = float(adjusted_rand_score(known, host_labels[labelled]))
+            values["ami"] = float(adjusted_mutual_info_score(known, host_labels[labelled]))
     features_scored = evaluation is not None
     result = {
         spec.name: _finite_or_worst(spec, values.get(spec.name))
