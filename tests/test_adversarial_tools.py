@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from .jobtree import FAST, JobTree, smcluster
+from .jobtree import FAST, JobTree, clean_env, smcluster
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +209,54 @@ def test_tune_local_reports_a_failed_trial_in_one_line(tmp_path: Path) -> None:
     assert "defaults failed: DataError: id_column 'no_such_column'" in done.stderr
     study = json.loads((tmp_path / "o" / "study.json").read_text())
     assert all(trial["status"] == "Failed" for trial in study["trials"])
+
+
+TOOL_CASES = {
+    "demo-data into a file": (
+        ["demo-data", "--out", "/etc/hostname/tree"],
+        2,
+        "ArgumentError:",
+        "Not a directory",
+    ),
+    "runs without a store": (
+        ["runs", "--store", "/nonexistent/store"],
+        2,
+        "TrackingError:",
+        "no MLflow store",
+    ),
+    "tune-local on a file": (
+        ["tune-local", "--data", "/etc/hostname", "--out", "/tmp/unused-out"],
+        2,
+        "ArgumentError:",
+        "is not a folder",
+    ),
+    "launch with a bad value": (
+        ["launch-training", "--image", "i", "--role", "r", "--train", "s3://b/p", "--hp", "eps=0"],
+        2,
+        "HyperparameterError:",
+        "'eps' = '0' is invalid",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TOOL_CASES))
+def test_tool_commands_fail_with_a_reason(name: str) -> None:
+    args, code, kind, fragment = TOOL_CASES[name]
+    done = smcluster(*args)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    first = done.stderr.strip().splitlines()[0]
+    assert first.startswith(kind) and fragment in first and "Fix:" in first, first
+
+
+def test_an_aws_failure_says_what_to_do(tmp_path: Path) -> None:
+    # No credentials and no region reach botocore here: the call fails before any request.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "smcluster"), "compare-jobs", "--tuning-job", "t"],
+        capture_output=True,
+        text=True,
+        env={**clean_env(), "AWS_CONFIG_FILE": str(tmp_path / "none"), "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("AWSError:") and "Fix: configure credentials" in done.stderr

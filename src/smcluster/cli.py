@@ -214,13 +214,19 @@ def main(argv: list[str] | None = None) -> int:
     (2 bad input, 3 out of memory, 4 disk or permission), never a traceback; SMCLUSTER_DEBUG=1
     adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
-    from .contract.errors import SmclusterError
+    from .contract.errors import SmclusterError, os_error_reason
 
     try:
         code: int = args.run(args)
     except SmclusterError as exc:
         print(exc.reason(), file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        known = os_error_reason(exc, f"running smcluster {args.command}")
+        if known is None:
+            raise
+        print(known.reason(), file=sys.stderr)
+        return known.exit_code
     except KeyboardInterrupt:
         print(f"smcluster {args.command}: interrupted (Ctrl-C).", file=sys.stderr)
         return 130

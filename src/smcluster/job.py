@@ -6,7 +6,6 @@ code; `stop` is SIGTERM's way out. `train` (the entrypoint) runs it in a worker 
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import signal
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .backends import select_backend
 from .contract.channels import check_hosts, read_channels, read_resource_config
-from .contract.errors import PlatformError, ResourceError, SmclusterError
+from .contract.errors import PLATFORM_ERRNOS, ResourceError, SmclusterError, os_error_reason
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -37,15 +36,6 @@ from .tracking import JobTracking
 from .version import __version__
 
 log = logging.getLogger("smcluster")
-
-PLATFORM_ERRNOS = {
-    errno.ENOSPC: "free disk space on the volume (a larger volume_size for SageMaker jobs).",
-    errno.EDQUOT: "free disk space or raise the quota on the volume.",
-    errno.EACCES: "make the model and output folders writable by the job's user.",
-    errno.EPERM: "make the model and output folders writable by the job's user.",
-    errno.EROFS: "mount the model and output folders read-write.",
-    errno.EFBIG: "raise the file size limit (`ulimit -f`) of the job's user.",
-}
 
 
 @dataclass
@@ -133,11 +123,7 @@ class Job:
                 "eps explicitly, or sample the table.",
             )
         if isinstance(exc, OSError) and exc.errno in PLATFORM_ERRNOS:
-            where = exc.filename or self.paths.model_dir
-            return PlatformError(
-                f"the system refused to write {where} during stage '{stage}': {exc.strerror}.",
-                PLATFORM_ERRNOS[exc.errno],
-            )
+            return os_error_reason(exc, f"writing during stage '{stage}'")
         return None
 
     def fail(self, reason: str, code: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -59,8 +60,55 @@ class ModelError(SmclusterError):
     kind = "ModelError"
 
 
+class ArgumentError(SmclusterError):
+    """A command-line argument of the `smcluster` tool that cannot be used."""
+
+    kind = "ArgumentError"
+
+
+class DependencyError(SmclusterError):
+    """An optional package a command needs is not installed."""
+
+    kind = "DependencyError"
+
+
+class StudyError(SmclusterError):
+    """A local tuning study ended without a result."""
+
+    kind = "StudyError"
+
+
 class PlatformError(SmclusterError):
     """The machine, not the input: a full disk, a folder the job may not write."""
 
     kind = "PlatformError"
     exit_code = 4
+
+
+# The machine's refusals, each with what to do about it.
+PLATFORM_ERRNOS = {
+    errno.ENOSPC: "free disk space on the volume (a larger volume_size for SageMaker jobs).",
+    errno.EDQUOT: "free disk space or raise the quota on the volume.",
+    errno.EACCES: "make the folder writable (and the files readable) by the job's user.",
+    errno.EPERM: "make the folder writable (and the files readable) by the job's user.",
+    errno.EROFS: "mount the folder read-write.",
+    errno.EFBIG: "raise the file size limit (`ulimit -f`) of the job's user.",
+}
+
+
+def os_error_reason(exc: OSError, doing: str) -> SmclusterError | None:
+    """A user's reason for an OSError while `doing` something: a PlatformError for the machine's
+    refusals (disk full, permission), an ArgumentError for a path that cannot be used as given
+    (not a folder, missing); None for anything else."""
+    where = exc.filename or "a file"
+    if exc.errno in PLATFORM_ERRNOS:
+        return PlatformError(
+            f"the system refused {where} while {doing}: {exc.strerror}.",
+            PLATFORM_ERRNOS[exc.errno],
+        )
+    if exc.filename and exc.errno in (errno.ENOTDIR, errno.ENOENT, errno.EISDIR, errno.EEXIST):
+        return ArgumentError(
+            f"cannot use {where} while {doing}: {exc.strerror}.",
+            "check the paths given (a folder where a folder is expected, its parent existing).",
+        )
+    return None

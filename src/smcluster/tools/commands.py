@@ -10,7 +10,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..contract.errors import SmclusterError
+from ..contract.errors import SmclusterError, StudyError
 from . import compare, launch
 
 Command = Callable[[argparse.Namespace], int]
@@ -24,9 +24,13 @@ def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
             text = command(args)
         except SmclusterError as exc:
             print(exc.reason(), file=sys.stderr)
-            return 2
+            return exc.exit_code
         except (BotoCoreError, ClientError) as exc:
-            print(f"AWS error: {exc}", file=sys.stderr)
+            print(
+                f"AWSError: {exc}. Fix: configure credentials and a region (`aws configure`, "
+                "or --profile and --region), and check the names given.",
+                file=sys.stderr,
+            )
             return 2
         print(text.rstrip("\n"))
         return 0
@@ -102,7 +106,7 @@ def tune_local(args: argparse.Namespace) -> str:
     table = compare.as_table(study.leaderboard)
     if study.best is None:
         print(table, end="")
-        raise SmclusterError(
+        raise StudyError(
             f"no trial completed; each trial's reason is in {Path(args.out) / 'study.json'}.",
             "read a trial's train.log under --out, fix the data or --hp, and run again.",
         )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..contract.errors import HyperparameterError, SmclusterError
+from ..contract.errors import DependencyError, HyperparameterError
 from ..contract.hyperparameters import parse
 from ..contract.metrics import OBJECTIVE, objective_direction
 from ..contract.schema import SCHEMA
@@ -143,7 +143,7 @@ def session(region: str | None = None, profile: str | None = None) -> Any:
     try:
         import sagemaker
     except ImportError:
-        raise SmclusterError(
+        raise DependencyError(
             "launching needs the SageMaker Python SDK v2, which is not installed.",
             'pip install "sagemaker==2.257.7" (it is in the dev extra).',
         ) from None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.channels import Channel
-from ..contract.errors import SmclusterError
+from ..contract.errors import ArgumentError, DependencyError
 from ..contract.hyperparameters import parse
 from ..contract.local_tree import channel_config, write_job_config
 from ..contract.metrics import OBJECTIVE, objective_direction
@@ -87,14 +87,14 @@ def _suggest(trial: Any, ranges: Mapping[str, Mapping[str, Any]]) -> dict[str, s
 def _check_folders(data: Path, validation: Path | None, out: Path) -> None:
     for folder in (data, validation):
         if folder is not None and not folder.is_dir():
-            raise SmclusterError(
+            raise ArgumentError(
                 f"{folder} is not a folder.", "pass a folder of CSV or Parquet files."
             )
     for name, folder in (("train", data), ("validation", validation)):
         if folder is not None:  # the tables every trial would fail on, found once up front
             check_same_columns(discover(Channel(name, folder, "text/csv", "File")))
     if out.exists() and any(out.iterdir()):
-        raise SmclusterError(
+        raise ArgumentError(
             f"{out} is not empty; its trial folders would mix with an earlier study's.",
             "pass a new --out folder or remove this one.",
         )
@@ -141,7 +141,7 @@ def tune_local(
     try:
         import optuna
     except ImportError:
-        raise SmclusterError(
+        raise DependencyError(
             "tune-local needs Optuna, which is not installed.",
             'pip install -e ".[tune]" (or the dev extra).',
         ) from None
