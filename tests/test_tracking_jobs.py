@@ -107,6 +107,20 @@ def test_two_local_runs_are_found_through_mlflow_search_sorted_by_the_objective(
     assert noise == sorted(noise)  # Minimize: smallest first
 
 
+def test_a_bad_channel_is_recorded_as_a_failed_run(tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    tree = make_job(tmp_path / "opt_ml")
+    config = tree.config_dir / "inputdataconfig.json"
+    config.write_text(json.dumps({"train": {}, "valdation": {}}))
+    result = tree.run()
+    assert result.returncode == 2
+    client = MlflowClient(tracking_uri=local_store(tree.base))
+    [run] = client.search_runs([client.get_experiment_by_name("smcluster").experiment_id])
+    assert run.info.status == "FAILED"
+    assert "did you mean 'validation'" in run.data.tags["smcluster.failure"]
+
+
 def test_failed_job_closes_its_run_as_failed(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 

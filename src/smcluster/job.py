@@ -52,6 +52,11 @@ class Job:
         staging = self.writer.start()  # first: an earlier run's manifest must not outlive us
         log.info("smcluster %s; base directory %s", __version__, paths.base)
         hp = read_hyperparameters(paths.hyperparameters_file)
+        # Tracking starts as soon as the hyperparameters (which choose the tracker) are known, so
+        # that every later failure, a bad channel included, is recorded as a FAILED run.
+        self.tracking = JobTracking(hp, paths)
+        with self.clock.stage("start_tracking"):  # timed, so that stage times add up
+            self.tracking.start()
         channels = read_channels(paths)
         resources = read_resource_config(paths)
         log.info(
@@ -65,10 +70,6 @@ class Job:
             log.warning("%s", hosts_warning)
         given = {name: hp.value(name) for name in sorted(hp.given)}
         log.info("hyperparameters: %s", given or "all defaults")
-        self.tracking = JobTracking(hp, paths)
-        # Timed as stages, so that the stage times add up to the job's time.
-        with self.clock.stage("start_tracking"):
-            self.tracking.start()
         with self.clock.stage("start_backend"):
             backend = select_backend(hp.backend)
         log.info(
