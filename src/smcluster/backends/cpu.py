@@ -20,6 +20,7 @@ from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 from . import cpu_dbscan
 from .base import HostEstimator, Reducer, ReducerSettings, package_version
+from .numba_cache import enable_numba_cache
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class CpuBackend:
                 "use backend=auto or gpu on a GPU instance, reducer=pca, or the CPU image "
                 "(pip install 'smcluster[cpu]').",
             ) from None
+        enable_numba_cache()
         # A seed makes umap-learn single-threaded, on purpose (README: reproducibility).
         warnings.filterwarnings(
             "ignore", message="n_jobs value .* overridden", category=UserWarning

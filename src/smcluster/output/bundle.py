@@ -4,8 +4,10 @@ the job that wrote it completed."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+from ..backends.numba_cache import enable_numba_cache
 from ..contract.errors import ModelError
 from ..pipeline.model import ClusterModel
 
@@ -45,6 +47,8 @@ def load_model(path: str | Path) -> ClusterModel:
             "load it with the smcluster version recorded in its manifest.",
         )
     model = joblib.load(directory / BUNDLE_FILE)
+    if "umap" in sys.modules:  # the bundle holds a fitted UMAP: reuse numba's compiled code
+        enable_numba_cache()
     if not isinstance(model, ClusterModel):
         raise ModelError(f"{directory / BUNDLE_FILE} is not a smcluster model.", "")
     return model
