@@ -206,6 +206,18 @@ def labels_partly_missing(tree: JobTree) -> None:
     tree.write_config(FAST)
 
 
+def saved_index_column(tree: JobTree) -> None:
+    _write(tree, "part-0.csv", _customers().to_csv())  # index=True: a first column with no name
+    tree.write_config(FAST)
+
+
+def hyperparameters_with_bom(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config({**FAST, "eps": "auto"})
+    path = tree.config_dir / "hyperparameters.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
 def _hosts(tree: JobTree, distribution: str) -> None:
     tree.write_table(_customers())
     channel = {"ContentType": "text/csv", "S3DistributionType": distribution}
@@ -266,6 +278,10 @@ CASES = {
         unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
     ),
     "id column named true": Case(id_column_named_true, 0, ""),
+    "saved index column": Case(
+        saved_index_column, 0, "", ("leaving out column(s) without a name in the header",)
+    ),
+    "hyperparameters with a BOM": Case(hyperparameters_with_bom, 0, ""),
     "labels partly missing": Case(
         labels_partly_missing, 0, "", ("21 of 300 rows have no value in label_column",)
     ),

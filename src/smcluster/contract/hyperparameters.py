@@ -53,7 +53,7 @@ def read(path: Path) -> Hyperparameters:
     when a job has none, so an empty file is a broken upload, not "no hyperparameters")."""
     if not path.exists():
         return parse({})
-    text = path.read_text(errors="replace")
+    text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM from Windows editors
     if not text.strip():
         raise HyperparameterError(
             f"{path} is empty.",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ from ..contract.schema import Hyperparameters
 
 log = logging.getLogger(__name__)
 
+UNNAMED = re.compile(r"Unnamed: \d+")  # how pandas names a column whose header field is empty
 MOSTLY_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos
 TYPE_PROBE_ROWS = 10_000
 
@@ -90,7 +92,16 @@ def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) 
                 "from `features`.",
             )
         return list(hp.features)
-    candidates = [c for c in columns if c not in excluded]
+    unnamed = [c for c in columns if UNNAMED.fullmatch(c) and c not in excluded]
+    if unnamed:
+        # A header field left empty: most often a data frame's index saved with the table
+        # (`to_csv` without index=False). As a feature it would cluster rows by their position.
+        log.warning(
+            "features=all: leaving out column(s) without a name in the header (%s), most often "
+            "a saved row index; name them, and list them in `features`, to use them",
+            ", ".join(unnamed),
+        )
+    candidates = [c for c in columns if c not in excluded and c not in unnamed]
     chosen = [c for c in candidates if _is_numeric(frame[c].dtype)]
     for column in candidates:
         if column in chosen:
