@@ -125,6 +125,12 @@ def unwritable_output(trained: JobTree, tmp: Path) -> tuple[str, str, str | None
     return str(trained.model_dir), str(_input(tmp)), str(tmp / "no" / "such" / "out.csv")
 
 
+def corrupt_archive(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    archive = tmp / "model.tar.gz"
+    archive.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 40)
+    return str(archive), str(_input(tmp)), None
+
+
 PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
     "missing model": (missing_model, 2, "ModelError:", "nowhere/model: no such file or folder"),
     "folder not a model": (folder_not_a_model, 2, "ModelError:", "has no manifest.json"),
@@ -132,6 +138,7 @@ PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
     "model is a csv": (model_is_a_csv, 2, "ModelError:", "is a file, not a model directory"),
     "truncated bundle": (truncated_bundle, 2, "ModelError:", "does not match its manifest"),
     "damaged manifest": (damaged_manifest, 2, "ModelError:", "is damaged"),
+    "corrupt model.tar.gz": (corrupt_archive, 2, "ModelError:", "not a readable model.tar.gz"),
     "missing column": (missing_column, 2, "DataError:", "lack feature columns: monetary"),
     "header-only input": (header_only_input, 2, "DataError:", "has a header but no rows"),
     "empty input": (empty_input, 2, "DataError:", "is empty"),
@@ -180,6 +187,20 @@ def tune_local(tmp_path: Path, trials: str, *extra: str) -> subprocess.Completed
     return smcluster(
         "tune-local", "--data", data, "--out", out, "--trials", trials, *extra, timeout=600
     )
+
+
+def test_predict_reads_the_model_tar_gz_sagemaker_uploads(trained: JobTree, tmp_path: Path) -> None:
+    import tarfile
+
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:  # as SageMaker packs /opt/ml/model
+        for path in sorted(trained.model_dir.iterdir()):
+            bundle.add(path, arcname=path.name)
+    out = tmp_path / "out.csv"
+    args = ["--model", str(archive), "--input", str(_input(tmp_path)), "--output", str(out)]
+    done = smcluster("predict", *args)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out)) == 20
 
 
 def test_tune_local_refuses_an_empty_data_folder_before_any_trial(tmp_path: Path) -> None:

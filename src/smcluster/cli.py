@@ -193,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     ranges.set_defaults(run=_tuning_ranges)
 
     predict = commands.add_parser("predict", help="assign new rows with a fitted model")
-    predict.add_argument("--model", required=True, help="model directory of a completed job")
+    predict.add_argument(
+        "--model", required=True, help="model directory or model.tar.gz of a completed job"
+    )
     predict.add_argument("--input", required=True, help="CSV or Parquet file of new rows")
     predict.add_argument("--output", help="CSV to write (default: standard output)")
     predict.set_defaults(run=_lazy(".tools.predict", "predict"))

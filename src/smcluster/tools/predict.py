@@ -8,8 +8,12 @@ files (header, delimiter, UTF-8, field counts) and their feature columns must ho
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +26,8 @@ from ..pipeline.model import ClusterModel
 
 
 def model_directory(given: str) -> Path:
-    """The model directory `--model` names (the folder, or the `model.joblib` in it)."""
+    """The model directory `--model` names: the folder, the `model.joblib` in it, or the job's
+    `model.tar.gz` as SageMaker uploads it."""
     path = Path(given)
     if not path.exists():
         raise ModelError(
@@ -30,6 +35,8 @@ def model_directory(given: str) -> Path:
             "pass the model directory of a completed job (the unpacked model.tar.gz, or "
             "/opt/ml/model of a local run).",
         )
+    if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        return unpack_archive(path)
     if path.is_file():
         if path.name != BUNDLE_FILE:
             raise ModelError(
@@ -38,6 +45,21 @@ def model_directory(given: str) -> Path:
             )
         path = path.parent
     return path
+
+
+def unpack_archive(archive: Path) -> Path:
+    """SageMaker's `model.tar.gz`, unpacked into a temporary folder (removed at exit)."""
+    target = Path(tempfile.mkdtemp(prefix="smcluster-model-"))
+    atexit.register(shutil.rmtree, target, True)
+    try:
+        with tarfile.open(archive, "r:gz") as bundle:
+            bundle.extractall(target, filter="data")  # no links or paths out of the folder
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ModelError(
+            f"--model {archive} is not a readable model.tar.gz ({exc}).",
+            "download model.tar.gz again from the job's S3 output path.",
+        ) from None
+    return target
 
 
 def check_bundle(directory: Path) -> None:
