@@ -162,23 +162,76 @@ def markdown(results: dict[str, Any]) -> str:
             + " | ".join(mark + fmt(timings.get(s), ".1f") for s in ref_stages)
             + " |"
         )
+    fixed = results.get("fixed_cost") or {}
+    if fixed:
+        lines += [
+            "",
+            "Fixed cost (300 demo rows, defaults; seconds of the whole subprocess):",
+            "",
+            "| train, run 1 | train, run 2 | predict 5 rows | its imports | "
+            "predict after imports |",
+            "|---:|---:|---:|---:|---:|",
+            f"| {fixed['train_300_first_s']:.1f} | {fixed['train_300_s']:.1f} | "
+            f"{fixed['predict_5_s']:.1f} | {fixed['predict_imports_s']:.1f} | "
+            f"{fixed['predict_after_imports_s']:.1f} |",
+        ]
     for note in results["notes"]:
         lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
+def fixed_cost(work: Path) -> dict[str, Any]:
+    """What a tiny job pays: `train` on 300 demo rows with the defaults (a warm-up run first,
+    which fills numba's cache, then the measured run), and `smcluster predict` of 5 rows against
+    the time its imports alone take."""
+    from smcluster.tools.demo import write_job_tree
+
+    base = work / "fixed-300"
+    tree = write_job_tree(base, rows=300, files=1, hyperparameters={"id_column": "customer_id"})
+    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(tree)}
+    runs = [run_measured([str(BIN / "train")], env, work / f"fixed-{i}.log") for i in range(2)]
+    rows = tree / "input" / "data" / "train"
+    five = work / "five.csv"
+    import pandas as pd
+
+    pd.read_csv(next(rows.glob("*.csv"))).head(5).to_csv(five, index=False)
+    predict = run_measured(
+        [str(BIN / "smcluster"), "predict", "--model", str(tree / "model"), "--input", str(five),
+         "--output", str(work / "five-out.csv")],
+        dict(os.environ),
+        work / "predict.log",
+    )  # fmt: skip
+    imports = run_measured(
+        [sys.executable, "-c", "import smcluster.tools.predict, umap, joblib, sklearn.neighbors"],
+        dict(os.environ),
+        work / "imports.log",
+    )
+    return {
+        "train_300_first_s": runs[0]["wall_s"],
+        "train_300_s": runs[1]["wall_s"],
+        "train_exit_codes": [r["exit_code"] for r in runs],
+        "predict_5_s": predict["wall_s"],
+        "predict_imports_s": imports["wall_s"],
+        "predict_after_imports_s": round(predict["wall_s"] - imports["wall_s"], 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="smcluster CPU benchmark")
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--features", type=int, default=30)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="'' for none")
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--no-fixed-cost", action="store_true", help="skip the 300-row runs")
     parser.add_argument("--reference-max-rows", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/smcluster-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     begun = time.perf_counter()
+    fixed = {} if args.no_fixed_cost else fixed_cost(args.work)
+    if fixed:
+        print(f"[bench] fixed cost: {fixed}", flush=True)
     entries: list[dict[str, Any]] = []
     measured_reference: list[tuple[int, dict[str, Any]]] = []
     for rows in sizes:
@@ -229,6 +282,7 @@ def main() -> int:
             "platform": platform.platform(),
         },
         "features": args.features,
+        "fixed_cost": fixed,
         "sizes": entries,
         "growth": growth,
         "notes": notes,
