@@ -39,7 +39,7 @@ def test_listed_text_feature_is_an_error() -> None:
 
 def test_unknown_feature_and_id_columns() -> None:
     frame = pd.DataFrame({"x": [1.0]})
-    with pytest.raises(DataError, match="not in the table: nope"):
+    with pytest.raises(DataError, match="not in the table: 'nope'"):
         select_feature_columns(frame, parse({"features": "x,nope"}))
     with pytest.raises(DataError, match="id_column 'cid' is not a column"):
         select_feature_columns(frame, parse({"id_column": "cid"}))
