@@ -40,10 +40,23 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_float32_range(frame: Frame, columns: list[str]) -> None:
-    """Finite values float32 cannot hold would turn into infinities and be imputed silently."""
-    magnitude = frame[columns].abs()
+    """Finite values float32 cannot hold would turn into infinities and be imputed silently.
+
+    Two column reductions find the few columns that reach that far (or hold infinities); only
+    those are counted, so the common table costs no copy of its features."""
+    values = frame[columns]
+    reach = [
+        max(abs(float(high)), abs(float(low)))
+        for high, low in zip(
+            to_host_counts(values.max(), float), to_host_counts(values.min(), float), strict=True
+        )
+    ]
+    suspects = [c for c, far in zip(columns, reach, strict=True) if far > FLOAT32_MAX]
+    if not suspects:
+        return
+    magnitude = frame[suspects].abs()
     beyond = ((magnitude > FLOAT32_MAX) & (magnitude != np.inf)).sum()
-    counts = {str(c): int(n) for c, n in zip(columns, to_host_counts(beyond), strict=True) if n}
+    counts = {str(c): int(n) for c, n in zip(suspects, to_host_counts(beyond), strict=True) if n}
     if counts:
         listed = ", ".join(f"{c} ({n} value{'s' if n > 1 else ''})" for c, n in counts.items())
         raise DataError(
@@ -53,10 +66,10 @@ def _check_float32_range(frame: Frame, columns: list[str]) -> None:
         )
 
 
-def to_host_counts(counts: Any) -> list[int]:
-    """A pandas or cuDF Series of counts as Python ints."""
-    values = counts.to_pandas() if hasattr(counts, "to_pandas") else counts
-    return [int(v) for v in values.tolist()]
+def to_host_counts(series: Any, kind: type = int) -> list[Any]:
+    """A pandas or cuDF Series of per-column results as Python numbers (int by default)."""
+    values = series.to_pandas() if hasattr(series, "to_pandas") else series
+    return [kind(v) for v in values.tolist()]
 
 
 def feature_matrix(backend: Backend, frame: Frame, columns: list[str]) -> Array:
