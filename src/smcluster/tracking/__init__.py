@@ -13,6 +13,7 @@ from ..contract.paths import JobPaths
 from ..contract.schema import Hyperparameters
 from ..pipeline.run import RunResult
 from .base import FAILED, FINISHED, KILLED, NoTracker, Tracker, TrackingError
+from .child import ChildProcessTracker
 from .guard import GuardedTracker
 from .record import run_info, run_inputs, run_metrics, run_params
 from .select import build
@@ -36,6 +37,8 @@ class JobTracking:
                 raise
             log.warning("%s The job goes on without tracking.", exc.reason())
             backend = NoTracker()
+        if not isinstance(backend, NoTracker):
+            backend = ChildProcessTracker(backend)  # its imports and I/O use another core
         self.guard = GuardedTracker(backend, hp.tracker_required)
 
     def start(self) -> None:
