@@ -83,7 +83,7 @@ local-train:
 
 # CPU benchmark against the hand-written reference (10k, 100k, 1M rows; ~25 min on 2 cores).
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(BIN)/python scripts/bench.py --out $(BENCH_OUT) --image $(IMAGE):$(VERSION)-cpu $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_plots.py --out $(BENCH_OUT)/plots.json
 
 # Labelled quality battery (scripts/quality_sets.py): `train` with its defaults and two

@@ -1,6 +1,6 @@
 """`make bench`: smcluster's CPU `train` against the hand-written reference, side by side.
 
-For each size (default 10k, 100k, 1M rows of a 30-feature table with 8 known segments and 2%
+For each size (default 10k, 100k, 1M rows of a 20-feature table with 8 known segments and 2%
 outliers, `smcluster.synthetic`), runs in this session, one subprocess per configuration:
 
 - smcluster: the `train` console script on a SageMaker-shaped tree (backend=cpu, defaults:
@@ -120,12 +120,18 @@ def fmt(value: Any, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def ratio_cell(entry: dict[str, Any]) -> str:
+    if entry["ratio"] is None:
+        return "-"
+    return f"{entry['ratio']:.2f}" + (" (est.)" if entry["ratio_estimated"] else "")
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Benchmark on {results['machine']['cpus']} CPU cores, {results['features']} features; "
         f"whole run {results['bench_wall_s']:.0f} s.",
         "",
-        "| rows | smcluster s | peak MiB | ARI | reference s | peak MiB | ARI | ref / smcluster |",
+        "| rows | smcluster s | peak MiB | ARI | reference s | peak MiB | ARI | smcluster / ref |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for entry in results["sizes"]:
@@ -136,7 +142,7 @@ def markdown(results: dict[str, Any]) -> str:
             ref_cells = [f"{ref['wall_s']:.1f}", f"{ref['peak_rss_mib']:.0f}", fmt(ref["ari"])]
         lines.append(
             f"| {entry['rows']:,} | {smc['wall_s']:.1f} | {smc['peak_rss_mib']:.0f} | "
-            f"{fmt(smc.get('ari'))} | " + " | ".join(ref_cells) + f" | {entry['speedup']} |"
+            f"{fmt(smc.get('ari'))} | " + " | ".join(ref_cells) + f" | {ratio_cell(entry)} |"
         )
     lines += ["", "Per-stage seconds (smcluster):", ""]
     stages = sorted({s for e in results["sizes"] for s in e["smcluster"].get("stages", {})})
@@ -168,13 +174,34 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Fixed cost (300 demo rows, defaults; seconds of the whole subprocess):",
             "",
-            "| train, run 1 | train, run 2 | predict 5 rows | its imports | "
+            "| train, first run | train, median of 3 after it | predict 5 rows | its imports | "
             "predict after imports |",
             "|---:|---:|---:|---:|---:|",
             f"| {fixed['train_300_first_s']:.1f} | {fixed['train_300_s']:.1f} | "
             f"{fixed['predict_5_s']:.1f} | {fixed['predict_imports_s']:.1f} | "
             f"{fixed['predict_after_imports_s']:.1f} |",
         ]
+    image = results.get("image_fixed_cost") or {}
+    if image.get("runs"):
+        cells = " | ".join(
+            f"{fmt(r['train_s'], '.1f')} ({r['docker_run_s']:.1f})" for r in image["runs"]
+        )
+        lines += [
+            "",
+            f"Fixed cost inside `{image['image']}` (300 rows, defaults; `train` seconds, "
+            "in brackets the whole `docker run`):",
+            "",
+            "| run 1 | run 2 |",
+            "|---:|---:|",
+            f"| {cells} |",
+        ]
+    elif image:
+        lines += ["", f"Fixed cost inside `{image['image']}`: not measured, {image['skipped']}."]
+    lines += ["", "Goals (issue 12):", "", "| goal | target | this run | met |"]
+    lines.append("|---|---:|---:|:-:|")
+    for goal in results.get("goals", []):
+        met = {True: "yes", False: "**no**", None: "not run"}[goal["met"]]
+        lines.append(f"| {goal['goal']} | {goal['target']} | {fmt(goal['value'], '')} | {met} |")
     for note in results["notes"]:
         lines += ["", note]
     return "\n".join(lines) + "\n"
@@ -182,38 +209,109 @@ def markdown(results: dict[str, Any]) -> str:
 
 def fixed_cost(work: Path) -> dict[str, Any]:
     """What a tiny job pays: `train` on 300 demo rows with the defaults (a warm-up run first,
-    which fills numba's cache, then the measured run), and `smcluster predict` of 5 rows against
-    the time its imports alone take."""
+    which fills numba's cache, then the median of three runs), and `smcluster predict` of 5 rows
+    against the time its imports alone take."""
     from smcluster.tools.demo import write_job_tree
 
     base = work / "fixed-300"
     tree = write_job_tree(base, rows=300, files=1, hyperparameters={"id_column": "customer_id"})
     env = {**os.environ, "SAGEMAKER_BASE_DIR": str(tree)}
-    runs = [run_measured([str(BIN / "train")], env, work / f"fixed-{i}.log") for i in range(2)]
+    # A warm-up run (it fills numba's cache and the store), then the median of three.
+    runs = [run_measured([str(BIN / "train")], env, work / f"fixed-{i}.log") for i in range(4)]
+    measured = sorted(r["wall_s"] for r in runs[1:])
     rows = tree / "input" / "data" / "train"
     five = work / "five.csv"
     import pandas as pd
 
     pd.read_csv(next(rows.glob("*.csv"))).head(5).to_csv(five, index=False)
-    predict = run_measured(
-        [str(BIN / "smcluster"), "predict", "--model", str(tree / "model"), "--input", str(five),
-         "--output", str(work / "five-out.csv")],
-        dict(os.environ),
-        work / "predict.log",
-    )  # fmt: skip
-    imports = run_measured(
-        [sys.executable, "-c", "import smcluster.tools.predict, umap, joblib, sklearn.neighbors"],
-        dict(os.environ),
-        work / "imports.log",
-    )
+    predict_command = [
+        str(BIN / "smcluster"), "predict", "--model", str(tree / "model"), "--input", str(five),
+        "--output", str(work / "five-out.csv"),
+    ]  # fmt: skip
+    imports_command = [
+        sys.executable, "-c", "import smcluster.tools.predict, umap, joblib, sklearn.neighbors"
+    ]  # fmt: skip
+    # Medians of three alternating runs: the difference of two single runs is mostly noise.
+    predicts, imports = [], []
+    for i in range(3):
+        predicts.append(run_measured(predict_command, dict(os.environ), work / f"predict-{i}.log"))
+        imports.append(run_measured(imports_command, dict(os.environ), work / f"imports-{i}.log"))
+    predict_s = sorted(r["wall_s"] for r in predicts)[1]
+    imports_s = sorted(r["wall_s"] for r in imports)[1]
     return {
         "train_300_first_s": runs[0]["wall_s"],
-        "train_300_s": runs[1]["wall_s"],
+        "train_300_s": measured[1],
+        "train_300_runs_s": measured,
         "train_exit_codes": [r["exit_code"] for r in runs],
-        "predict_5_s": predict["wall_s"],
-        "predict_imports_s": imports["wall_s"],
-        "predict_after_imports_s": round(predict["wall_s"] - imports["wall_s"], 2),
+        "predict_5_s": predict_s,
+        "predict_imports_s": imports_s,
+        "predict_after_imports_s": round(predict_s - imports_s, 2),
     }
+
+
+def image_fixed_cost(work: Path, image: str) -> dict[str, Any]:
+    """`train` on the same 300 rows inside the CPU image (numba's cache compiled at build time):
+    the `train` process timed inside the container, and the whole `docker run` around it."""
+    from smcluster.tools.demo import write_job_tree
+
+    tree = write_job_tree(
+        work / "fixed-300-image", rows=300, files=1, hyperparameters={"id_column": "customer_id"}
+    )
+    timed = 's=$(date +%s.%N); train; c=$?; echo "train-wall $s $(date +%s.%N)"; exit $c'
+    command = ["docker", "run", "--rm", "--network", "none", "-v", f"{tree}:/opt/ml", image]
+    runs = []
+    for i in range(2):
+        log = work / f"image-{i}.log"
+        run = run_measured([*command, "sh", "-c", timed], dict(os.environ), log)
+        words = next(
+            (line.split() for line in log.read_text().splitlines() if "train-wall" in line), []
+        )
+        inside = round(float(words[2]) - float(words[1]), 2) if len(words) == 3 else None
+        runs.append({"train_s": inside, "docker_run_s": run["wall_s"], "exit": run["exit_code"]})
+    return {"image": image, "runs": runs, "train_300_s": runs[-1]["train_s"]}
+
+
+def image_present(image: str) -> bool:
+    try:
+        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
+    except OSError:
+        return False
+    return found.returncode == 0
+
+
+GOALS = (
+    ("100k rows: smcluster / reference time", "ratio_100000", "<=", 0.5),
+    ("100k rows: smcluster ARI", "ari_100000", ">=", 0.98),
+    ("10k rows: smcluster / reference time", "ratio_10000", "<=", 1.0),
+    ("1M rows: time / 100k time", "growth_1m", "<=", 4.0),
+    ("1M rows: peak memory GiB", "peak_gib_1m", "<=", 2.5),
+    ("300-row train, defaults, venv, after a warm-up s", "train_300_s", "<=", 5.0),
+    ("300-row train, defaults, CPU image s", "image_train_300_s", "<=", 3.0),
+    ("predict 5 rows after its imports s", "predict_after_imports_s", "<=", 1.0),
+)
+
+
+def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 12's goals against this run's numbers; a goal whose input was not run says so."""
+    by_rows = {e["rows"]: e for e in results["sizes"]}
+    values: dict[str, float | None] = {}
+    for rows in (10_000, 100_000):
+        entry = by_rows.get(rows)
+        values[f"ratio_{rows}"] = entry.get("ratio") if entry else None
+    values["ari_100000"] = by_rows[100_000]["smcluster"].get("ari") if 100_000 in by_rows else None
+    values["growth_1m"] = results["growth"].get("1000000/100000")
+    million = by_rows.get(1_000_000, {}).get("smcluster", {})
+    values["peak_gib_1m"] = round(million["peak_rss_mib"] / 1024, 2) if million else None
+    fixed = results.get("fixed_cost") or {}
+    values["train_300_s"] = fixed.get("train_300_s")
+    values["predict_after_imports_s"] = fixed.get("predict_after_imports_s")
+    values["image_train_300_s"] = (results.get("image_fixed_cost") or {}).get("train_300_s")
+    out = []
+    for label, key, op, target in GOALS:
+        value = values.get(key)
+        met = None if value is None else (value <= target if op == "<=" else value >= target)
+        out.append({"goal": label, "target": f"{op} {target}", "value": value, "met": met})
+    return out
 
 
 def main() -> int:
@@ -221,6 +319,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="'' for none")
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--no-fixed-cost", action="store_true", help="skip the 300-row runs")
+    parser.add_argument(
+        "--image",
+        default="",
+        help="CPU image for the in-image 300-row run (make image-cpu); measured when present",
+    )
     parser.add_argument("--reference-max-rows", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/smcluster-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
@@ -232,6 +335,13 @@ def main() -> int:
     fixed = {} if args.no_fixed_cost else fixed_cost(args.work)
     if fixed:
         print(f"[bench] fixed cost: {fixed}", flush=True)
+    in_image: dict[str, Any] = {}
+    if args.image and not args.no_fixed_cost:
+        if image_present(args.image):
+            in_image = image_fixed_cost(args.work, args.image)
+            print(f"[bench] fixed cost in {args.image}: {in_image}", flush=True)
+        else:
+            in_image = {"image": args.image, "skipped": "image not built (make image-cpu)"}
     entries: list[dict[str, Any]] = []
     measured_reference: list[tuple[int, dict[str, Any]]] = []
     for rows in sizes:
@@ -256,10 +366,13 @@ def main() -> int:
                 **(extrapolate(measured_reference, rows) if len(measured_reference) >= 2 else {}),
             }
         wall_ref = ref.get("wall_s") or ref.get("estimated_wall_s")
-        speedup = "-"
+        ratio = None
         if wall_ref and smc["exit_code"] == 0:
-            speedup = f"{wall_ref / smc['wall_s']:.2f}x" + (" (est.)" if "skipped" in ref else "")
-        entries.append({"rows": rows, "smcluster": smc, "reference": ref, "speedup": speedup})
+            ratio = round(smc["wall_s"] / wall_ref, 2)
+        entries.append(
+            {"rows": rows, "smcluster": smc, "reference": ref, "ratio": ratio,
+             "ratio_estimated": "skipped" in ref}
+        )  # fmt: skip
     notes = []
     by_rows = {e["rows"]: e for e in entries}
     growth = {}
@@ -283,11 +396,13 @@ def main() -> int:
         },
         "features": args.features,
         "fixed_cost": fixed,
+        "image_fixed_cost": in_image,
         "sizes": entries,
         "growth": growth,
         "notes": notes,
         "bench_wall_s": round(time.perf_counter() - begun, 1),
     }
+    results["goals"] = goals(results)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown(results)
     (args.out / "results.md").write_text(table)
