@@ -20,7 +20,6 @@ from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 from . import cpu_dbscan
 from .base import HostEstimator, Reducer, ReducerSettings, package_version
-from .numba_cache import enable_numba_cache
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,9 @@ class CpuBackend:
                 "use backend=auto or gpu on a GPU instance, reducer=pca, or the CPU image "
                 "(pip install 'smcluster[cpu]').",
             ) from None
-        enable_numba_cache()
+        from .umap_transform import prepare_umap_learn  # numba: only with UMAP
+
+        prepare_umap_learn()
         # A seed makes umap-learn single-threaded, on purpose (README: reproducibility).
         warnings.filterwarnings(
             "ignore", message="n_jobs value .* overridden", category=UserWarning

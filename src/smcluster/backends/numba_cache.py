@@ -52,7 +52,9 @@ def warm(rows: int = 300) -> None:
     import numpy as np
     import umap
 
-    enable_numba_cache()
+    from .umap_transform import prepare_umap_learn
+
+    prepare_umap_learn()
     data = np.random.default_rng(0).normal(size=(rows, 8)).astype(np.float32)
     for components in (2, 3, 5):  # the dimensions the defaults and the plots use
         model = umap.UMAP(n_components=components, n_neighbors=15, random_state=0).fit(data)

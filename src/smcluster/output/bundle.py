@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..backends.numba_cache import enable_numba_cache
 from ..contract.errors import ModelError
 from ..pipeline.model import ClusterModel
 
@@ -47,8 +46,10 @@ def load_model(path: str | Path) -> ClusterModel:
             "load it with the smcluster version recorded in its manifest.",
         )
     model = joblib.load(directory / BUNDLE_FILE)
-    if "umap" in sys.modules:  # the bundle holds a fitted UMAP: reuse numba's compiled code
-        enable_numba_cache()
+    if "umap" in sys.modules:  # the bundle holds a fitted UMAP: numba's cache, fast transform
+        from ..backends.umap_transform import prepare_umap_learn
+
+        prepare_umap_learn()
     if not isinstance(model, ClusterModel):
         raise ModelError(f"{directory / BUNDLE_FILE} is not a smcluster model.", "")
     return model
