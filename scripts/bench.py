@@ -201,7 +201,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines.append("|---|---:|---:|:-:|")
     for goal in results.get("goals", []):
         met = {True: "yes", False: "**no**", None: "not run"}[goal["met"]]
-        lines.append(f"| {goal['goal']} | {goal['target']} | {fmt(goal['value'], '')} | {met} |")
+        lines.append(f"| {goal['goal']} | {goal['target']} | {fmt(goal['value'], '.3g')} | {met} |")
     for note in results["notes"]:
         lines += ["", note]
     return "\n".join(lines) + "\n"

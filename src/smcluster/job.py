@@ -83,11 +83,16 @@ class Job:
         emit("train", result.train.metrics)
         if result.validation is not None:
             emit("validation", result.validation.metrics)
-        self.tracking.record(result, backend.name)
+        if hp.tracker_required:  # a tracking failure must fail the job before it publishes
+            self.tracking.record(result, backend.name)
         with self.clock.stage("write_artifacts"):
             summary = write_outputs(result, staging)
             manifest = self.writer.publish(summary)
         log.info("artifacts in %s (manifest %s)", paths.model_dir, manifest.name)
+        if not hp.tracker_required:
+            # After the artifacts: the run, opening in its own process since the job started,
+            # has had that time too (a small job would otherwise wait for it here).
+            self.tracking.record(result, backend.name)
         self.tracking.finish(paths.model_dir)
         clear_failure(paths)
         log.info("job finished in %.1fs", self.clock.elapsed())
