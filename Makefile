@@ -1,5 +1,6 @@
 # smcluster: every entry point a developer or CI needs. `make demo` and `make test` work on a
-# fresh machine with Python 3.10+; they create the virtual environment themselves.
+# fresh machine with Python 3.11+ (RAPIDS and pandas 3 need it); they create the virtual
+# environment themselves.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv

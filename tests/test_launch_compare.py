@@ -9,7 +9,7 @@ client, paging and ranking code run against them.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,7 +20,7 @@ from smcluster.cli import main
 from smcluster.contract.metrics import OBJECTIVE
 from smcluster.tools import compare
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def _summary(name: str, status: str, value: float | None, **tuned: str) -> dict[str, Any]:

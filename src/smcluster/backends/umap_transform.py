@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _original: Any = None  # umap-learn's own function, once `install` has replaced it
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=False)  # type: ignore[untyped-decorator]
 def numpy_sum(values: np.ndarray) -> Any:
     """float32 sum in NumPy's order: sequential below 8 values, else 8 partial sums combined
     pairwise, then the remainder (NumPy's pairwise sum for up to 128 values; rows of the
@@ -49,7 +49,7 @@ def numpy_sum(values: np.ndarray) -> Any:
     return total
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=False)  # type: ignore[untyped-decorator]
 def init_graph_transform_csr(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, embedding: np.ndarray
 ) -> np.ndarray:
