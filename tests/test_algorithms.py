@@ -60,3 +60,19 @@ def test_xp_indices_match_scikit_learn(seed):
     assert indices.calinski_harabasz(data, labels, np) == pytest.approx(
         metrics.calinski_harabasz_score(data, labels), rel=1e-5
     )
+
+
+def test_davies_bouldin_with_many_clusters_matches_scikit_learn_without_a_k_k_width_array():
+    """k=600 clusters of 30 columns: the old form built a 600 x 600 x 30 float64 array (86 MB);
+    the Gram form needs 600 x 600. The value must not change."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(600), 5)
+    data = (rng.normal(size=(600, 30))[labels] * 5 + rng.normal(size=(3000, 30))).astype(np.float32)
+    import tracemalloc
+
+    tracemalloc.start()  # NumPy reports its allocations to tracemalloc
+    value = indices.davies_bouldin(data, labels, np)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert value == pytest.approx(metrics.davies_bouldin_score(data, labels), rel=1e-6)
+    assert peak < 30 * 2**20, f"peak {peak / 2**20:.0f} MiB"
