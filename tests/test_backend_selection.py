@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from smcluster.backends import gpu_unavailable_reason, select_backend
-from smcluster.backends.device import DeviceFacts, device_problem, parse_driver_version
+from smcluster.backends.device import (
+    DeviceFacts,
+    device_problem,
+    parse_driver_version,
+    silhouette_chunk,
+)
 from smcluster.contract.errors import BackendError
 
 from .jobtree import JobTree
@@ -130,3 +135,14 @@ def test_cpu_umap_without_umap_learn_is_a_clear_error(monkeypatch):
         CpuBackend().make_reducer(
             ReducerSettings("umap", 2, 5, 0.0, "euclidean", perplexity=5.0, random_state=0)
         )
+
+
+def test_silhouette_chunk_fills_the_budget_with_square_tiles():
+    """cuVS tiles the distances chunk x chunk beside a rows x labels matrix (see the function)."""
+    free, rows, labels, share = 40 * 10**9, 10_000_000, 10, 0.4
+    chunk = silhouette_chunk(free, rows, labels, share)
+    used = 4 * chunk * chunk + 4 * rows * (labels + 1)
+    assert used <= free * share < 4 * (chunk + 1) ** 2 + 4 * rows * (labels + 1)
+    assert chunk == 62_369
+    assert silhouette_chunk(free, 1_000, labels, share) == 1_000  # never more than the rows
+    assert silhouette_chunk(10**6, rows, labels, share) == 1  # over budget: one row at a time

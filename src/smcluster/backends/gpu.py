@@ -26,7 +26,7 @@ from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 from . import indices
 from .base import HostEstimator, Reducer, ReducerSettings
-from .device import read_device_facts
+from .device import read_device_facts, silhouette_chunk
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +175,9 @@ class GpuBackend:
 
     def silhouette(self, data: Any, labels: Any) -> float:
         rows = int(data.shape[0])
-        # A chunk of the distance matrix is (chunk x rows) float32.
-        chunk = int(_free_bytes() * SILHOUETTE_BATCH_SHARE // (4 * max(rows, 1)))
-        chunk = min(max(chunk, 1), rows)
         # Sampled, noise-free labels are not contiguous: give cuML labels 0..k-1.
-        _, contiguous = cp.unique(labels, return_inverse=True)
+        present, contiguous = cp.unique(labels, return_inverse=True)
+        chunk = silhouette_chunk(_free_bytes(), rows, int(present.size), SILHOUETTE_BATCH_SHARE)
         return float(silhouette_score(data, contiguous.reshape(-1), chunksize=chunk))
 
     def davies_bouldin(self, data: Any, labels: Any) -> float:
