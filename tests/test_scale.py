@@ -90,6 +90,35 @@ def test_nearest_fit_embedding_places_new_rows_at_their_nearest_fitted_row():
     np.testing.assert_allclose(restored.transform(data[:5] + 1e-4), fitted[:5])
 
 
+def test_nearest_fit_embedding_searches_with_the_backend_in_training_and_the_host_after():
+    """In training the backend's 1-NN does the search (on the GPU, on the device); a loaded
+    model builds one host index and keeps it for every later chunk."""
+    rng = np.random.default_rng(4)
+    data = rng.normal(size=(300, 3)).astype(np.float32)
+    new = rng.normal(size=(500, 3)).astype(np.float32)
+
+    class Fixed:
+        def fit_transform(self, x):
+            return x[:, :2] * 10
+
+    calls = []
+
+    def nearest(reference, queries):
+        calls.append((reference.shape, queries.shape))
+        return CpuBackend().nearest(reference, queries)
+
+    embedding = reducers.NearestFitEmbedding(Fixed(), nearest)
+    embedding.fit_transform(data)
+    in_training = embedding.transform(new)
+    assert calls == [((300, 3), (500, 3))]
+    restored = pickle.loads(pickle.dumps(embedding))
+    assert set(vars(restored)) == {"estimator", "fitted_rows", "fitted_embedding"}
+    np.testing.assert_array_equal(restored.transform(new[:250]), in_training[:250])
+    index = restored._host_index
+    np.testing.assert_array_equal(restored.transform(new[250:]), in_training[250:])
+    assert restored._host_index is index  # built once, not per chunk
+
+
 @pytest.mark.parametrize(
     ("kind", "width", "expected"),
     [("auto", 5, "none"), ("auto", 6, "umap"), ("pca", 3, "pca"), ("tsne", 50, "tsne")],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -45,30 +46,51 @@ def resolve_reducer(kind: str, width: int, n_components: int) -> str:
 
 
 class NearestFitEmbedding:
-    """t-SNE as a reducer: new rows take the embedding of their nearest fitted row."""
+    """t-SNE as a reducer: new rows take the embedding of their nearest fitted row.
 
-    def __init__(self, estimator: Any) -> None:
+    In training, `nearest` (the backend's exact 1-NN) keeps the search on the backend, so a GPU
+    run never copies its rows to the host for it; a loaded model (`predict`) searches on the
+    host with one scikit-learn index, built at its first use and kept for every later chunk.
+    """
+
+    def __init__(
+        self, estimator: Any, nearest: Callable[[Array, Array], tuple[Array, Array]] | None = None
+    ) -> None:
         self.estimator = estimator
         self.fitted_rows: np.ndarray | None = None
         self.fitted_embedding: np.ndarray | None = None
+        self._nearest = nearest
+        self._backend_rows: Array | None = None  # the fitted rows and embedding, on the backend
+        self._backend_embedding: Array | None = None
+        self._host_index: Any = None
 
     def fit_transform(self, data: Array) -> Array:
         embedding = self.estimator.fit_transform(data)
         self.fitted_rows = to_host(data).astype(np.float32)
         self.fitted_embedding = to_host(embedding).astype(np.float32)
+        self._backend_rows, self._backend_embedding = data, embedding
         return embedding
 
-    def transform(self, data: Array) -> np.ndarray:
-        from sklearn.neighbors import NearestNeighbors
-
+    def transform(self, data: Array) -> Array:
         assert self.fitted_rows is not None and self.fitted_embedding is not None, "not fitted"
-        index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
-        _, nearest = index.kneighbors(to_host(data))
-        return np.asarray(self.fitted_embedding[nearest[:, 0]])
+        nearest = getattr(self, "_nearest", None)  # these three are absent from a loaded model
+        rows = getattr(self, "_backend_rows", None)
+        embedding = getattr(self, "_backend_embedding", None)
+        if nearest is not None and rows is not None and embedding is not None:
+            _, found = nearest(rows, data)
+            return embedding[found]
+        if getattr(self, "_host_index", None) is None:
+            from sklearn.neighbors import NearestNeighbors
+
+            self._host_index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
+        _, found = self._host_index.kneighbors(to_host(data))
+        return np.asarray(self.fitted_embedding[found[:, 0]])
 
     def __getstate__(self) -> dict[str, Any]:
-        # The fitted t-SNE object is not needed to place new rows (and cuML's does not pickle).
-        return {**self.__dict__, "estimator": None}
+        # Only the fitted rows and their embedding travel: the t-SNE object is not needed to
+        # place new rows (and cuML's does not pickle), nor the backend's arrays and search.
+        kept = ("fitted_rows", "fitted_embedding")
+        return {**{key: self.__dict__[key] for key in kept}, "estimator": None}
 
 
 class SampledReducer:
@@ -163,7 +185,7 @@ def reduce(
             )
             estimator = backend.make_reducer(settings)
             if hp.reducer == "tsne":
-                estimator = NearestFitEmbedding(estimator)
+                estimator = NearestFitEmbedding(estimator, backend.nearest)
             sampled = SampledReducer(
                 estimator, hp.reducer, hp.umap_fit_sample_size, hp.random_state
             )
