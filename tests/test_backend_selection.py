@@ -16,6 +16,7 @@ from smcluster.backends import gpu_unavailable_reason, select_backend
 from smcluster.backends.device import (
     DeviceFacts,
     device_problem,
+    devices_note,
     parse_driver_version,
     silhouette_chunk,
 )
@@ -146,3 +147,9 @@ def test_silhouette_chunk_fills_the_budget_with_square_tiles():
     assert chunk == 62_369
     assert silhouette_chunk(free, 1_000, labels, share) == 1_000  # never more than the rows
     assert silhouette_chunk(10**6, rows, labels, share) == 1  # over budget: one row at a time
+
+
+def test_more_than_one_gpu_is_said_in_the_log_with_which_one_is_used():
+    assert devices_note(0) is None and devices_note(1) is None
+    note = devices_note(8)
+    assert note is not None and note.startswith("8 GPUs are visible; this job uses GPU 0 only")

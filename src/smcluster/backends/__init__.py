@@ -29,8 +29,11 @@ def gpu_unavailable_reason() -> str | None:
         return f"no usable CUDA device ({type(exc).__name__}: {exc})"
     if count == 0:
         return "no CUDA device is visible"
-    from .device import device_problem, read_device_facts
+    from .device import device_problem, devices_note, read_device_facts
 
+    note = devices_note(count)
+    if note:
+        log.warning("GPU: %s", note)
     try:
         facts = read_device_facts()
     except Exception as exc:

@@ -116,3 +116,13 @@ def silhouette_chunk(free_bytes: int, rows: int, labels: int, share: float) -> i
     budget = free_bytes * share - 4 * rows * (labels + 1)
     chunk = math.isqrt(max(int(budget // 4), 1))
     return min(max(chunk, 1), max(rows, 1))
+
+
+def devices_note(count: int) -> str | None:
+    """What the log says when more than one GPU is visible: the job uses the first only."""
+    if count <= 1:
+        return None
+    return (
+        f"{count} GPUs are visible; this job uses GPU 0 only (spreading the work over every GPU "
+        "of the instance is not built yet: a multi-GPU instance costs more and runs no faster)"
+    )
