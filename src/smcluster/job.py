@@ -7,9 +7,7 @@ code; `stop` is SIGTERM's way out. `train` (the entrypoint) runs it in a worker 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
 import traceback
 from dataclasses import dataclass, field
 
@@ -21,6 +19,7 @@ from .contract.failure import (
     EXIT_OK,
     clear_failure,
     exit_code_for,
+    exit_now,
     is_out_of_memory,
     stopped_reason,
     write_failure,
@@ -156,6 +155,4 @@ class Job:
         log.error("%s", reason)
         if self.tracking is not None:
             self.tracking.kill(reason)
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(exit_code_for(signum))
+        exit_now(exit_code_for(signum))

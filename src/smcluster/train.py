@@ -16,13 +16,14 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from .contract.failure import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_OUT_OF_MEMORY,
     exit_code_for,
+    exit_now,
     is_out_of_memory,
     reserve_failure,
     stopped_reason,
@@ -108,16 +109,6 @@ class Entrypoint:
         write_failure(self.paths, reason)
         logging.getLogger("smcluster").error("%s", reason)
         exit_now(exit_code_for(signum))
-
-
-def exit_now(code: int) -> NoReturn:
-    """Exit without the interpreter's teardown of numba, matplotlib and scikit-learn (most of a
-    second for a small job). Safe here: the model directory and failure file are closed, the
-    tracking run is closed, and nothing of ours runs at exit; output is flushed first."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
