@@ -124,6 +124,14 @@ class Backend(Protocol):
         """
         ...
 
+    def beyond_kth_nearest(
+        self, reference: Array, queries: Array, k: int, radius: float
+    ) -> np.ndarray:
+        """Host booleans: True where a query row's `k`-th nearest reference row lies farther
+        than `radius` (the same answer as `neighbor_distances(reference, queries, k)[:, -1] >
+        radius`; a backend may settle most rows without the full search)."""
+        ...
+
     def dbscan(
         self,
         data: Array,

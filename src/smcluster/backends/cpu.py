@@ -18,7 +18,7 @@ from sklearn.neighbors import NearestNeighbors
 from ..contract.errors import BackendError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
-from . import cpu_dbscan
+from . import cpu_dbscan, far_rows
 from .base import HostEstimator, Reducer, ReducerSettings, package_version
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,11 @@ class CpuBackend:
             stop = min(start + QUERY_CHUNK, len(queries))
             out[start:stop], _ = index.kneighbors(queries[start:stop])
         return out
+
+    def beyond_kth_nearest(
+        self, reference: np.ndarray, queries: np.ndarray, k: int, radius: float
+    ) -> np.ndarray:
+        return far_rows.beyond_kth_nearest(reference, queries, k, radius, chunk=QUERY_CHUNK)
 
     def dbscan(
         self,

@@ -125,6 +125,10 @@ class GpuBackend:
         distances, _ = index.kneighbors(queries)
         return cp.asarray(distances, dtype=cp.float64)
 
+    def beyond_kth_nearest(self, reference: Any, queries: Any, k: int, radius: float) -> Any:
+        # cuML's brute-force search on the device is fast enough not to need the CPU's pruning.
+        return cp.asnumpy(self.neighbor_distances(reference, queries, k)[:, -1] > radius)
+
     def dbscan(
         self,
         data: Any,

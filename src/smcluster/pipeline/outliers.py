@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.base import Array, Backend, to_host
+from ..backends.far_rows import beyond_kth_nearest
 from .sampling import sample_index
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,11 @@ class OutlierRule:
     def flags(self, backend: Backend, prepared: Array) -> np.ndarray:
         """True for new rows (not in the reference) beyond the cut-off."""
         reference = backend.xp.asarray(self.reference)
-        distances = backend.neighbor_distances(reference, prepared, K)
-        return to_host(distances[:, -1]) > self.cutoff
+        return backend.beyond_kth_nearest(reference, prepared, K, self.cutoff)
 
     def flags_host(self, prepared: np.ndarray) -> np.ndarray:
-        """`flags` for host rows, with scikit-learn (the `predict` path: no backend)."""
-        from sklearn.neighbors import NearestNeighbors
-
-        index = NearestNeighbors(n_neighbors=min(K, len(self.reference))).fit(self.reference)
-        distances, _ = index.kneighbors(np.asarray(prepared, dtype=np.float32))
-        return np.asarray(distances[:, -1] > self.cutoff)
+        """`flags` for host rows (the `predict` path: no backend)."""
+        return beyond_kth_nearest(self.reference, prepared, K, self.cutoff)
 
 
 def fit_outliers(
@@ -58,19 +54,25 @@ def fit_outliers(
         return None, none
     picked = sample_index(rows, REFERENCE_ROWS, random_state)
     reference = prepared if len(picked) == rows else prepared[backend.xp.asarray(picked)]
-    # K + 1 neighbours: a reference row's nearest is itself; other rows use their K-th.
-    distances = to_host(backend.neighbor_distances(reference, prepared, K + 1))
+    # The cut-off comes from the reference rows alone: K + 1 neighbours, as a reference row's
+    # nearest is itself. Every other row is then only asked whether its K-th lies beyond it.
+    kth_in_reference = to_host(backend.neighbor_distances(reference, reference, K + 1))[:, K]
     in_reference = np.zeros(rows, dtype=bool)
     in_reference[picked] = True
-    kth = np.where(in_reference, distances[:, K], distances[:, K - 1])
-    logs = np.log(np.maximum(kth[in_reference], np.finfo(np.float64).tiny))
+    logs = np.log(np.maximum(kth_in_reference, np.finfo(np.float64).tiny))
     median = float(np.median(logs))
     spread = MAD_TO_SD * float(np.median(np.abs(logs - median)))
     if spread == 0:  # most rows repeat: no scale to call a row far away by
         log.info("outliers: the prepared rows' neighbour distances do not vary; none flagged")
         return None, none
     cutoff = math.exp(median + threshold * spread)
-    flagged = kth > cutoff
+    flagged = np.zeros(rows, dtype=bool)
+    flagged[picked] = kth_in_reference > cutoff
+    others = np.flatnonzero(~in_reference)
+    if len(others):
+        flagged[others] = backend.beyond_kth_nearest(
+            reference, prepared[backend.xp.asarray(others)], K, cutoff
+        )
     log.info(
         "outliers: %s of %s rows (%.1f%%) lie beyond %.3g (their %d-th nearest row in the "
         "prepared features; median %.3g, outlier_threshold=%g robust deviations): noise",
