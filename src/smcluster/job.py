@@ -26,11 +26,9 @@ from .contract.failure import (
 )
 from .contract.hyperparameters import read as read_hyperparameters
 from .contract.paths import JobPaths
-from .output.files import write_outputs
 from .output.metric_lines import emit
 from .output.model_dir import ModelDirWriter
 from .pipeline.clock import StageClock
-from .pipeline.run import Pipeline
 from .tracking import JobTracking
 from .version import __version__
 
@@ -76,6 +74,10 @@ class Job:
             backend.name,
             ", ".join(f"{k} {v}" for k, v in backend.describe().items() if k != "backend"),
         )
+        # Imported here, not at the top: tracking's process starts meanwhile on another core.
+        from .output.files import write_outputs
+        from .pipeline.run import Pipeline
+
         result = Pipeline(hp, backend, self.clock).fit(
             channels["train"], channels.get("validation")
         )

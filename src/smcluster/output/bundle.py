@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..contract.errors import ModelError
-from ..pipeline.model import ClusterModel
+
+if TYPE_CHECKING:  # the model's imports are heavy; the job's model-directory writer needs none
+    from ..pipeline.model import ClusterModel
 
 BUNDLE_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -30,6 +33,8 @@ def load_model(path: str | Path) -> ClusterModel:
     Refuses a directory without `manifest.json`: that job did not finish.
     """
     import joblib
+
+    from ..pipeline.model import ClusterModel
 
     path = Path(path)
     directory = path if path.is_dir() else path.parent

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..contract.paths import JobPaths
 from ..contract.schema import Hyperparameters
-from ..pipeline.run import RunResult
 from .base import FAILED, FINISHED, KILLED, NoTracker, Tracker, TrackingError
 from .child import ChildProcessTracker
 from .guard import GuardedTracker
 from .record import run_info, run_inputs, run_metrics, run_params
 from .select import build
+
+if TYPE_CHECKING:  # the pipeline's imports are heavy; the tracking child never needs them
+    from ..pipeline.run import RunResult
 
 log = logging.getLogger("smcluster.tracking")
 

@@ -30,6 +30,10 @@ EXIT_WAIT_S = 5.0  # after the run is closed, how long the child may take to exi
 LOST_JOB_REASON = "the job's process ended before it closed the run (killed, or out of memory)"
 
 
+# Not `-m smcluster.tracking.child`: the package imports this module first, and runpy warns.
+CHILD_COMMAND = [sys.executable, "-c", "from smcluster.tracking.child import main; main()"]
+
+
 class ChildError(Exception):
     """An exception raised in the tracking process; subclassed under the original's type name."""
 
@@ -58,7 +62,7 @@ class ChildProcessTracker:
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         process = subprocess.Popen(
-            [sys.executable, "-m", "smcluster.tracking.child"],
+            CHILD_COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

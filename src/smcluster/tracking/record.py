@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 from ..contract.metrics import metric_name
 from ..contract.paths import JobPaths
 from ..contract.schema import Hyperparameters
 from ..pipeline.load import ChannelInput
-from ..pipeline.run import RunResult, SplitResult
 from ..version import __version__
 from .base import ParamValue, RunInfo
+
+if TYPE_CHECKING:  # heavy imports, only for annotations
+    from ..pipeline.run import RunResult, SplitResult
 
 
 def _text(value: object) -> ParamValue:
