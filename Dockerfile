@@ -51,6 +51,6 @@ RUN if ! command -v tini >/dev/null 2>&1; then \
     fi \
     && { [ -x /usr/local/bin/tini ] || ln -s "$(command -v tini)" /usr/local/bin/tini; } \
     && PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
-    && if [ "${VARIANT}" = cpu ]; then python3 -m smcluster.backends.numba_cache; fi \
+    && if [ "${VARIANT}" = cpu ]; then python3 -m smcluster.backends.numba_cache --for-image; fi \
     && install -m 0755 /tmp/smcluster-src/docker/entrypoint.sh /usr/local/bin/smcluster-entrypoint \
     && rm -rf /tmp/smcluster-src /root/.cache

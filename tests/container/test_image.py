@@ -73,6 +73,20 @@ def test_entrypoint_without_arguments_trains(cpu_image: str, tmp_path: Path) -> 
     assert_trained(tree, run.output)
 
 
+def test_a_small_umap_job_loads_every_compiled_function_from_the_build_time_cache(
+    cpu_image: str, tmp_path: Path
+) -> None:
+    """numba's cache filled at build time is used by a job: nothing is compiled and saved again.
+    (Before `--for-image` this engine's layers dropped the sub-second source mtimes numba checks,
+    so every entry was stale and UMAP on 300 rows compiled for ~17 s.)"""
+    tree = job_tree(tmp_path, rows=300, reducer="umap")
+    run = run_image(cpu_image, tree, "sh", "-c", "NUMBA_DEBUG_CACHE=1 exec train")
+    assert run.code == 0, run.output
+    assert "[cache] data loaded" in run.output, run.output[-3000:]
+    recompiled = [line for line in run.output.splitlines() if "[cache] data saved" in line]
+    assert not recompiled, recompiled
+
+
 def test_other_commands_run_as_given(cpu_image: str, tmp_path: Path) -> None:
     run = run_image(cpu_image, tmp_path, "smcluster", "metric-definitions")
     assert run.code == 0, run.output

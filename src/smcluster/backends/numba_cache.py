@@ -9,16 +9,25 @@ argument types and the CPU it was compiled for, so a stale or foreign entry is n
 
 `python -m smcluster.backends.numba_cache` fits and applies a small UMAP once, to fill the cache
 (the image does it at build time; it helps where the build and the run share a CPU model).
+`--for-image` first rounds the packages' source modification times down to whole seconds: numba
+keeps an entry only while its source file's stamp (mtime with its fraction, size) is unchanged,
+and an image layer may store whole seconds only (this project's Docker engine does), so without
+it every entry written at build time was stale in the container and UMAP compiled again (300
+rows: 16.8 s instead of 1 s).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 CACHED_PACKAGES = ("umap", "pynndescent")
+# Packages whose compiled functions the cache holds: umap-learn's, pynndescent's and ours.
+SOURCE_PACKAGES = ("umap", "pynndescent", "smcluster")
 _enabled = False
 
 
@@ -61,5 +70,28 @@ def warm(rows: int = 300) -> None:
         model.transform(data[:5])
 
 
+def whole_second_mtimes() -> int:
+    """Round the modification time of every source file of `SOURCE_PACKAGES` down to a whole
+    second (Python's own .pyc check compares whole seconds, so it stays valid); returns how many
+    files changed."""
+    import importlib.util
+
+    changed = 0
+    for package in SOURCE_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for folder in spec.submodule_search_locations:
+            for source in Path(folder).rglob("*.py"):
+                stat = source.stat()
+                whole = stat.st_mtime_ns - stat.st_mtime_ns % 1_000_000_000
+                if whole != stat.st_mtime_ns:
+                    os.utime(source, ns=(stat.st_atime_ns, whole))
+                    changed += 1
+    return changed
+
+
 if __name__ == "__main__":
+    if "--for-image" in sys.argv[1:]:
+        whole_second_mtimes()
     warm()
