@@ -1,7 +1,8 @@
-"""`smcluster launch-training` / `launch-tuning` build the SDK v2 requests SageMaker receives.
+"""`smcluster launch-training` / `launch-tuning` build the requests SageMaker receives (boto3).
 
-AWS cannot be reached: moto (`mock_aws`, in process) stands in for SageMaker, S3 and STS, and the
-tests read back what moto received with describe_training_job / describe_hyper_parameter_tuning_job.
+AWS cannot be reached: moto (`mock_aws`, in process) stands in for SageMaker, S3 and STS; the
+tests read back what moto received with describe_training_job / describe_hyper_parameter_tuning_job
+and, for fields moto does not keep, the request botocore validated against its service model.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from smcluster.contract.errors import HyperparameterError
 from smcluster.contract.metrics import OBJECTIVE, objective_direction
 from smcluster.contract.schema import SCHEMA
 from smcluster.output.metric_lines import metric_definitions
-from smcluster.tools import launch
+from smcluster.tools import launch, sagemaker_requests
 from tests.container import test_local_mode
 
 sdk_environment = test_local_mode.sdk_environment  # dummy credentials, region, telemetry off
@@ -34,24 +35,26 @@ COMMON = [
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
-    """The parameters of each SageMaker API call the launcher makes, as botocore sends them.
+    """The parameters of each SageMaker API call the launcher makes, as botocore sends them
+    (after botocore has validated them against its service model).
 
-    moto's DescribeTrainingJob answers with placeholder MetricDefinitions, so the training job's
-    metric definitions are checked on the request itself.
+    moto does not echo every field back (DescribeTrainingJob's MetricDefinitions are
+    placeholders; warm start and completion criteria are not kept), so those are checked on
+    the request itself.
     """
     calls: dict[str, dict[str, Any]] = {}
-    real_session = launch.session
+    real_client = launch.client
 
-    def recording_session(region: str | None = None, profile: str | None = None) -> Any:
-        session = real_session(region, profile)
+    def recording_client(region: str | None = None, profile: str | None = None) -> Any:
+        client = real_client(region, profile)
 
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
             calls[model.name] = params
 
-        session.sagemaker_client.meta.events.register("provide-client-params.sagemaker", record)
-        return session
+        client.meta.events.register("provide-client-params.sagemaker", record)
+        return client
 
-    monkeypatch.setattr(launch, "session", recording_session)
+    monkeypatch.setattr(launch, "client", recording_client)
     return calls
 
 
@@ -70,7 +73,7 @@ def test_launch_training_sends_image_metrics_and_string_hyperparameters(
 
     assert main(argv) == 0
 
-    name = capsys.readouterr().out.splitlines()[-1]  # the SDK logs config lines first
+    name = capsys.readouterr().out.splitlines()[-1]
     job = sagemaker_client.describe_training_job(TrainingJobName=name)
     algorithm = job["AlgorithmSpecification"]
     assert algorithm["TrainingImage"] == IMAGE
@@ -96,7 +99,7 @@ def test_launch_tuning_sends_schema_ranges_with_overrides(
 
     assert main(argv) == 0
 
-    name = capsys.readouterr().out.splitlines()[-1]  # the SDK logs config lines first
+    name = capsys.readouterr().out.splitlines()[-1]
     job = sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     config = job["HyperParameterTuningJobConfig"]
     assert config["HyperParameterTuningJobObjective"] == {
@@ -164,3 +167,180 @@ def test_tune_subset_and_fixed_names() -> None:
     assert ranges == {"n_clusters": {"type": "Integer", "min": 4, "max": 8, "scaling": "Auto"}}
     with pytest.raises(HyperparameterError, match="no tuning range"):
         launch.tuning_ranges(only=["eps"])
+
+
+def _tuning_request(
+    argv: list[str], sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    assert main(["launch-tuning", *COMMON, *argv]) == 0, capsys.readouterr().err
+    request = sent["CreateHyperParameterTuningJob"]
+    assert request["HyperParameterTuningJobName"] == capsys.readouterr().out.splitlines()[-1]
+    assert len(request["HyperParameterTuningJobName"]) <= 32
+    return request
+
+
+def test_bayesian_with_warm_start_completion_criteria_and_early_stopping(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker (it accepts the job); the request is read from botocore."""
+    argv = [
+        *("--tune", "min_samples,n_neighbors", "--warm-start", "parent-a,parent-b"),
+        *("--warm-start-type", "TransferLearning", "--early-stopping", "Auto"),
+        *("--target-objective", "0.8", "--stop-after-jobs-not-improving", "5"),
+        *("--complete-on-convergence", "--random-seed", "7", "--max-runtime", "7200"),
+        *("--max-jobs", "30", "--max-parallel-jobs", "3", "--tag", "team=growth"),
+    ]
+    request = _tuning_request(argv, sent, capsys)
+    config = request["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Bayesian"
+    assert config["TrainingJobEarlyStoppingType"] == "Auto"
+    assert config["ResourceLimits"] == {
+        "MaxParallelTrainingJobs": 3,
+        "MaxNumberOfTrainingJobs": 30,
+        "MaxRuntimeInSeconds": 7200,
+    }
+    assert config["TuningJobCompletionCriteria"] == {
+        "TargetObjectiveMetricValue": 0.8,
+        "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 5},
+        "ConvergenceDetected": {"CompleteOnConvergence": "Enabled"},
+    }
+    assert config["RandomSeed"] == 7
+    assert request["WarmStartConfig"] == {
+        "ParentHyperParameterTuningJobs": [
+            {"HyperParameterTuningJobName": "parent-a"},
+            {"HyperParameterTuningJobName": "parent-b"},
+        ],
+        "WarmStartType": "TransferLearning",
+    }
+    assert request["Tags"] == [{"Key": "team", "Value": "growth"}]
+    name = request["HyperParameterTuningJobName"]
+    described = sagemaker_client.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name
+    )
+    assert described["HyperParameterTuningJobConfig"]["Strategy"] == "Bayesian"
+
+
+def test_grid_runs_over_categorical_values_generated_from_the_schema(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker; Grid's ranges are read from the validated request."""
+    argv = [
+        *("--strategy", "Grid", "--tune", "n_neighbors,min_dist,algorithm"),
+        *("--range", "algorithm=dbscan,hdbscan", "--range", "min_dist=0.01:0.5:Logarithmic"),
+    ]
+    request = _tuning_request(argv, sent, capsys)
+    config = request["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Grid"
+    assert "MaxNumberOfTrainingJobs" not in config["ResourceLimits"]  # Grid runs them all
+    ranges = config["ParameterRanges"]
+    assert ranges["IntegerParameterRanges"] == ranges["ContinuousParameterRanges"] == []
+    grid = {r["Name"]: r["Values"] for r in ranges["CategoricalParameterRanges"]}
+    assert grid["algorithm"] == ["dbscan", "hdbscan"]
+    assert grid["min_dist"] == ["0.01", "0.0707107", "0.5"]  # spread on a log scale
+    low, high = (SCHEMA.tuning_ranges()["n_neighbors"][k] for k in ("min", "max"))
+    assert grid["n_neighbors"][0] == str(low) and grid["n_neighbors"][-1] == str(high)
+    assert len(grid["n_neighbors"]) == 3
+
+
+def test_hyperband_sends_its_resource_settings(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker; the strategy config is read from the validated request."""
+    argv = ["--strategy", "Hyperband", "--tune", "min_samples", "--hyperband-max-resource", "3"]
+    config = _tuning_request(argv, sent, capsys)["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Hyperband"
+    assert config["TrainingJobEarlyStoppingType"] == "Off"
+    assert config["StrategyConfig"] == {
+        "HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 3}
+    }
+
+
+def test_random_with_values_for_a_numeric_name(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker; a numeric name given as values becomes categorical."""
+    argv = ["--strategy", "Random", "--tune", "n_neighbors", "--range", "n_neighbors=10,30"]
+    config = _tuning_request(argv, sent, capsys)["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Random"
+    assert config["ParameterRanges"]["CategoricalParameterRanges"] == [
+        {"Name": "n_neighbors", "Values": ["10", "30"]}
+    ]
+
+
+def test_spot_training_sets_max_wait_and_a_checkpoint_location(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker: the CreateTrainingJob it received is read back."""
+    argv = ["launch-training", *COMMON, "--spot", "--max-run", "3600", "--base-job-name", "seg"]
+    assert main(argv) == 0
+    name = capsys.readouterr().out.splitlines()[-1]
+    assert name.startswith("seg-")
+    request = sent["CreateTrainingJob"]
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 3600,
+        "MaxWaitTimeInSeconds": 7200,
+    }
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://{BUCKET}/output/{name}/checkpoints",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    job = sagemaker_client.describe_training_job(TrainingJobName=name)
+    assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] == 7200
+
+
+def test_every_problem_with_the_tuning_settings_is_reported_at_once_and_nothing_sent(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker: it must have received no tuning job at all."""
+    argv = [
+        *("launch-tuning", *COMMON, "--strategy", "Grid", "--tune", "algorithm"),
+        *("--early-stopping", "Auto", "--warm-start", "a,b,c,d,e,f", "--max-jobs", "7"),
+        *("--hyperband-max-resource", "3"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    for expected in (
+        "--early-stopping Auto works with Bayesian and Random only",
+        "--warm-start takes 1 to 5 parent tuning jobs",
+        "warm start works with Bayesian and Random only, not Grid",
+        "apply to --strategy Hyperband only",
+        "--max-jobs 7 must equal it",
+    ):
+        assert expected in err, err
+    assert "Fix:" in err and "Traceback" not in err
+    assert "CreateHyperParameterTuningJob" not in sent
+    assert (
+        sagemaker_client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+        == []
+    )
+
+
+def test_spot_is_refused_for_tuning_and_max_wait_needs_spot(
+    sagemaker_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker: nothing reaches it."""
+    assert main(["launch-training", *COMMON, "--max-wait", "100"]) != 0
+    assert "--max-wait applies to spot training only" in capsys.readouterr().err
+    argv = ["launch-training", *COMMON, "--spot", "--max-run", "600", "--max-wait", "300"]
+    assert main(argv) == 2
+    assert "max_wait >= max_run" in capsys.readouterr().err
+    assert sagemaker_client.list_training_jobs()["TrainingJobSummaries"] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"type": "Integer", "min": 5, "max": 50, "scaling": "Logarithmic"}, ["5", "16", "50"]),
+        ({"type": "Integer", "min": 2, "max": 3, "scaling": "Auto"}, ["2", "3"]),
+        ({"type": "Continuous", "min": 0.0, "max": 1.0, "scaling": "Linear"}, ["0", "0.5", "1"]),
+    ],
+)
+def test_grid_values(entry: dict[str, Any], expected: list[str]) -> None:
+    assert sagemaker_requests.grid_values(entry) == expected
+
+
+def test_job_names_fit_sagemaker_limits() -> None:
+    long = "a-very-long-base-job-name-for-segments"
+    assert len(sagemaker_requests.job_name(long, 32, now=0)) == 32
+    assert sagemaker_requests.job_name(None, 63, now=0) == "smcluster-700101-000000"

@@ -112,9 +112,15 @@ def _job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", required=True, help="S3 URI of the train channel")
     parser.add_argument("--validation", help="S3 URI of the validation channel")
     parser.add_argument("--instance-type", default="ml.g5.2xlarge")
-    parser.add_argument("--output-path", help="S3 URI for model.tar.gz (default: SDK bucket)")
-    parser.add_argument("--base-job-name", help="job name prefix")
-    parser.add_argument("--max-run", type=int, default=24 * 60 * 60, help="seconds (default 1 d)")
+    parser.add_argument("--output-path", required=True, help="S3 URI for model.tar.gz")
+    parser.add_argument("--base-job-name", help="job name prefix (default smcluster)")
+    parser.add_argument(
+        "--max-run", type=_positive_int, default=24 * 60 * 60, help="seconds (default 1 d)"
+    )
+    parser.add_argument("--volume-size", type=_positive_int, default=50, help="GB (default 50)")
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="tag the job"
+    )
     _hp_argument(parser)
     _aws_arguments(parser)
 
@@ -123,16 +129,46 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     tools = ".tools.commands"
     training = commands.add_parser("launch-training", help="start a SageMaker training job")
     _job_arguments(training)
+    spot = training.add_argument_group("managed spot training")
+    spot.add_argument("--spot", action="store_true", help="run on spot capacity")
+    spot.add_argument(
+        "--max-wait", type=_positive_int, help="seconds, >= --max-run (default max-run + 1 h)"
+    )
+    spot.add_argument("--checkpoint-s3-uri", help="default: <output-path>/<job name>/checkpoints")
     training.set_defaults(run=_lazy(tools, "launch_training"))
 
     tuning = commands.add_parser("launch-tuning", help="start a SageMaker tuning job")
     _job_arguments(tuning)
     _range_arguments(tuning)
-    tuning.add_argument("--max-jobs", type=_positive_int, default=20)
-    tuning.add_argument("--max-parallel-jobs", type=_positive_int, default=2)
     tuning.add_argument(
-        "--strategy", choices=("Bayesian", "Random", "Hyperband"), default="Bayesian"
+        "--max-jobs", type=_positive_int, help="default 20; Grid: every combination"
     )
+    tuning.add_argument("--max-parallel-jobs", type=_positive_int, default=2)
+    tuning.add_argument("--max-runtime", type=_positive_int, help="seconds for the tuning job")
+    tuning.add_argument(
+        "--strategy", choices=("Bayesian", "Random", "Hyperband", "Grid"), default="Bayesian"
+    )
+    tuning.add_argument("--random-seed", type=int, help="the tuner's seed (repeatable searches)")
+    tuning.add_argument("--early-stopping", choices=("Off", "Auto"), default="Off")
+    done = tuning.add_argument_group("completion criteria")
+    done.add_argument("--target-objective", type=float, help="stop once a job reaches it")
+    done.add_argument(
+        "--stop-after-jobs-not-improving", type=_positive_int, metavar="N",
+        help="stop after N jobs without a new best",
+    )  # fmt: skip
+    done.add_argument(
+        "--complete-on-convergence", action="store_true", help="stop when the tuner converges"
+    )
+    warm = tuning.add_argument_group("warm start")
+    warm.add_argument("--warm-start", metavar="JOB[,JOB...]", help="1 to 5 parent tuning jobs")
+    warm.add_argument(
+        "--warm-start-type",
+        choices=("IdenticalDataAndAlgorithm", "TransferLearning"),
+        default="IdenticalDataAndAlgorithm",
+    )
+    band = tuning.add_argument_group("Hyperband (the objective is reported once per job)")
+    band.add_argument("--hyperband-min-resource", type=_positive_int)
+    band.add_argument("--hyperband-max-resource", type=_positive_int)
     tuning.set_defaults(run=_lazy(tools, "launch_tuning"))
 
     jobs = commands.add_parser("compare-jobs", help="leaderboard of SageMaker training jobs")

@@ -49,13 +49,38 @@ def _spec(args: argparse.Namespace) -> launch.JobSpec:
         validation=args.validation,
         base_job_name=args.base_job_name,
         max_run=args.max_run,
+        volume_size_gb=args.volume_size,
+        spot=getattr(args, "spot", False),
+        max_wait=getattr(args, "max_wait", None),
+        checkpoint_s3_uri=getattr(args, "checkpoint_s3_uri", None),
+        tags=launch.parse_assignments(args.tag, "--tag"),
+    )
+
+
+def _settings(args: argparse.Namespace) -> launch.TuningSettings:
+    parents = [p.strip() for p in (args.warm_start or "").split(",") if p.strip()]
+    default_jobs = None if args.strategy == "Grid" else 20
+    return launch.TuningSettings(
+        strategy=args.strategy,
+        max_jobs=args.max_jobs if args.max_jobs is not None else default_jobs,
+        max_parallel_jobs=args.max_parallel_jobs,
+        max_runtime=args.max_runtime,
+        early_stopping=args.early_stopping,
+        target_objective=args.target_objective,
+        max_jobs_not_improving=args.stop_after_jobs_not_improving,
+        complete_on_convergence=args.complete_on_convergence,
+        warm_start_parents=parents,
+        warm_start_type=args.warm_start_type,
+        random_seed=args.random_seed,
+        hyperband_min_resource=args.hyperband_min_resource,
+        hyperband_max_resource=args.hyperband_max_resource,
     )
 
 
 @guarded
 def launch_training(args: argparse.Namespace) -> str:
     spec = _spec(args)
-    return launch.launch_training(spec, launch.session(args.region, args.profile))
+    return launch.launch_training(spec, launch.client(args.region, args.profile))
 
 
 @guarded
@@ -64,12 +89,7 @@ def launch_tuning(args: argparse.Namespace) -> str:
     only = args.tune.split(",") if args.tune else None
     ranges = launch.tuning_ranges(args.range, only=only, fixed=spec.hyperparameters)
     return launch.launch_tuning(
-        spec,
-        ranges,
-        launch.session(args.region, args.profile),
-        max_jobs=args.max_jobs,
-        max_parallel_jobs=args.max_parallel_jobs,
-        strategy=args.strategy,
+        spec, ranges, _settings(args), launch.client(args.region, args.profile)
     )
 
 

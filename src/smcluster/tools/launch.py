@@ -1,21 +1,29 @@
-"""Launch SageMaker training and tuning jobs of this image with the SageMaker Python SDK v2.
+"""Launch SageMaker training and tuning jobs of this image (boto3; `sagemaker_requests` says why).
 
 Hyperparameters and tuning ranges are checked against the schema here, before anything is sent,
 so a typo fails on the laptop with the message the job would have written to its failure file.
-The SDK (the `dev` extra, not the image) is imported only when a job is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ..contract.errors import DependencyError, HyperparameterError
+from ..contract.errors import HyperparameterError
 from ..contract.hyperparameters import parse
-from ..contract.metrics import OBJECTIVE, objective_direction
 from ..contract.schema import SCHEMA
-from ..output.metric_lines import metric_definitions
+from .sagemaker_requests import (
+    TRAINING_NAME_MAX,
+    TUNING_NAME_MAX,
+    JobSpec,
+    TuningSettings,
+    as_grid,
+    job_name,
+    training_job_request,
+    tuning_job_request,
+)
+
+__all__ = ["JobSpec", "TuningSettings", "launch_training", "launch_tuning", "tuning_ranges"]
 
 SCALINGS = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
 
@@ -44,18 +52,24 @@ def _range_error(name: str, text: str, fix: str) -> HyperparameterError:
     return HyperparameterError(f"--range {name}={text} is invalid: {fix}", "")
 
 
+def _values(name: str, text: str, param: Any) -> dict[str, Any]:
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if not values:
+        raise _range_error(name, text, "give one or more values: name=a,b,c.")
+    for value in values:
+        try:
+            param.read(value)
+        except ValueError as exc:
+            raise _range_error(name, text, f"{value!r}: {exc}.") from None
+    return {"type": "Categorical", "values": values}
+
+
 def _override(name: str, base: Mapping[str, Any], text: str) -> dict[str, Any]:
     param = SCHEMA[name]
     if base["type"] == "Categorical":
-        values = [v.strip() for v in text.split(",") if v.strip()]
-        if not values:
-            raise _range_error(name, text, "give one or more values: name=a,b,c.")
-        for value in values:
-            try:
-                param.read(value)
-            except ValueError as exc:
-                raise _range_error(name, text, f"{value!r}: {exc}.") from None
-        return {"type": "Categorical", "values": values}
+        return _values(name, text, param)
+    if "," in text:  # values for a numeric name: a categorical range (what Grid runs over)
+        return _values(name, text, param)
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise _range_error(name, text, "give low:high or low:high:Scaling.")
@@ -96,112 +110,31 @@ def tuning_ranges(
     return {name: ranges[name] for name in selected if name not in set(fixed)}
 
 
-def sdk_ranges(ranges: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The SDK's parameter objects for a `HyperparameterTuner`."""
-    from sagemaker.tuner import CategoricalParameter, ContinuousParameter, IntegerParameter
-
-    built: dict[str, Any] = {}
-    for name, entry in ranges.items():
-        if entry["type"] == "Categorical":
-            built[name] = CategoricalParameter(list(entry["values"]))
-        elif entry["type"] == "Integer":
-            built[name] = IntegerParameter(
-                int(entry["min"]), int(entry["max"]), scaling_type=entry["scaling"]
-            )
-        else:
-            built[name] = ContinuousParameter(
-                float(entry["min"]), float(entry["max"]), scaling_type=entry["scaling"]
-            )
-    return built
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What every training job of this image needs."""
-
-    image_uri: str
-    role: str
-    instance_type: str
-    output_path: str | None
-    hyperparameters: Mapping[str, str]
-    train: str
-    validation: str | None = None
-    base_job_name: str | None = None
-    max_run: int = 24 * 60 * 60
-
-    def inputs(self) -> dict[str, str]:
-        channels = {"train": self.train}
-        if self.validation:
-            channels["validation"] = self.validation
-        return channels
-
-
-def session(region: str | None = None, profile: str | None = None) -> Any:
-    """A `sagemaker.Session` on an explicit boto3 session (region and profile as given)."""
+def client(region: str | None = None, profile: str | None = None) -> Any:
+    """A boto3 SageMaker client on an explicit session (region and profile as given)."""
     import boto3
 
-    try:
-        import sagemaker
-    except ImportError:
-        raise DependencyError(
-            "launching needs the SageMaker Python SDK v2, which is not installed.",
-            'pip install "sagemaker==2.257.7" (it is in the dev extra).',
-        ) from None
-    boto_session = boto3.Session(region_name=region, profile_name=profile)
-    return sagemaker.Session(boto_session=boto_session)
+    return boto3.Session(region_name=region, profile_name=profile).client("sagemaker")
 
 
-def estimator(spec: JobSpec, sagemaker_session: Any) -> Any:
-    from sagemaker.estimator import Estimator
-
-    return Estimator(
-        image_uri=spec.image_uri,
-        role=spec.role,
-        instance_count=1,
-        instance_type=spec.instance_type,
-        output_path=spec.output_path,
-        base_job_name=spec.base_job_name,
-        max_run=spec.max_run,
-        metric_definitions=metric_definitions(),
-        hyperparameters=dict(spec.hyperparameters),
-        sagemaker_session=sagemaker_session,
-    )
-
-
-def launch_training(spec: JobSpec, sagemaker_session: Any) -> str:
+def launch_training(spec: JobSpec, sagemaker: Any, now: float | None = None) -> str:
     """Start one training job without waiting; returns its name."""
-    job = estimator(spec, sagemaker_session)
-    job.fit(spec.inputs(), wait=False, logs=False)
-    return str(job.latest_training_job.name)
+    name = job_name(spec.base_job_name, TRAINING_NAME_MAX, now)
+    sagemaker.create_training_job(**training_job_request(spec, name))
+    return name
 
 
 def launch_tuning(
     spec: JobSpec,
     ranges: Mapping[str, Mapping[str, Any]],
-    sagemaker_session: Any,
-    *,
-    max_jobs: int,
-    max_parallel_jobs: int,
-    strategy: str = "Bayesian",
+    settings: TuningSettings,
+    sagemaker: Any,
+    now: float | None = None,
 ) -> str:
-    """Start a hyperparameter tuning job over `ranges` without waiting; returns its name."""
-    from sagemaker.tuner import HyperparameterTuner
-
-    if not ranges:
-        raise HyperparameterError(
-            "nothing to tune: every range was left out or fixed with --hp.",
-            "drop a --hp or add a --range / --tune name.",
-        )
-    tuner = HyperparameterTuner(
-        estimator(spec, sagemaker_session),
-        objective_metric_name=OBJECTIVE,
-        objective_type=objective_direction(),
-        hyperparameter_ranges=sdk_ranges(ranges),
-        metric_definitions=metric_definitions(),
-        max_jobs=max_jobs,
-        max_parallel_jobs=max_parallel_jobs,
-        strategy=strategy,
-        base_tuning_job_name=spec.base_job_name,
-    )
-    tuner.fit(spec.inputs(), wait=False)
-    return str(tuner.latest_tuning_job.name)
+    """Start a hyperparameter tuning job over `ranges` without waiting; returns its name.
+    With the Grid strategy, numeric ranges become a few values each (`as_grid`)."""
+    if settings.strategy == "Grid":
+        ranges = as_grid(ranges)
+    name = job_name(spec.base_job_name, TUNING_NAME_MAX, now)
+    sagemaker.create_hyper_parameter_tuning_job(**tuning_job_request(spec, ranges, settings, name))
+    return name
