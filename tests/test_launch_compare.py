@@ -9,50 +9,16 @@ client, paging and ranking code run against them.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from smcluster.cli import main
 from smcluster.contract.metrics import OBJECTIVE
-from smcluster.tools import compare
 
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
+from .sagemaker_stub import NOW, stubbed, training_job_summary
 
-
-def _summary(name: str, status: str, value: float | None, **tuned: str) -> dict[str, Any]:
-    summary: dict[str, Any] = {
-        "TrainingJobName": name,
-        "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
-        "CreationTime": NOW,
-        "TrainingJobStatus": status,
-        "TunedHyperParameters": tuned,
-    }
-    if value is not None:
-        summary["FinalHyperParameterTuningJobObjectiveMetric"] = {
-            "Type": "Maximize",
-            "MetricName": OBJECTIVE,
-            "Value": value,
-        }
-    return summary
-
-
-@pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> Stubber:
-    client = boto3.client(
-        "sagemaker",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    stubber = Stubber(client)
-    monkeypatch.setattr(compare, "sagemaker_client", lambda region, profile: client)
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
+__all__ = ["stubbed"]  # a fixture
 
 
 def test_tuning_job_leaderboard_pages_and_ranks(
@@ -64,8 +30,10 @@ def test_tuning_job_leaderboard_pages_and_ranks(
         "list_training_jobs_for_hyper_parameter_tuning_job",
         {
             "TrainingJobSummaries": [
-                _summary("job-a", "Completed", 0.41, n_components="4", algorithm="kmeans"),
-                _summary("job-b", "Failed", None, n_components="9", algorithm="gmm"),
+                training_job_summary(
+                    "job-a", "Completed", 0.41, n_components="4", algorithm="kmeans"
+                ),
+                training_job_summary("job-b", "Failed", None, n_components="9", algorithm="gmm"),
             ],
             "NextToken": "page-2",
         },
@@ -73,7 +41,11 @@ def test_tuning_job_leaderboard_pages_and_ranks(
     )
     stubbed.add_response(
         "list_training_jobs_for_hyper_parameter_tuning_job",
-        {"TrainingJobSummaries": [_summary("job-c", "Completed", 0.63, n_components="3")]},
+        {
+            "TrainingJobSummaries": [
+                training_job_summary("job-c", "Completed", 0.63, n_components="3")
+            ]
+        },
         {**first, "NextToken": "page-2"},
     )
 

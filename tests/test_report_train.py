@@ -5,7 +5,6 @@ a real headless Chromium with every image loaded and no console error."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from matplotlib.image import imread
 
 from smcluster.tools.demo import DEMO_HYPERPARAMETERS
 
+from .browser import headless_chromium, needs_chromium, severe_errors
 from .jobtree import JobTree
 
 pytestmark = pytest.mark.slow
@@ -27,8 +27,6 @@ PLOTS = {
     "k_distance",
     "cluster_profile_heatmap",
 }
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def run_train(base: Path, hyperparameters: dict[str, str], rows: int = 3_000) -> Path:
@@ -90,42 +88,14 @@ def test_plots_false_skips_pictures_but_keeps_profiles(tmp_path) -> None:
     assert "plots=false" in (model / "report.html").read_text()
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
-)
+@needs_chromium
 def test_report_opens_in_headless_chromium(pca_model: Path, tmp_path, monkeypatch) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    monkeypatch.setenv("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    with headless_chromium(tmp_path / "profile", monkeypatch) as driver:
         driver.get((pca_model / "report.html").as_uri())
         images = driver.execute_script(
             "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);"
         )
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        # The console channel works: an error raised on purpose is seen.
-        driver.execute_script("console.error('smcluster-probe')")
-        probe = [e for e in driver.get_log("browser") if "smcluster-probe" in e["message"]]
-    finally:
-        driver.quit()
+        errors = severe_errors(driver)
     assert sorted(alt for alt, _, _ in images) == sorted(PLOTS)
     assert all(complete and width > 0 for _, complete, width in images), images
     assert errors == []
-    assert probe

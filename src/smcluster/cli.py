@@ -171,6 +171,19 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     band.add_argument("--hyperband-max-resource", type=_positive_int)
     tuning.set_defaults(run=_lazy(tools, "launch_tuning"))
 
+    report = commands.add_parser(
+        "tuning-report", help="one interactive HTML page about tuning studies, overlaid"
+    )
+    report.add_argument(
+        "--tuning-job", action="append", default=[], help="a SageMaker tuning job (repeatable)"
+    )
+    report.add_argument(
+        "--study", action="append", default=[], help="a tune-local --out folder (repeatable)"
+    )
+    report.add_argument("--out", default="tuning-report.html", help="HTML file to write")
+    _aws_arguments(report)
+    report.set_defaults(run=_lazy(tools, "tuning_report"))
+
     jobs = commands.add_parser("compare-jobs", help="leaderboard of SageMaker training jobs")
     which = jobs.add_mutually_exclusive_group(required=True)
     which.add_argument("--tuning-job", help="a tuning job: its training jobs, best first")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..contract.errors import SmclusterError, StudyError
+from ..contract.errors import ArgumentError, SmclusterError, StudyError
 from . import compare, launch
 
 Command = Callable[[argparse.Namespace], int]
@@ -105,6 +105,24 @@ def compare_jobs(args: argparse.Namespace) -> str:
     if args.format == "json":
         return compare.as_json(ranked)
     return compare.as_table(ranked, args.objective)
+
+
+@guarded
+def tuning_report(args: argparse.Namespace) -> str:
+    from . import tuning_report as report
+
+    if not (args.tuning_job or args.study):
+        raise ArgumentError(
+            "tuning-report needs at least one study.",
+            "pass --tuning-job NAME (SageMaker) and/or --study DIR (a tune-local --out).",
+        )
+    studies = [report.local_study(Path(path)) for path in args.study]
+    if args.tuning_job:
+        client = compare.sagemaker_client(args.region, args.profile)
+        studies += [report.sagemaker_study(client, name) for name in args.tuning_job]
+    written = report.write_report(studies, Path(args.out))
+    trials = sum(len(s.trials) for s in studies)
+    return f"tuning report of {len(studies)} studies ({trials} trials): {written}"
 
 
 @guarded

@@ -34,14 +34,15 @@ def tuning_job_rows(client: Any, tuning_job: str) -> list[dict[str, Any]]:
         page = client.list_training_jobs_for_hyper_parameter_tuning_job(**request)
         for job in page["TrainingJobSummaries"]:
             final = job.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-            rows.append(
-                _row(
-                    job["TrainingJobName"],
-                    job["TrainingJobStatus"],
-                    final.get("Value"),
-                    job.get("TunedHyperParameters", {}),
-                )
+            row = _row(
+                job["TrainingJobName"],
+                job["TrainingJobStatus"],
+                final.get("Value"),
+                job.get("TunedHyperParameters", {}),
             )
+            ended = job.get("TrainingEndTime")
+            row["ended"] = ended.isoformat() if ended is not None else None
+            rows.append(row)
         if not page.get("NextToken"):
             return rows
         request["NextToken"] = page["NextToken"]

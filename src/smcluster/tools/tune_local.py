@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,7 @@ def tune_local(
 
     def run(name: str, tuned: dict[str, str]) -> dict[str, Any]:
         base = write_trial_tree(out / name, data, validation, {**static, **tuned})
+        started = datetime.now(UTC).isoformat()
         returncode, log = run_trial(base)
         found = read_metrics(log)
         row = {
@@ -167,6 +169,8 @@ def tune_local(
             "hyperparameters": tuned,
             "metrics": found,
             "path": str(base),
+            "started": started,
+            "ended": datetime.now(UTC).isoformat(),
         }
         result.trials.append(row)
         if returncode != 0 or OBJECTIVE not in found:
