@@ -252,7 +252,10 @@ TOOL_CASES = {
         "is not a folder",
     ),
     "launch with a bad value": (
-        ["launch-training", "--image", "i", "--role", "r", "--train", "s3://b/p", "--hp", "eps=0"],
+        [
+            *("launch-training", "--image", "i", "--role", "r", "--train", "s3://b/p"),
+            *("--output-path", "s3://b/o", "--hp", "eps=0"),
+        ],
         2,
         "HyperparameterError:",
         "'eps' = '0' is invalid",
