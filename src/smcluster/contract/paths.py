@@ -54,6 +54,11 @@ class JobPaths:
         return Path(self.env.get("SM_OUTPUT_DATA_DIR") or self.output_dir / "data")
 
     @property
+    def checkpoint_dir(self) -> Path:
+        """Where SageMaker restores and syncs checkpoints (CheckpointConfig.LocalPath)."""
+        return Path(self.env.get("SM_CHECKPOINT_DIR") or self.base / "checkpoints")
+
+    @property
     def failure_file(self) -> Path:
         return self.output_dir / "failure"
 

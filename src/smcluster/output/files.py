@@ -45,6 +45,7 @@ def metrics_payload(result: RunResult) -> dict[str, Any]:
             for k, v in zip(*np.unique(result.train.labels, return_counts=True), strict=True)
         },
         "timings_seconds": result.timings,
+        "resumed_from_checkpoint": result.resumed,
     }
     if result.validation is not None:
         payload["validation"] = result.validation.metrics

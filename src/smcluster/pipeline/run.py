@@ -17,6 +17,8 @@ from ..backends.base import Array, Backend, Frame, to_host
 from ..contract.channels import Channel
 from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
+from ..version import __version__
+from .checkpoints import Checkpoints
 from .clock import StageClock
 from .cluster import cluster
 from .density import LADDER
@@ -61,6 +63,7 @@ class RunResult:
     timings: dict[str, float]
     prep_report: dict[str, Any]
     pca: PcaSummary | None = None
+    resumed: list[str] = field(default_factory=list)  # stages reloaded from checkpoints
 
 
 def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
@@ -97,10 +100,17 @@ def _check_backend(backend: Backend, hp: Hyperparameters) -> None:
 
 
 class Pipeline:
-    def __init__(self, hp: Hyperparameters, backend: Backend, clock: StageClock) -> None:
+    def __init__(
+        self,
+        hp: Hyperparameters,
+        backend: Backend,
+        clock: StageClock,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
         self.hp = hp
         self.backend = backend
         self.clock = clock
+        self.checkpoints = checkpoints or Checkpoints(None)
         self.evaluation: FeaturePrep | None = None  # fitted by `fit`, used for validation
 
     def _ids(self, frame: Frame) -> np.ndarray:
@@ -126,10 +136,24 @@ class Pipeline:
             hp = self.hp = hp.replace(reducer=reducer_kind)
         check_sizes(int(features.prepared.shape[0]), len(columns), hp)
         _check_backend(backend, hp)
-
-        reduction = reduce(backend, hp, features.prepared, features.pca, clock)
+        checkpoints = self.checkpoints
+        checkpoints.bind(
+            {
+                "hyperparameters": hp.to_json(),
+                "train_sha256": table.input.sha256,
+                "backend": backend.describe(),
+                "smcluster": __version__,
+            }
+        )
+        reduction = checkpoints.load("reduce")
+        if reduction is None:
+            reduction = reduce(backend, hp, features.prepared, features.pca, clock)
+            checkpoints.save("reduce", reduction)
         embedding = reduction.embedding
-        clustering = cluster(backend, hp, embedding, clock)
+        clustering = checkpoints.load("cluster")
+        if clustering is None:
+            clustering = cluster(backend, hp, embedding, clock)
+            checkpoints.save("cluster", clustering)
         if "min_samples" in clustering.info:  # min_samples=auto, resolved by the cluster stage
             hp = self.hp = hp.replace(min_samples=clustering.info["min_samples"])
         raw_kept = to_host(features.raw)[features.kept]
@@ -197,6 +221,7 @@ class Pipeline:
             timings=clock.timings,
             prep_report=features.report,
             pca=features.pca,
+            resumed=list(checkpoints.resumed),
         )
 
     def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
