@@ -171,6 +171,29 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     band.add_argument("--hyperband-max-resource", type=_positive_int)
     tuning.set_defaults(run=_lazy(tools, "launch_tuning"))
 
+    board = commands.add_parser(
+        "leaderboard", help="this image's SageMaker training jobs, filtered and ranked (Search)"
+    )
+    board.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+    board.add_argument("--name-contains", help="only jobs whose name contains this")
+    board.add_argument("--experiment", help="only jobs of this SageMaker experiment")
+    board.add_argument(
+        "--where", action="append", default=[], metavar="METRIC>=VALUE", help="a threshold"
+    )
+    board.add_argument("--sort", default=OBJECTIVE, help=f"metric to rank by (default {OBJECTIVE})")
+    board.add_argument("--limit", type=_positive_int, help="rows to show")
+    board.add_argument("--format", choices=("table", "json"), default="table")
+    _aws_arguments(board)
+    board.set_defaults(run=_lazy(tools, "sagemaker_leaderboard"))
+
+    trace = commands.add_parser(
+        "lineage", help="which job, hyperparameters, inputs and image produced a model"
+    )
+    trace.add_argument("model", help="S3 URI of a model.tar.gz")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
+    _aws_arguments(trace)
+    trace.set_defaults(run=_lazy(tools, "lineage"))
+
     report = commands.add_parser(
         "tuning-report", help="one interactive HTML page about tuning studies, overlaid"
     )

@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -105,6 +106,40 @@ def compare_jobs(args: argparse.Namespace) -> str:
     if args.format == "json":
         return compare.as_json(ranked)
     return compare.as_table(ranked, args.objective)
+
+
+@guarded
+def sagemaker_leaderboard(args: argparse.Namespace) -> str:
+    from . import sagemaker_search as search
+
+    search.check_metric(args.sort)
+    where = [search.parse_threshold(text) for text in args.where]
+    tags = launch.parse_assignments(args.tag, "--tag")
+    client = compare.sagemaker_client(args.region, args.profile)
+    rows = search.search_jobs(client, tags, args.name_contains, args.experiment)
+    ranked = search.leaderboard(rows, args.sort, where, args.limit)
+    if args.format == "json":
+        return compare.as_json(ranked)
+    return compare.as_table(ranked, args.sort) + f"{len(ranked)} of {len(rows)} jobs found\n"
+
+
+@guarded
+def lineage(args: argparse.Namespace) -> str:
+    import boto3
+
+    from . import sagemaker_search as search
+
+    session = boto3.Session(region_name=args.region, profile_name=args.profile)
+    found = search.lineage(session.client("sagemaker"), session.client("ecr"), args.model)
+    return compare.as_json([found]) if args.format == "json" else _lineage_text(found)
+
+
+def _lineage_text(found: dict[str, Any]) -> str:
+    lines = [f"{key}: {found[key]}" for key in found if not isinstance(found[key], dict)]
+    for key in ("inputs", "hyperparameters", "metrics", "tags"):
+        lines.append(f"{key}:")
+        lines += [f"  {name}: {value}" for name, value in found[key].items()]
+    return "\n".join(lines) + "\n"
 
 
 @guarded
