@@ -15,10 +15,7 @@ What it installs:
   `cudf-cu12` is conda's `cudf`) is kept as it is; the rest is installed under a constraints file
   that pins every package of the base to the version it has, so no dependency can upgrade or
   reinstall RAPIDS, NumPy, pandas or anything else the base brought. A conflict fails the build,
-  naming the package, instead of silently replacing part of RAPIDS. Two exceptions:
-  `PINNED_OVER_BASE` packages, which RAPIDS does not run on, are installed at the project's pin
-  (setuptools: sagemaker-experiments imports `pkg_resources`, which later setuptools removed, so
-  the base's would silently turn off tracking in SageMaker jobs); and every base version that
+  naming the package, instead of silently replacing part of RAPIDS. Every base version that
   differs from the project's pin is printed, so the build log says which pins did not hold.
 """
 
@@ -38,7 +35,6 @@ VENV = Path("/opt/venv")
 PACKAGE = "smcluster"
 RAPIDS_MODULES = ("cudf", "cuml", "cupy")
 PIP = ("-m", "pip", "--disable-pip-version-check", "--no-input")
-PINNED_OVER_BASE = ("setuptools",)
 
 
 def canonical(name: str) -> str:
@@ -122,19 +118,15 @@ def pinned_version(requirement: str) -> str | None:
 def install_gpu(python: str, source: str) -> None:
     check_rapids(python)
     base = installed(python)
-    kept = {name: version for name, version in base.items() if name not in PINNED_OVER_BASE}
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
-        handle.write("".join(f"{name}=={version}\n" for name, version in sorted(kept.items())))
+        handle.write("".join(f"{name}=={version}\n" for name, version in sorted(base.items())))
         constraints = handle.name
     run(python, *PIP, "install", "--no-deps", source)
     missing = []
     for requirement in requirements(python, "gpu"):
         name = requirement_name(requirement)
         provided = next((n for n in (name, without_cuda_suffix(name)) if n in base), None)
-        if provided in PINNED_OVER_BASE:
-            print(f"replacing the base image's {provided}=={base[provided]} with {requirement}")
-            missing.append(requirement)
-        elif provided:
+        if provided:
             pin = pinned_version(requirement)
             differs = f" (not the project's pin {pin})" if pin and pin != base[provided] else ""
             print(
