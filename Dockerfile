@@ -1,20 +1,23 @@
 # smcluster training image for SageMaker (bring your own container).
 #
-#   GPU (default): RAPIDS base whose cuDF/cuML match the package's `gpu` pins (CUDA 12 build:
-#                  V100, T4, A10G, L4, A100, H100; host driver >= 535).
+#   GPU (default): RAPIDS' CUDA 12 pip wheels at the project's pins, on a Python >= 3.11 base
+#                  (V100, T4, A10G, L4, A100, H100; host driver >= 535); umap-learn too, so the
+#                  CPU path runs where no GPU is present.
 #       make image          # docker build -t smcluster:<version>-gpu .
-#   CPU:           a Debian/Ubuntu/python base with python3 >= 3.11, the `cpu` extras.
-#       make image-cpu      # --build-arg VARIANT=cpu --build-arg BASE_IMAGE=python:3.12-slim-bookworm
+#   CPU:           the same base, the `cpu` extras.
+#       make image-cpu      # --build-arg VARIANT=cpu
+#   GPU on RAPIDS: the RAPIDS base image's own cuDF/cuML (pins not honoured: the base's win).
+#       make image-rapids   # --build-arg VARIANT=gpu-rapids --build-arg BASE_IMAGE=nvcr.io/...
 #
-# docker/install_package.py decides where and how to install (see its docstring): the gpu variant
-# never reinstalls or upgrades a package of the RAPIDS base. Nothing is written under /opt/ml,
-# which SageMaker mounts at run time.
+# docker/install_package.py decides where and how to install (see its docstring): the gpu-rapids
+# variant never reinstalls or upgrades a package of the RAPIDS base. Nothing is written under
+# /opt/ml, which SageMaker mounts at run time.
 #
 # Every metadata instruction comes before the one RUN, so that RUN's layer is the only large one
 # and no later instruction copies it (the legacy builder with the vfs driver copies the whole
 # root filesystem per instruction). VERSION and GIT_REVISION do not cost cache hits: the source
 # COPY changes with every commit anyway.
-ARG BASE_IMAGE=nvcr.io/nvidia/rapidsai/base:26.10-cuda12-py3.12
+ARG BASE_IMAGE=python:3.12-slim-bookworm
 FROM ${BASE_IMAGE}
 
 ARG BASE_IMAGE VARIANT=gpu VERSION=unknown GIT_REVISION=unknown
@@ -39,7 +42,7 @@ CMD ["train"]
 USER 0
 
 COPY . /tmp/smcluster-src/
-# The cpu variant then fills numba's cache for umap-learn (smcluster.backends.numba_cache): a job
+# The cpu and gpu variants then fill numba's cache for umap-learn (smcluster.backends.numba_cache): a job
 # on the same CPU model skips ~10 s of compiling; on another model numba compiles as before.
 # tini from the base when it has one, else Debian's or Ubuntu's package (its version is the
 # distribution's: tini has no pip or conda-independent pin that works on every base).
@@ -51,6 +54,6 @@ RUN if ! command -v tini >/dev/null 2>&1; then \
     fi \
     && { [ -x /usr/local/bin/tini ] || ln -s "$(command -v tini)" /usr/local/bin/tini; } \
     && PIP_NO_CACHE_DIR=1 python3 /tmp/smcluster-src/docker/install_package.py --variant "${VARIANT}" /tmp/smcluster-src \
-    && if [ "${VARIANT}" = cpu ]; then python3 -m smcluster.backends.numba_cache --for-image; fi \
+    && if [ "${VARIANT}" != gpu-rapids ]; then python3 -m smcluster.backends.numba_cache --for-image; fi \
     && install -m 0755 /tmp/smcluster-src/docker/entrypoint.sh /usr/local/bin/smcluster-entrypoint \
     && rm -rf /tmp/smcluster-src /root/.cache

@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo/opt_ml
 DEMO_ROWS ?= 20000
 PYTEST_ARGS ?=
-# Images: `make image` (GPU, RAPIDS base), `make image-cpu`; BASE_IMAGE overrides either base.
+# Images: `make image` (GPU, RAPIDS pip wheels), `make image-cpu`, `make image-rapids` (GPU on the
+# RAPIDS base image); BASE_IMAGE overrides the base of any.
 IMAGE ?= smcluster
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' src/smcluster/version.py)
 GIT_REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 CPU_BASE_IMAGE ?= python:3.12-slim-bookworm
+RAPIDS_BASE_IMAGE ?= nvcr.io/nvidia/rapidsai/base:26.10-cuda12-py3.12
 DOCKER_BUILD_FLAGS ?=
 DOCKER_BUILD := docker build $(DOCKER_BUILD_FLAGS) --build-arg VERSION=$(VERSION) \
 	--build-arg GIT_REVISION=$(GIT_REVISION)
@@ -28,7 +30,7 @@ BENCH_OUT ?= bench/results
 # quality: e.g. QUALITY_ARGS='--jobs 1 --sets iris,atom --hp reducer=pca'
 QUALITY_ARGS ?= --jobs 2
 
-.PHONY: install demo test lint format readme clean bench bench-plots quality objective-study gpu-check image image-cpu push local-train
+.PHONY: install demo test lint format readme clean bench bench-plots quality objective-study gpu-check image image-cpu image-rapids push local-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,9 +70,15 @@ readme: $(STAMP)
 bench-plots: $(STAMP)
 	$(BIN)/python scripts/bench_plots.py
 
+# GPU: RAPIDS' pip wheels at the project's pins on the CPU base (no RAPIDS base image needed).
 image:
-	$(DOCKER_BUILD) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+	$(DOCKER_BUILD) --build-arg VARIANT=gpu --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),$(CPU_BASE_IMAGE)) \
 		-t $(IMAGE):$(VERSION)-gpu .
+
+# GPU on the RAPIDS base image (its cuDF/cuML; needs nvcr.io or Docker Hub).
+image-rapids:
+	$(DOCKER_BUILD) --build-arg VARIANT=gpu-rapids --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),$(RAPIDS_BASE_IMAGE)) \
+		-t $(IMAGE):$(VERSION)-gpu-rapids .
 
 image-cpu:
 	$(DOCKER_BUILD) --build-arg VARIANT=cpu --build-arg BASE_IMAGE=$(or $(BASE_IMAGE),$(CPU_BASE_IMAGE)) \

@@ -1,6 +1,6 @@
 """Install smcluster into the image's Python, at build time only (standard library only).
 
-    python3 install_package.py --variant cpu|gpu SOURCE_DIR
+    python3 install_package.py --variant cpu|gpu|gpu-rapids SOURCE_DIR
 
 Where it installs: the base image's own Python when pip may install into it (the RAPIDS base's
 conda environment, python:3.x images); otherwise, when the interpreter is marked
@@ -10,11 +10,15 @@ overwrites files that Debian's package manager owns, and the image has one clean
 
 What it installs:
 - cpu: `SOURCE[cpu]` with the exact pins from pyproject.toml.
-- gpu: the base image's packages win. The package goes in with `--no-deps`; each of its core and
-  `gpu` requirements that the base already provides (by name, or by name without the CUDA suffix:
-  `cudf-cu12` is conda's `cudf`) is kept as it is; the rest is installed under a constraints file
-  that pins every package of the base to the version it has, so no dependency can upgrade or
-  reinstall RAPIDS, NumPy, pandas or anything else the base brought. A conflict fails the build,
+- gpu (the default GPU image): `SOURCE[cpu,gpu]` with the exact pins, on a plain Python base:
+  RAPIDS from its pip wheels, which carry their CUDA libraries and need only the host's driver;
+  umap-learn too, so the image also runs the CPU path where no GPU is present.
+- gpu-rapids (on a RAPIDS base image): the base image's packages win. The package goes in with
+  `--no-deps`; each of its core and `gpu` requirements that the base already provides (by name,
+  or by name without the CUDA suffix: `cudf-cu12` is conda's `cudf`) is kept as it is; the rest
+  is installed under a constraints file that pins every package of the base to the version it
+  has, so no dependency can upgrade or reinstall RAPIDS, NumPy, pandas or anything else the base
+  brought. A conflict fails the build,
   naming the package, instead of silently replacing part of RAPIDS. Every base version that
   differs from the project's pin is printed, so the build log says which pins did not hold.
 """
@@ -91,8 +95,8 @@ def requirement_name(requirement: str) -> str:
     return canonical(match.group(1))
 
 
-def install_cpu(python: str, source: str) -> None:
-    run(python, *PIP, "install", f"{source}[cpu]")
+def install_pinned(python: str, source: str, extras: str) -> None:
+    run(python, *PIP, "install", f"{source}[{extras}]")
 
 
 def check_rapids(python: str) -> None:
@@ -105,8 +109,8 @@ def check_rapids(python: str) -> None:
     if absent:
         raise SystemExit(
             f"error: the base image lacks the RAPIDS modules {', '.join(absent)}. Fix: build the "
-            "gpu variant on a RAPIDS base image (the Dockerfile's default BASE_IMAGE), or build "
-            "the cpu variant (--build-arg VARIANT=cpu)."
+            "gpu-rapids variant on a RAPIDS base image (make image-rapids), or the gpu variant, "
+            "which installs RAPIDS' pip wheels on any Python base (make image)."
         )
 
 
@@ -115,7 +119,7 @@ def pinned_version(requirement: str) -> str | None:
     return match.group(1) if match else None
 
 
-def install_gpu(python: str, source: str) -> None:
+def install_over_rapids(python: str, source: str) -> None:
     check_rapids(python)
     base = installed(python)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
@@ -141,14 +145,14 @@ def install_gpu(python: str, source: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", choices=("cpu", "gpu"), required=True)
+    parser.add_argument("--variant", choices=("cpu", "gpu", "gpu-rapids"), required=True)
     parser.add_argument("source", help="folder holding pyproject.toml")
     args = parser.parse_args()
     python = choose_python()
-    if args.variant == "cpu":
-        install_cpu(python, args.source)
+    if args.variant == "gpu-rapids":
+        install_over_rapids(python, args.source)
     else:
-        install_gpu(python, args.source)
+        install_pinned(python, args.source, "cpu" if args.variant == "cpu" else "cpu,gpu")
     # Fail the build, not the first training job, when the package cannot be imported.
     run(python, "-c", f"import {PACKAGE}.train, {PACKAGE}.cli")
     return 0

@@ -56,7 +56,7 @@ def versions(python: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_gpu_variant_keeps_the_base_packages_and_adds_the_missing_ones(tmp_path: Path) -> None:
+def test_gpu_rapids_variant_keeps_the_base_packages_adds_the_missing(tmp_path: Path) -> None:
     python = make_env(tmp_path / "rapids")
     pip(python, "install", "--quiet", f"joblib=={BASE_JOBLIB}", "numpy==2.4.6")
     for name, version in (("cudf", "26.10.0"), ("cuml", "26.10.0"), ("cupy", "13.6.0")):
@@ -64,7 +64,7 @@ def test_gpu_variant_keeps_the_base_packages_and_adds_the_missing_ones(tmp_path:
     before = versions(python)
 
     done = subprocess.run(
-        [str(python), str(SCRIPT), "--variant", "gpu", str(ROOT)],
+        [str(python), str(SCRIPT), "--variant", "gpu-rapids", str(ROOT)],
         capture_output=True,
         text=True,
     )
@@ -81,16 +81,16 @@ def test_gpu_variant_keeps_the_base_packages_and_adds_the_missing_ones(tmp_path:
     assert "keeping the base image's cudf==26.10.0 for cudf-cu12" in done.stdout
 
 
-def test_gpu_variant_refuses_a_base_without_rapids(tmp_path: Path) -> None:
+def test_gpu_rapids_variant_refuses_a_base_without_rapids(tmp_path: Path) -> None:
     python = make_env(tmp_path / "plain")
 
     done = subprocess.run(
-        [str(python), str(SCRIPT), "--variant", "gpu", str(ROOT)],
+        [str(python), str(SCRIPT), "--variant", "gpu-rapids", str(ROOT)],
         capture_output=True,
         text=True,
     )
 
     assert done.returncode != 0
     assert "lacks the RAPIDS modules cudf, cuml, cupy" in done.stderr
-    assert "VARIANT=cpu" in done.stderr
+    assert "make image-rapids" in done.stderr and "make image)" in done.stderr
     assert "smcluster" not in versions(python)

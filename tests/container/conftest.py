@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE_SCRIPT = ROOT / "scripts" / "ci_docker_engine.sh"
 BASE_IMAGE = os.environ.get("SMCLUSTER_TEST_BASE", "smcluster-base:bookworm-tini")
 TEST_IMAGE = "smcluster:test-cpu"
+GPU_TEST_IMAGE = "smcluster:test-gpu"
 
 
 def docker(*args: str, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
@@ -57,9 +58,8 @@ def engine() -> None:
         pytest.skip(f"no Docker engine could be started: {reason}")
 
 
-@pytest.fixture(scope="session")
-def cpu_image(engine: None) -> str:
-    """The CPU variant of the project's Dockerfile on the local Debian base (layers cached)."""
+def _build(variant: str, tag: str) -> str:
+    """A variant of the project's Dockerfile on the local Debian base (layers cached)."""
     if docker("image", "inspect", BASE_IMAGE).returncode != 0:
         reason = _harness("base", "debootstrap")
         if reason is not None:
@@ -67,15 +67,27 @@ def cpu_image(engine: None) -> str:
     # --network host: the engine runs without a bridge; pip needs the index at build time only.
     built = docker(
         "build", "--network", "host",
-        "--build-arg", "VARIANT=cpu",
+        "--build-arg", f"VARIANT={variant}",
         "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
         "--build-arg", "VERSION=test",
-        "-t", TEST_IMAGE, str(ROOT),
+        "-t", tag, str(ROOT),
         timeout=3600,
     )  # fmt: skip
     if built.returncode != 0:
         pytest.fail(f"docker build failed:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}")
-    return TEST_IMAGE
+    return tag
+
+
+@pytest.fixture(scope="session")
+def cpu_image(engine: None) -> str:
+    """The CPU variant."""
+    return _build("cpu", TEST_IMAGE)
+
+
+@pytest.fixture(scope="session")
+def gpu_image(engine: None) -> str:
+    """The default GPU variant: RAPIDS' pip wheels at the project's pins (about 7 GB)."""
+    return _build("gpu", GPU_TEST_IMAGE)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from smcluster.contract.hyperparameters import parse
 from smcluster.output.metric_lines import metric_definitions
 from smcluster.tools.demo import DEMO_HYPERPARAMETERS, write_job_tree
 
-from .conftest import docker, run_image
+from .conftest import ROOT, docker, run_image
 
 pytestmark = pytest.mark.container
 
@@ -85,6 +85,38 @@ def test_a_small_umap_job_loads_every_compiled_function_from_the_build_time_cach
     assert "[cache] data loaded" in run.output, run.output[-3000:]
     recompiled = [line for line in run.output.splitlines() if "[cache] data saved" in line]
     assert not recompiled, recompiled
+
+
+def test_gpu_image_has_the_pinned_rapids_and_trains_on_the_cpu_without_a_gpu(
+    gpu_image: str, tmp_path: Path
+) -> None:
+    """The default GPU image builds here and, on a machine without a GPU (this one), still
+    trains: `backend=auto` falls back to the CPU with the reason in the log."""
+    tree = job_tree(tmp_path, rows=1500)
+    versions = (
+        "import importlib.metadata as m; "
+        "print(*(f'{p}=={m.version(p)}' for p in ('cudf-cu12', 'cuml-cu12', 'cupy-cuda12x', "
+        "'pandas', 'numba', 'umap-learn')))"
+    )
+    run = run_image(gpu_image, tree, "sh", "-c", f'python -c "{versions}" && exec train')
+    assert run.code == 0, run.output[-3000:]
+    pins = dict(line.split("==") for line in run.output.split() if line.count("==") == 1)
+    project = {
+        requirement.split("==")[0]: requirement.split("==")[1]
+        for requirement in _pinned_requirements()
+    }
+    for package in ("cudf-cu12", "cuml-cu12", "cupy-cuda12x", "pandas", "numba", "umap-learn"):
+        assert pins.get(package) == project[package], (package, pins)
+    assert "backend=auto fell back to the CPU" in run.output
+    assert_trained(tree, run.output)
+
+
+def _pinned_requirements() -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    return [*project["dependencies"], *extras["cpu"], *extras["gpu"]]
 
 
 def test_other_commands_run_as_given(cpu_image: str, tmp_path: Path) -> None:
