@@ -110,3 +110,19 @@ def test_no_checkpoint_folder_means_no_checkpoints(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     assert "checkpoint: " not in run.log and "checkpoints: " not in run.log
     assert not (run.base / "checkpoints").exists()
+
+
+def test_the_key_ignores_free_device_memory_but_not_the_device(tmp_path: Path) -> None:
+    """A GPU restart sees other free memory: its checkpoints must still match."""
+    from smcluster.pipeline.checkpoints import Checkpoints, stable_facts
+
+    gpu = {"backend": "gpu", "device": "NVIDIA A10G", "device_free_gib": "21.3", "cuml": "26.10.0"}
+    first = Checkpoints(tmp_path)
+    first.bind({"backend": stable_facts(gpu)})
+    first.save("reduce", {"embedding": [1, 2, 3]})
+    again = Checkpoints(tmp_path)
+    again.bind({"backend": stable_facts({**gpu, "device_free_gib": "19.8"})})
+    assert again.load("reduce") == {"embedding": [1, 2, 3]}
+    other = Checkpoints(tmp_path)
+    other.bind({"backend": stable_facts({**gpu, "device": "NVIDIA L4"})})
+    assert other.load("reduce") is None

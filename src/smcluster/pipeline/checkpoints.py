@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "smcluster-checkpoints.json"
 FORMAT = 1
+# Backend facts that change from run to run on the same machine: not part of the key.
+VOLATILE_FACTS = ("device_free_gib",)
+
+
+def stable_facts(facts: dict[str, str]) -> dict[str, str]:
+    """The backend's description without what varies between runs of the same work."""
+    return {k: v for k, v in facts.items() if k not in VOLATILE_FACTS}
 
 
 class Checkpoints:

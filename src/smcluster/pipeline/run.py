@@ -18,7 +18,7 @@ from ..contract.channels import Channel
 from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..version import __version__
-from .checkpoints import Checkpoints
+from .checkpoints import Checkpoints, stable_facts
 from .clock import StageClock
 from .cluster import cluster
 from .density import LADDER
@@ -141,7 +141,7 @@ class Pipeline:
             {
                 "hyperparameters": hp.to_json(),
                 "train_sha256": table.input.sha256,
-                "backend": backend.describe(),
+                "backend": stable_facts(backend.describe()),
                 "smcluster": __version__,
             }
         )
