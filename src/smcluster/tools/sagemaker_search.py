@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..contract.errors import ArgumentError
-from ..contract.metrics import METRICS, SPLITS, metric_name, spec_of
+from ..contract.metrics import METRICS, SPLITS, metric_name
 from ..contract.schema import is_reserved
+from .compare import rank
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -132,23 +133,16 @@ def leaderboard(
 ) -> list[dict[str, Any]]:
     """Rows meeting every threshold, best first by `sort` (its own direction); no value last."""
     check_metric(sort)
+    # `objective`: the sort metric's value, which compare's ranking and tables read.
     kept = [
-        row
+        {"objective": row["metrics"].get(sort), **row}
         for row in rows
         if all(
             name in row["metrics"] and COMPARISONS[op](row["metrics"][name], value)
             for name, op, value in where
         )
     ]
-    spec = spec_of(sort)
-    assert spec is not None
-    sign = -1.0 if spec.direction == "Maximize" else 1.0
-    kept.sort(key=lambda r: (0, sign * r["metrics"][sort]) if sort in r["metrics"] else (1, 0.0))
-    # `objective`: the sort metric's value, as compare's tables show it.
-    ranked = [
-        {"rank": i, "objective": row["metrics"].get(sort), **row}
-        for i, row in enumerate(kept, start=1)
-    ]
+    ranked = rank(kept, sort)
     return ranked[:limit] if limit else ranked
 
 

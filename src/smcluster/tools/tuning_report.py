@@ -115,6 +115,7 @@ def figures(studies: list[Study]) -> list[tuple[str, Any]]:
     """(title, plotly figure) for the objective over time and against each hyperparameter."""
     try:
         import plotly.graph_objects as go
+        from plotly.colors import qualitative
         from plotly.subplots import make_subplots
     except ImportError:
         raise DependencyError(
@@ -122,6 +123,7 @@ def figures(studies: list[Study]) -> list[tuple[str, Any]]:
             'pip install -e ".[tune]" (or the dev extra).',
         ) from None
     maximize = objective_direction() == "Maximize"
+    colours = qualitative.Plotly  # one colour per study in every subplot
     timeline = go.Figure()
     for study in studies:
         timed = all(t.ended is not None for t in study.trials)
@@ -161,7 +163,7 @@ def figures(studies: list[Study]) -> list[tuple[str, Any]]:
                         name=study.label,
                         legendgroup=study.label,
                         showlegend=index == 0,
-                        marker={"color": _COLOURS[number % len(_COLOURS)]},
+                        marker={"color": colours[number % len(colours)]},
                         text=[t.name for t in shown],
                     ),
                     row=row + 1,
@@ -170,9 +172,6 @@ def figures(studies: list[Study]) -> list[tuple[str, Any]]:
         grid.update_layout(height=300 * rows, yaxis_title=OBJECTIVE)
         charts.append((f"{OBJECTIVE} against each tuned hyperparameter", grid))
     return charts
-
-
-_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
 def _axis_value(text: str) -> Any:
