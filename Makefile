@@ -106,8 +106,8 @@ OBJECTIVE_ARGS ?= --jobs 2
 objective-study: $(STAMP)
 	$(BIN)/python scripts/objective_study.py --out $(BENCH_OUT) $(OBJECTIVE_ARGS)
 
-# On a machine with an NVIDIA GPU: install the GPU extras, run backend=gpu on 1M and 5M rows and
-# backend=cpu on a sample, and check that the two agree.
+# On a machine with an NVIDIA GPU: get RAPIDS (network, local wheels or a given Python; see
+# scripts/gpu_check.sh) and compare the GPU backend with the CPU one stage by stage.
 gpu-check:
 	bash scripts/gpu_check.sh
 

@@ -1,11 +1,19 @@
-"""The GPU check (`make gpu-check` runs it after installing the GPU extras).
+"""`make gpu-check`: the GPU backend against the CPU backend, stage by stage, on the same rows.
 
-1. `train` with backend=gpu on 1M and 5M synthetic rows (`smcluster.synthetic`, 30 features,
-   8 known segments): must succeed; prints per-stage seconds and the ARI against the segments.
-2. `train` with backend=cpu on a random sample of the 1M table.
-3. ARI between the GPU labels (1M run) and the CPU labels on the sampled rows: must be >= 0.9.
+1. Stages (`gpu_check_stages`), at every `--sizes` row count of the synthetic segment table
+   (`smcluster.synthetic.make_segments`, 30 float32 features with 3 near-copies, 1% missing in
+   one column): load, prepare (same features dropped, max difference < 1e-4), k-distance curve
+   (relative difference < 1e-3), DBSCAN at one fixed eps on the same PCA points (same core
+   points, ARI >= 0.999), silhouette, Davies-Bouldin and Calinski-Harabasz on the same points
+   and labels (relative difference < 1e-3), UMAP (timed). Speed ratio reference / candidate.
+2. Peak device memory of each stage on the candidate at `--memory-rows`.
+3. End to end (`gpu_check_runs`): `train` with the defaults on both backends at the first size,
+   ARI against the truth; the candidate twice with one seed gives identical labels.
+4. Smoke: every algorithm and reducer, many files, gzip CSV, missing values, `predict`.
 
-Exit code 0 only when every run succeeds and the backends agree.
+One table on stdout and in `<out>/gpu_check.md` and `.json`; exit 0 only when every check
+passes, 2 when the candidate backend cannot run here. `--candidate cpu` runs the whole check
+without a GPU (the test suite does, on small sizes).
 """
 
 from __future__ import annotations
@@ -13,87 +21,186 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
-from smcluster.contract.local_tree import PARQUET, channel_config, write_job_config
+from gpu_check_runs import end_to_end, smoke_pass
+from gpu_check_stages import Check, Stages, check_hyperparameters, compare, memory_profile
+from smcluster.backends import gpu_unavailable_reason, select_backend
 from smcluster.synthetic import make_segments
+from smcluster.version import __version__
 
-BIN = Path(sys.executable).parent
-MIN_AGREEMENT = 0.9
-
-
-def write_tree(base: Path, table: pd.DataFrame, backend: str) -> Path:
-    hp = {"id_column": "row_id", "label_column": "segment", "backend": backend}
-    paths = write_job_config(base, hp, {"train": channel_config(PARQUET)})
-    table.to_parquet(paths.channel_dir("train") / "part-000.parquet", index=False)
-    return base
+WARM_UP_ROWS = 2_000  # compiles numba's and loads the CUDA kernels before anything is timed
+MISSING_COLUMN, MISSING_FRACTION = "f05", 0.01
 
 
-def run_train(base: Path, label: str) -> dict:
-    started = time.perf_counter()
-    env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
-    done = subprocess.run([str(BIN / "train")], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    (base / "train.log").write_text(done.stdout + done.stderr)
-    if done.returncode != 0:
-        failure = base / "output" / "failure"
-        reason = failure.read_text() if failure.exists() else done.stderr[-2000:]
-        print(f"[gpu-check] {label}: train failed (exit {done.returncode}):\n{reason}")
-        return {"ok": False}
-    metrics = json.loads((base / "model" / "metrics.json").read_text())
-    device = [line for line in done.stderr.splitlines() if "GPU:" in line or "backend:" in line]
-    print(f"[gpu-check] {label}: {wall:.1f} s wall, ARI vs segments {metrics['train']['ari']:.3f}")
-    for line in device:
-        print(f"[gpu-check]   {line.split(': ', 1)[-1]}")
-    for stage, seconds in metrics["timings_seconds"].items():
-        print(f"[gpu-check]   {stage:<20} {seconds:9.2f} s")
-    labels = pd.read_parquet(base / "model" / "labels.parquet", columns=["row_id", "cluster"])
-    return {"ok": True, "wall_s": wall, "labels": labels, "metrics": metrics}
+def log(message: str) -> None:
+    print(f"[gpu-check] {message}", flush=True)
 
 
-def main() -> int:
+def write_table(rows: int, folder: Path) -> Path:
+    """The segment table with 1% of one column missing, as one Parquet file."""
+    table = make_segments(rows, seed=0)
+    missing = np.random.default_rng(1).random(rows) < MISSING_FRACTION
+    table.loc[missing, MISSING_COLUMN] = np.nan
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"segments-{rows}.parquet"
+    table.to_parquet(path, index=False)
+    return path
+
+
+def environment(reference: Stages, candidate: Stages) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "smcluster": __version__,
+        "python": platform.python_version(),
+        "host": platform.node(),
+        "cpus": _cpu_count(),
+        "reference": reference.backend.describe(),
+        "candidate": candidate.backend.describe(),
+    }
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
+    )
+    facts["revision"] = revision.stdout.strip() or "unknown"
+    if shutil.which("nvidia-smi"):
+        query = "name,memory.total,driver_version,compute_cap"
+        smi = subprocess.run(
+            ["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+        )
+        facts["gpus"] = [line.strip() for line in smi.stdout.splitlines() if line.strip()]
+    return facts
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def markdown(checks: list[Check], facts: dict[str, Any], args: argparse.Namespace) -> str:
+    lines = [
+        f"# smcluster GPU check: {args.candidate} against {args.reference}",
+        "",
+        f"smcluster {facts['smcluster']} at {facts['revision']}, Python {facts['python']}, "
+        f"{facts['cpus']} CPUs, {time.strftime('%Y-%m-%d')}",
+        f"GPUs: {'; '.join(facts.get('gpus', [])) or 'none seen by nvidia-smi'}",
+        f"reference: {_versions(facts['reference'])}",
+        f"candidate: {_versions(facts['candidate'])}",
+        "",
+        "speedup = reference s / candidate s; each stage gets the reference's output of the "
+        "stage before; seconds include copying the stage's result to the host.",
+        "",
+        "| stage | rows | reference s | candidate s | speedup | peak device MiB | check | result |",
+        "|---|---:|---:|---:|---:|---:|---|:-:|",
+    ]
+    for check in checks:
+        result = {True: "pass", False: "**FAIL**", None: "-"}[check.passed]
+        lines.append(
+            f"| {check.stage} | {check.rows:,} | {fmt(check.reference_s, '.2f')} | "
+            f"{fmt(check.candidate_s, '.2f')} | {fmt(check.speedup, '.1f')} | "
+            f"{fmt(check.peak_device_mib, ',.0f')} | {cell(check.measure)} | {result} |"
+        )
+    failed = sum(check.passed is False for check in checks)
+    lines += ["", f"{'all checks passed' if not failed else f'{failed} check(s) FAILED'}"]
+    return "\n".join(lines) + "\n"
+
+
+def cell(text: str) -> str:
+    """Text for one markdown table cell: a failure reason may hold pipes and line breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _versions(described: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in described.items())
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000000,5000000")
-    parser.add_argument("--cpu-sample", type=int, default=100_000)
+    parser.add_argument("--reference", default="cpu", choices=["cpu", "gpu"])
+    parser.add_argument("--candidate", default="gpu", choices=["cpu", "gpu"])
+    parser.add_argument("--sizes", default="100000,1000000", help="rows of the stage comparison")
+    parser.add_argument(
+        "--memory-rows", type=int, default=5_000_000, help="rows of the memory pass (0: skip)"
+    )
+    parser.add_argument(
+        "--smoke-rows", type=int, default=20_000, help="rows of the smoke pass (0: skip)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/smcluster-gpu-check"))
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    ok = True
-    runs = {}
-    first = None
-    for rows in sizes:
-        table = make_segments(rows, seed=sizes[0])  # one seed: the smaller table is a prefix
-        if first is None:
-            first = table
-        runs[rows] = run_train(write_tree(args.work / f"gpu-{rows}", table, "gpu"), f"gpu {rows:,}")
-        ok &= runs[rows]["ok"]
-        del table
-    rng = np.random.default_rng(0)
-    picked = np.sort(rng.choice(len(first), size=min(args.cpu_sample, len(first)), replace=False))
-    sample = first.iloc[picked].reset_index(drop=True)
-    cpu = run_train(write_tree(args.work / "cpu-sample", sample, "cpu"), f"cpu {len(sample):,}")
-    ok &= cpu["ok"]
-    if cpu["ok"] and runs[sizes[0]]["ok"]:
-        merged = cpu["labels"].merge(
-            runs[sizes[0]]["labels"], on="row_id", suffixes=("_cpu", "_gpu")
-        )
-        agreement = adjusted_rand_score(merged["cluster_cpu"], merged["cluster_gpu"])
-        verdict = "ok" if agreement >= MIN_AGREEMENT else "FAILED"
-        print(
-            f"[gpu-check] ARI between cpu and gpu labels on {len(merged):,} shared rows: "
-            f"{agreement:.3f} (needs >= {MIN_AGREEMENT}): {verdict}"
-        )
-        ok &= agreement >= MIN_AGREEMENT
-    print(f"[gpu-check] {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    args = parser.parse_args(argv)
+    args.sizes = [int(size) for size in args.sizes.split(",") if size]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for side in (args.reference, args.candidate):
+        reason = gpu_unavailable_reason() if side == "gpu" else None
+        if reason:
+            log(
+                f"backend=gpu cannot run here: {reason}. Run on a machine with an NVIDIA GPU "
+                "and RAPIDS installed (scripts/gpu_check.sh), or pass --candidate cpu."
+            )
+            return 2
+    hp = check_hyperparameters()
+    reference = Stages(select_backend(args.reference), hp)
+    candidate = Stages(select_backend(args.candidate), hp)
+    facts = environment(reference, candidate)
+    log(f"reference {args.reference}: {_versions(facts['reference'])}")
+    log(f"candidate {args.candidate}: {_versions(facts['candidate'])}")
+    data = args.work / "data"
+
+    log(f"warm-up on {WARM_UP_ROWS:,} rows (not timed)")
+    compare(reference, candidate, write_table(WARM_UP_ROWS, data), WARM_UP_ROWS)
+    checks: list[Check] = []
+    for rows in args.sizes:
+        log(f"stages at {rows:,} rows")
+        checks += compare(reference, candidate, write_table(rows, data), rows)
+        _print_new(checks, rows)
+    if args.memory_rows:
+        log(f"device memory per stage at {args.memory_rows:,} rows ({args.candidate} only)")
+        checks += memory_profile(candidate, write_table(args.memory_rows, data), args.memory_rows)
+    if args.sizes:
+        rows = args.sizes[0]
+        log(f"train end to end at {rows:,} rows on both backends, the candidate twice")
+        table = pd.read_parquet(write_table(rows, data))
+        e2e, stage_seconds = end_to_end(table, args.work, args.reference, args.candidate)
+        checks += e2e
+        facts["end_to_end_stage_seconds"] = stage_seconds
+    if args.smoke_rows:
+        log(f"smoke pass on {args.smoke_rows:,} demo rows ({args.candidate})")
+        checks += smoke_pass(args.smoke_rows, args.work, args.candidate)
+
+    report = markdown(checks, facts, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "gpu_check.md").write_text(report)
+    record = {"environment": facts, "checks": [check.to_json() for check in checks]}
+    (args.out / "gpu_check.json").write_text(json.dumps(record, indent=2, default=str))
+    print(report, flush=True)
+    log(f"table in {args.out / 'gpu_check.md'} and gpu_check.json")
+    return 1 if any(check.passed is False for check in checks) else 0
+
+
+def _print_new(checks: list[Check], rows: int) -> None:
+    for check in checks:
+        if check.rows == rows:
+            log(
+                f"  {check.stage}: {fmt(check.reference_s, '.2f')} s / "
+                f"{fmt(check.candidate_s, '.2f')} s, {check.measure}"
+            )
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
