@@ -58,6 +58,20 @@ def engine() -> None:
         pytest.skip(f"no Docker engine could be started: {reason}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def remove_stopped_test_containers() -> Iterator[None]:
+    """After the session: remove the stopped containers of the test images. SageMaker local mode
+    (docker compose) leaves its containers behind, and with the `vfs` storage driver each holds
+    a full copy of the image (1 to 7 GB): a few sessions filled this machine's disk."""
+    yield
+    if not _engine_answers():
+        return
+    for image in (TEST_IMAGE, GPU_TEST_IMAGE):
+        found = docker("ps", "-aq", "--filter", f"ancestor={image}", "--filter", "status=exited")
+        if found.returncode == 0 and found.stdout.split():
+            docker("rm", *found.stdout.split(), timeout=600)
+
+
 def _build(variant: str, tag: str) -> str:
     """A variant of the project's Dockerfile on the local Debian base (layers cached)."""
     if docker("image", "inspect", BASE_IMAGE).returncode != 0:
