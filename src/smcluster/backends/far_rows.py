@@ -15,7 +15,8 @@ than their rounding error.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+
+from .host_index import host_neighbors
 
 REFERENCE_PER_CELL = 800  # reference rows per cell: the work per row of the bound pass
 MAX_CELLS = 256
@@ -79,7 +80,7 @@ def beyond_kth_nearest(
     inside = _cell_bounds(reference, queries, k) < radius * radius
     undecided = np.flatnonzero(~inside)
     if len(undecided):
-        index = NearestNeighbors(n_neighbors=k).fit(reference)
+        index = host_neighbors(n_neighbors=k).fit(reference)
         for start in range(0, len(undecided), chunk):
             picked = undecided[start : start + chunk]
             distances, _ = index.kneighbors(queries[picked])

@@ -82,9 +82,9 @@ class ClusterModel:
             return self.estimator.predict(np.asarray(embedding)).astype(np.int32)
         if len(self.core_points) == 0:
             return np.full(len(embedding), -1, dtype=np.int32)
-        from sklearn.neighbors import NearestNeighbors
+        from ..backends.host_index import host_neighbors
 
-        index = NearestNeighbors(n_neighbors=1).fit(self.core_points)
+        index = host_neighbors(n_neighbors=1).fit(self.core_points)
         distances, nearest = index.kneighbors(embedding)
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)

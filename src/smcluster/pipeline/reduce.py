@@ -80,9 +80,9 @@ class NearestFitEmbedding:
             _, found = nearest(rows, data)
             return embedding[found]
         if getattr(self, "_host_index", None) is None:
-            from sklearn.neighbors import NearestNeighbors
+            from ..backends.host_index import host_neighbors
 
-            self._host_index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
+            self._host_index = host_neighbors(n_neighbors=1).fit(self.fitted_rows)
         _, found = self._host_index.kneighbors(to_host(data))
         return np.asarray(self.fitted_embedding[found[:, 0]])
 
