@@ -104,7 +104,7 @@ class CpuBackend:
     def neighbor_distances(
         self, data: np.ndarray, queries: np.ndarray, n_neighbors: int
     ) -> np.ndarray:
-        index = host_neighbors(n_neighbors=min(n_neighbors, len(data))).fit(data)
+        index = host_neighbors(len(queries), n_neighbors=min(n_neighbors, len(data))).fit(data)
         # float64, as scikit-learn computes them: eps is one of these values and the core test
         # compares against it, so rounding here could flip a row at exactly eps.
         out = np.empty((len(queries), index.n_neighbors), dtype=np.float64)
@@ -161,7 +161,8 @@ class CpuBackend:
         return labels, model, {"converged": bool(model.converged_)}
 
     def nearest(self, reference: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        distances, indices = host_neighbors(n_neighbors=1).fit(reference).kneighbors(queries)
+        index = host_neighbors(len(queries), n_neighbors=1).fit(reference)
+        distances, indices = index.kneighbors(queries)
         return distances[:, 0], indices[:, 0]
 
     def silhouette(self, data: np.ndarray, labels: np.ndarray) -> float:

@@ -52,7 +52,7 @@ def core_mask(data: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
     rows = data.shape[0]
     if rows < min_samples:
         return np.zeros(rows, dtype=bool)
-    index = host_neighbors(n_neighbors=min_samples).fit(data)
+    index = host_neighbors(rows, n_neighbors=min_samples).fit(data)
     core = np.empty(rows, dtype=bool)
     started = time.perf_counter()
     for start in range(0, rows, QUERY_CHUNK):
@@ -92,7 +92,7 @@ def link_core_rows(core_data: np.ndarray, eps: float, memory_mb: int, seed: int)
     """Component id per core row of the eps-graph among core rows, chunk by chunk."""
     rows = core_data.shape[0]
     chunk = chunk_rows(core_data, eps, memory_mb, seed)
-    index = host_neighbors(radius=eps).fit(core_data)
+    index = host_neighbors(rows, radius=eps).fit(core_data)
     component: np.ndarray = np.arange(rows, dtype=np.int64)
     started = time.perf_counter()
     for start in range(0, rows, chunk):
@@ -144,7 +144,7 @@ def dbscan(
     labels[core_index] = order[inverse].astype(np.int32)
     border = np.flatnonzero(~core)
     if len(border):
-        nearest = host_neighbors(n_neighbors=1).fit(data[core_index])
+        nearest = host_neighbors(len(border), n_neighbors=1).fit(data[core_index])
         for start in range(0, len(border), QUERY_CHUNK):
             rows_here = border[start : start + QUERY_CHUNK]
             distance, hit = nearest.kneighbors(data[rows_here])

@@ -80,7 +80,7 @@ def beyond_kth_nearest(
     inside = _cell_bounds(reference, queries, k) < radius * radius
     undecided = np.flatnonzero(~inside)
     if len(undecided):
-        index = host_neighbors(n_neighbors=k).fit(reference)
+        index = host_neighbors(len(undecided), n_neighbors=k).fit(reference)
         for start in range(0, len(undecided), chunk):
             picked = undecided[start : start + chunk]
             distances, _ = index.kneighbors(queries[picked])

@@ -84,7 +84,7 @@ class ClusterModel:
             return np.full(len(embedding), -1, dtype=np.int32)
         from ..backends.host_index import host_neighbors
 
-        index = host_neighbors(n_neighbors=1).fit(self.core_points)
+        index = host_neighbors(len(embedding), n_neighbors=1).fit(self.core_points)
         distances, nearest = index.kneighbors(embedding)
         labels = self.core_labels[nearest[:, 0]]
         return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)

@@ -80,9 +80,13 @@ class NearestFitEmbedding:
             _, found = nearest(rows, data)
             return embedding[found]
         if getattr(self, "_host_index", None) is None:
-            from ..backends.host_index import host_neighbors
+            from sklearn.neighbors import NearestNeighbors
 
-            self._host_index = host_neighbors(n_neighbors=1).fit(self.fitted_rows)
+            self._host_index = NearestNeighbors(n_neighbors=1).fit(self.fitted_rows)
+        from ..backends.host_index import query_jobs
+
+        # One index serves every chunk; each query picks its threads by its own size.
+        self._host_index.set_params(n_jobs=query_jobs(len(data)))
         _, found = self._host_index.kneighbors(to_host(data))
         return np.asarray(self.fitted_embedding[found[:, 0]])
 
