@@ -26,6 +26,9 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,17 @@ from smcluster.version import __version__
 
 WARM_UP_ROWS = 2_000  # compiles numba's and loads the CUDA kernels before anything is timed
 MISSING_COLUMN, MISSING_FRACTION = "f05", 0.01
+
+
+def guarded(part: str, rows: int, work: Callable[[], list[Check]]) -> list[Check]:
+    """`work`'s checks, or one failed check naming the exception: a stage that raises (a library
+    call that differs on this device) must not hide the rest of the table."""
+    try:
+        return work()
+    except Exception as exc:
+        traceback.print_exc()
+        reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
+        return [Check(f"{part} (raised)", rows, None, None, reason, False)]
 
 
 def log(message: str) -> None:
@@ -163,15 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     data = args.work / "data"
 
     log(f"warm-up on {WARM_UP_ROWS:,} rows (not timed)")
-    compare(reference, candidate, write_table(WARM_UP_ROWS, data), WARM_UP_ROWS)
-    checks: list[Check] = []
+    warm_up_table = write_table(WARM_UP_ROWS, data)
+    warm_up = guarded(
+        "warm-up", WARM_UP_ROWS, partial(compare, reference, candidate, warm_up_table, WARM_UP_ROWS)
+    )
+    # The warm-up's comparisons are not the check's (2,000 rows); only a stage that raised is.
+    checks: list[Check] = [check for check in warm_up if check.stage.endswith("(raised)")]
     for rows in args.sizes:
         log(f"stages at {rows:,} rows")
-        checks += compare(reference, candidate, write_table(rows, data), rows)
+        path = write_table(rows, data)
+        checks += guarded("stages", rows, partial(compare, reference, candidate, path, rows))
         _print_new(checks, rows)
     if args.memory_rows:
         log(f"device memory per stage at {args.memory_rows:,} rows ({args.candidate} only)")
-        checks += memory_profile(candidate, write_table(args.memory_rows, data), args.memory_rows)
+        path, rows = write_table(args.memory_rows, data), args.memory_rows
+        checks += guarded("memory pass", rows, partial(memory_profile, candidate, path, rows))
     if args.sizes:
         rows = args.sizes[0]
         log(f"train end to end at {rows:,} rows on both backends, the candidate twice")

@@ -141,3 +141,19 @@ def test_comparisons_fail_on_a_perturbed_candidate(stages_module):
     # Duplicate rows (distance 0) are measured against a floor, not divided by zero.
     with_zero = np.concatenate([[0.0], curve])
     assert np.isfinite(stages_module.relative_difference(with_zero + 1e-9, with_zero))
+
+
+def test_a_stage_that_raises_becomes_a_failed_row(stages_module, capsys):
+    """A library call that fails on the device must not hide the rest of the table."""
+    import gpu_check
+
+    def broken():
+        raise RuntimeError("cuML said no\nsecond line")
+
+    rows = gpu_check.guarded("stages", 1000, broken)
+    assert len(rows) == 1 and rows[0].passed is False
+    assert rows[0].stage == "stages (raised)"
+    assert rows[0].measure == "RuntimeError: cuML said no second line"
+    assert "Traceback" in capsys.readouterr().err
+    fine = gpu_check.guarded("stages", 1000, lambda: [])
+    assert fine == []
