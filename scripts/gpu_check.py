@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gpu_check_runs import end_to_end, smoke_pass
 from gpu_check_stages import Check, Stages, check_hyperparameters, compare, memory_profile
+from quality import git_revision
 from smcluster.backends import gpu_unavailable_reason, select_backend
 from smcluster.synthetic import make_segments
 from smcluster.version import __version__
@@ -76,14 +76,11 @@ def environment(reference: Stages, candidate: Stages) -> dict[str, Any]:
         "smcluster": __version__,
         "python": platform.python_version(),
         "host": platform.node(),
-        "cpus": _cpu_count(),
+        "cpus": os.cpu_count(),
+        "revision": git_revision(),
         "reference": reference.backend.describe(),
         "candidate": candidate.backend.describe(),
     }
-    revision = subprocess.run(
-        ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
-    )
-    facts["revision"] = revision.stdout.strip() or "unknown"
     if shutil.which("nvidia-smi"):
         query = "name,memory.total,driver_version,compute_cap"
         smi = subprocess.run(
@@ -93,10 +90,6 @@ def environment(reference: Stages, candidate: Stages) -> dict[str, Any]:
         )
         facts["gpus"] = [line.strip() for line in smi.stdout.splitlines() if line.strip()]
     return facts
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def fmt(value: float | None, spec: str) -> str:
@@ -183,10 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     # The warm-up's comparisons are not the check's (2,000 rows); only a stage that raised is.
     checks: list[Check] = [check for check in warm_up if check.stage.endswith("(raised)")]
+    tables: dict[int, Path] = {}
     for rows in args.sizes:
         log(f"stages at {rows:,} rows")
-        path = write_table(rows, data)
-        checks += guarded("stages", rows, partial(compare, reference, candidate, path, rows))
+        tables[rows] = write_table(rows, data)
+        checks += guarded(
+            "stages", rows, partial(compare, reference, candidate, tables[rows], rows)
+        )
         _print_new(checks, rows)
     if args.memory_rows:
         log(f"device memory per stage at {args.memory_rows:,} rows ({args.candidate} only)")
@@ -195,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.sizes:
         rows = args.sizes[0]
         log(f"train end to end at {rows:,} rows on both backends, the candidate twice")
-        table = pd.read_parquet(write_table(rows, data))
-        e2e, stage_seconds = end_to_end(table, args.work, args.reference, args.candidate)
+        e2e, stage_seconds = end_to_end(
+            tables[rows], rows, args.work, args.reference, args.candidate
+        )
         checks += e2e
         facts["end_to_end_stage_seconds"] = stage_seconds
     if args.smoke_rows:

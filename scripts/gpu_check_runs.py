@@ -42,34 +42,36 @@ class JobRun:
 
 def run_train(base: Path) -> JobRun:
     env = {**os.environ, "SAGEMAKER_BASE_DIR": str(base)}
-    (base / "model").mkdir(parents=True, exist_ok=True)
+    model = base / "model"
+    model.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "smcluster.train"], env=env, capture_output=True, text=True
     )
     seconds = time.perf_counter() - started
     (base / "train.log").write_text(done.stdout + done.stderr)
-    metrics_file = base / "model" / "metrics.json"
+    metrics_file = model / "metrics.json"
     if done.returncode != 0 or not metrics_file.exists():
         failure = base / "output" / "failure"
         reason = failure.read_text() if failure.exists() else done.stderr[-2000:]
-        return JobRun(False, seconds, f"exit {done.returncode}: {reason.strip()}", {}, base)
-    metrics = json.loads(metrics_file.read_text())
-    return JobRun(True, seconds, "", metrics, base / "model")
+        return JobRun(False, seconds, f"exit {done.returncode}: {reason.strip()}", {}, model)
+    return JobRun(True, seconds, "", json.loads(metrics_file.read_text()), model)
 
 
-def write_table_tree(base: Path, table: pd.DataFrame, hyperparameters: dict[str, str]) -> Path:
+def write_table_tree(base: Path, table: Path, hyperparameters: dict[str, str]) -> Path:
+    """A fresh job tree whose train channel is `table` (a hard link: no copy, and `train`
+    refuses symbolic links that lead out of a channel)."""
     shutil.rmtree(base, ignore_errors=True)
     paths = write_job_config(base, hyperparameters, {"train": channel_config(PARQUET)})
-    table.to_parquet(paths.channel_dir("train") / "part-000.parquet", index=False)
+    os.link(table, paths.channel_dir("train") / "part-000.parquet")
     return base
 
 
 def end_to_end(
-    table: pd.DataFrame, work: Path, reference: str, candidate: str
+    table: Path, rows: int, work: Path, reference: str, candidate: str
 ) -> tuple[list[Check], dict[str, Any]]:
-    """`train` with the defaults on both backends (ARI against the truth), the candidate twice."""
-    rows = len(table)
+    """`train` with the defaults on both backends (ARI against the truth), the candidate twice,
+    on the Parquet file of `rows` rows the stages read."""
     base_hp = {"id_column": "row_id", "label_column": "segment", **QUIET}
     runs = {}
     for name, backend in (("reference", reference), ("candidate", candidate), ("again", candidate)):

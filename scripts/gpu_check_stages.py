@@ -215,29 +215,23 @@ METRICS = {
 
 def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list[Check]:
     """Every stage on both backends at one size; each stage fed the reference's prior output."""
-    checks: list[Check] = []
-    with Stopwatch() as watch_ref:
-        frame_ref = reference.load(path)
-    with Stopwatch() as watch_cand:
-        frame_cand = candidate.load(path)
+    frame_ref, frame_cand, ref_s, cand_s = on_both(reference, candidate, lambda s: s.load(path))
     same_rows = len(frame_ref) == len(frame_cand) == rows
-    checks.append(
-        Check(
-            "load parquet",
-            rows,
-            watch_ref.seconds,
-            watch_cand.seconds,
-            f"{len(frame_cand):,} rows read",
-            same_rows,
-        )
-    )
+    checks = [
+        Check("load parquet", rows, ref_s, cand_s, f"{len(frame_cand):,} rows read", same_rows)
+    ]
+    # Each side prepares its own frame, so not `on_both`; the frames are freed right after.
     with Stopwatch() as watch_ref:
         features_ref, prepared_ref = reference.prepare(frame_ref)
     with Stopwatch() as watch_cand:
         features_cand, prepared_cand = candidate.prepare(frame_cand)
     del frame_ref, frame_cand
-    checks.append(compare_prepared(features_ref, prepared_ref, features_cand, prepared_cand))
-    checks[-1].reference_s, checks[-1].candidate_s = watch_ref.seconds, watch_cand.seconds
+    checks.append(
+        compare_prepared(
+            (features_ref, prepared_ref, watch_ref.seconds),
+            (features_cand, prepared_cand, watch_cand.seconds),
+        )
+    )
 
     points = pca_points(prepared_ref)
     queries = sample_index(rows, K_DISTANCE_QUERIES, reference.hp.random_state)
@@ -291,11 +285,11 @@ def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list
 
 
 def compare_prepared(
-    features_ref: Features,
-    prepared_ref: np.ndarray,
-    features_cand: Features,
-    prepared_cand: np.ndarray,
+    reference: tuple[Features, np.ndarray, float], candidate: tuple[Features, np.ndarray, float]
 ) -> Check:
+    """Each side's (features, prepared matrix on the host, seconds)."""
+    features_ref, prepared_ref, ref_s = reference
+    features_cand, prepared_cand, cand_s = candidate
     rows = len(features_ref.kept)
     same_columns = features_ref.columns == features_cand.columns
     same_kept = bool(np.array_equal(features_ref.kept, features_cand.kept))
@@ -305,19 +299,19 @@ def compare_prepared(
             f"max abs diff {diff:.1e} (< {PREPARED_MAX_DIFF:.0e}); "
             f"same {len(features_ref.columns)} features kept, same rows"
         )
-        return Check("prepare features", rows, None, None, measure, diff < PREPARED_MAX_DIFF)
+        return Check("prepare features", rows, ref_s, cand_s, measure, diff < PREPARED_MAX_DIFF)
     measure = (
         f"features {features_cand.columns} against {features_ref.columns}; "
         f"same rows kept: {same_kept}"
     )
-    return Check("prepare features", rows, None, None, measure, False)
+    return Check("prepare features", rows, ref_s, cand_s, measure, False)
 
 
-def scored_rows(labels: np.ndarray, sample_size: int) -> dict[str, np.ndarray]:
+def scored_rows(labels: np.ndarray, hp: Hyperparameters) -> dict[str, np.ndarray]:
     """The rows each metric is computed on, as the job does: clustered rows (noise left out),
-    a seeded sample of them for the silhouette."""
+    the job's seeded sample of them for the silhouette."""
     clustered = np.flatnonzero(labels >= 0)
-    sampled = clustered[sample_index(len(clustered), sample_size, 0)]
+    sampled = clustered[sample_index(len(clustered), hp.silhouette_sample_size, hp.random_state)]
     return {metric: sampled if metric == "silhouette" else clustered for metric in METRICS}
 
 
@@ -327,7 +321,7 @@ def compare_scores(
     if len(np.unique(labels[labels >= 0])) < 2:
         return [Check("metrics", rows, None, None, "fewer than 2 clusters: not compared", False)]
     checks = []
-    for metric, index in scored_rows(labels, reference.hp.silhouette_sample_size).items():
+    for metric, index in scored_rows(labels, reference.hp).items():
         value_ref, value_cand, ref_s, cand_s = on_both(
             reference,
             candidate,
@@ -376,7 +370,7 @@ def memory_profile(candidate: Stages, path: Path, rows: int) -> list[Check]:
         labels, _ = candidate.dbscan(points, eps)
     record("DBSCAN")
     if len(np.unique(labels[labels >= 0])) >= 2:
-        for metric, index in scored_rows(labels, candidate.hp.silhouette_sample_size).items():
+        for metric, index in scored_rows(labels, candidate.hp).items():
             with probe.measure(), watch:
                 candidate.score(metric, points[index], labels[index])
             record(METRICS[metric])

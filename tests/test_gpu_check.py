@@ -128,11 +128,12 @@ def test_comparisons_fail_on_a_perturbed_candidate(stages_module):
     stages = stages_module.Stages(select_backend("cpu"), hp)
     frame = make_segments(1500, seed=3)
     features, prepared = stages.prepare(frame)
-    same = stages_module.compare_prepared(features, prepared, features, prepared.copy())
-    assert same.passed is True
+    reference = (features, prepared, 1.0)
+    same = stages_module.compare_prepared(reference, (features, prepared.copy(), 0.5))
+    assert same.passed is True and same.speedup == 2.0
     nudged = prepared.copy()
     nudged[7, 2] += 1e-3
-    assert stages_module.compare_prepared(features, prepared, features, nudged).passed is False
+    assert stages_module.compare_prepared(reference, (features, nudged, 0.5)).passed is False
 
     points = stages_module.pca_points(prepared)
     curve = stages.k_distance(points, np.arange(0, 1500, 3))
