@@ -38,6 +38,10 @@ DBSCAN_MIN_ARI = 0.999
 MIN_SAMPLES = 10  # DBSCAN's, for the k-distance curve and the fixed-eps run
 PCA_COMPONENTS = 5  # the space the k-distance, DBSCAN and metric stages run in
 K_DISTANCE_QUERIES = 20_000
+# HDBSCAN on a sample (scikit-learn's runs on every pair's MST); the two libraries build the
+# same mutual-reachability tree but may break ties differently, hence not ARI 1.
+HDBSCAN_ROWS = 20_000
+HDBSCAN_MIN_ARI = 0.99
 
 T = TypeVar("T")
 
@@ -186,6 +190,12 @@ class Stages:
         )
         return to_host(labels), np.sort(to_host(core))
 
+    def hdbscan(self, points: np.ndarray) -> np.ndarray:
+        labels = self.backend.hdbscan(
+            self.backend.xp.asarray(points), self.hp.min_cluster_size, MIN_SAMPLES
+        )
+        return to_host(labels)
+
     def score(self, metric: str, points: np.ndarray, labels: np.ndarray) -> float:
         xp = self.backend.xp
         function = getattr(self.backend, metric)
@@ -235,28 +245,31 @@ def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list
 
     points = pca_points(prepared_ref)
     queries = sample_index(rows, K_DISTANCE_QUERIES, reference.hp.random_state)
-    curve_ref, curve_cand, ref_s, cand_s = on_both(
-        reference, candidate, lambda side: side.k_distance(points, queries)
-    )
-    relative = relative_difference(curve_cand, curve_ref)
-    checks.append(
-        Check(
-            f"k-distance (k={MIN_SAMPLES}, {len(queries):,} queries)",
-            rows,
-            ref_s,
-            cand_s,
-            f"max relative diff {relative:.1e} (< {RELATIVE_TOLERANCE:.0e})",
-            relative < RELATIVE_TOLERANCE,
+    # Also in two columns: the shape of a t-SNE or 2-component UMAP embedding.
+    curves = {}
+    for name, space in (("", points), (" in 2 columns", np.ascontiguousarray(points[:, :2]))):
+        curve_ref, curve_cand, ref_s, cand_s = on_both(
+            reference, candidate, lambda side, space=space: side.k_distance(space, queries)
         )
-    )
+        curves[name] = curve_ref
+        relative = relative_difference(curve_cand, curve_ref)
+        checks.append(
+            Check(
+                f"k-distance{name} (k={MIN_SAMPLES}, {len(queries):,} queries)",
+                rows,
+                ref_s,
+                cand_s,
+                f"max relative diff {relative:.1e} (< {RELATIVE_TOLERANCE:.0e})",
+                relative < RELATIVE_TOLERANCE,
+            )
+        )
 
-    eps = eps_from_curve(curve_ref, reference.hp)
+    eps = eps_from_curve(curves[""], reference.hp)
     (labels_ref, core_ref), (labels_cand, core_cand), ref_s, cand_s = on_both(
         reference, candidate, lambda side: side.dbscan(points, eps)
     )
     core_diff = len(np.setxor1d(core_ref, core_cand)) / rows
-    agreement = float(adjusted_rand_score(labels_ref, labels_cand))
-    clusters = len(np.unique(labels_ref[labels_ref >= 0]))
+    agreement, clusters = agreement_and_clusters(labels_ref, labels_cand)
     checks.append(
         Check(
             f"DBSCAN (eps {eps:.4g}, {clusters} clusters)",
@@ -270,6 +283,22 @@ def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list
     )
     checks += compare_scores(reference, candidate, points, labels_ref, rows)
 
+    sample = points[sample_index(rows, HDBSCAN_ROWS, reference.hp.random_state)]
+    labels_ref, labels_cand, ref_s, cand_s = on_both(
+        reference, candidate, lambda side: side.hdbscan(sample)
+    )
+    agreement, clusters = agreement_and_clusters(labels_ref, labels_cand)
+    checks.append(
+        Check(
+            f"HDBSCAN ({len(sample):,} rows, min_samples {MIN_SAMPLES}, {clusters} clusters)",
+            rows,
+            ref_s,
+            cand_s,
+            f"ARI {agreement:.4f} (>= {HDBSCAN_MIN_ARI})",
+            agreement >= HDBSCAN_MIN_ARI,
+        )
+    )
+
     _, _, ref_s, cand_s = on_both(reference, candidate, lambda side: side.umap(prepared_ref))
     checks.append(
         Check(
@@ -282,6 +311,12 @@ def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list
         )
     )
     return checks
+
+
+def agreement_and_clusters(reference: np.ndarray, candidate: np.ndarray) -> tuple[float, int]:
+    """ARI of the candidate's labels against the reference's, and the reference's clusters."""
+    clusters = len(np.unique(reference[reference >= 0]))
+    return float(adjusted_rand_score(reference, candidate)), clusters
 
 
 def compare_prepared(

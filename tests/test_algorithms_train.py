@@ -101,6 +101,20 @@ def test_tsne_with_too_many_components_fails_clearly(tmp_path):
     assert run.failure.startswith("HyperparameterError: reducer=tsne gives at most 3 dimensions")
 
 
+def test_tsne_with_fewer_features_than_components_fails_clearly(tmp_path):
+    """t-SNE starts from principal components (scikit-learn and cuML alike): 1 feature, 2 dims."""
+    tree = JobTree(tmp_path)
+    spend = np.random.default_rng(0).gamma(2.0, 50.0, 400)
+    tree.write_table(pd.DataFrame({"spend": spend}))
+    tree.write_config({"reducer": "tsne", "n_components": "2", "backend": "cpu"})
+    run = tree.run()
+    assert run.returncode == 2, run.failure
+    assert run.failure.startswith(
+        "HyperparameterError: reducer=tsne to n_components=2 needs at least that many features"
+    )
+    assert "the prepared data has 1." in run.failure
+
+
 def test_correlated_features_are_dropped_and_recorded(tmp_path):
     run = _run(tmp_path, {"reducer": "pca", "correlation_threshold": "0.6", "backend": "cpu"})
     assert run.returncode == 0, run.failure

@@ -94,6 +94,21 @@ def test_device_checks_refuse_pascal():
     assert problem is not None and "compute capability 6.0" in problem
 
 
+def test_device_checks_follow_the_cuda_13_build_of_rapids():
+    """CUDA 13 wheels (a CUDA 13 machine): R580+ driver and Turing or newer, no Volta."""
+    cuda13 = dict(driver="580.95.05", cuda_driver=13000, cuda_runtime=13050)
+    assert device_problem(_facts(name="NVIDIA H200", compute_capability=(9, 0), **cuda13)) is None
+    volta = device_problem(_facts(name="Tesla V100", compute_capability=(7, 0), **cuda13))
+    assert volta is not None
+    assert "compute capability 7.0, the CUDA 13 build of RAPIDS needs 7.5 (Turing)" in volta
+    old = device_problem(_facts(driver="570.172.08", cuda_driver=12080, cuda_runtime=13050))
+    assert old is not None and "too old for the CUDA 13 build of RAPIDS (needs 580" in old
+    unreadable = device_problem(_facts(driver=None, cuda_driver=12080, cuda_runtime=13050))
+    assert unreadable is not None and "supports CUDA 12.8 only" in unreadable
+    # The CUDA 12 build still takes Volta on an R535 driver.
+    assert device_problem(_facts(name="Tesla V100", compute_capability=(7, 0))) is None
+
+
 def test_driver_version_is_read_from_the_proc_file_text():
     text = (
         "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC "

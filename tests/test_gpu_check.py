@@ -63,9 +63,12 @@ def test_gpu_check_runs_every_stage_on_the_cpu(tmp_path):
     for expected in (
         "load parquet",
         "prepare features",
-        "k-distance",
+        "k-distance (k=",
+        "k-distance in 2 columns",
         "DBSCAN",
         "silhouette",
+        "Davies-Bouldin",
+        "HDBSCAN (3,000 rows",
         "Davies-Bouldin",
         "Calinski-Harabasz",
         "UMAP",

@@ -11,9 +11,25 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MIN_DRIVER_MAJOR = 535  # RAPIDS' CUDA 12 builds need an R535+ driver
-MIN_COMPUTE_CAPABILITY = (7, 0)  # Volta; RAPIDS dropped Pascal
 DRIVER_FILE = Path("/proc/driver/nvidia/version")
+
+
+@dataclass(frozen=True)
+class BuildNeeds:
+    """What one CUDA major version's RAPIDS build needs of the driver and the GPU."""
+
+    driver_major: int
+    compute_capability: tuple[int, int]
+    generation: str
+
+
+# RAPIDS' platform support (docs.nvidia.com/datascience/platform-support): the CUDA 12 build
+# needs an R535+ driver and Volta or newer; the CUDA 13 build (cudf-cu13, the wheels of a CUDA 13
+# machine) an R580+ driver and Turing or newer (no Volta, i.e. no ml.p3).
+BUILD_NEEDS = {
+    12: BuildNeeds(535, (7, 0), "Volta"),
+    13: BuildNeeds(580, (7, 5), "Turing"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,24 +79,32 @@ def read_driver_version() -> str | None:
         return None
 
 
+def build_needs(cuda_runtime: int) -> tuple[int, BuildNeeds]:
+    """The CUDA major version of the installed RAPIDS (CuPy's runtime) and what it needs."""
+    major = cuda_runtime // 1000 if cuda_runtime else min(BUILD_NEEDS)
+    return major, BUILD_NEEDS[min(max(major, min(BUILD_NEEDS)), max(BUILD_NEEDS))]
+
+
 def device_problem(facts: DeviceFacts) -> str | None:
-    """Why this device cannot run the CUDA 12 RAPIDS build, or None when it can."""
+    """Why this device cannot run the installed RAPIDS build, or None when it can."""
+    major, needs = build_needs(facts.cuda_runtime)
     if facts.driver is not None:
-        major = int(facts.driver.split(".")[0])
-        if major < MIN_DRIVER_MAJOR:
+        driver_major = int(facts.driver.split(".")[0])
+        if driver_major < needs.driver_major:
             return (
-                f"the NVIDIA driver {facts.driver} is too old for the CUDA 12 build of RAPIDS "
-                f"(needs {MIN_DRIVER_MAJOR} or newer)"
+                f"the NVIDIA driver {facts.driver} is too old for the CUDA {major} build of "
+                f"RAPIDS (needs {needs.driver_major} or newer)"
             )
-    if facts.cuda_driver and facts.cuda_driver < 12000:
+    if facts.cuda_driver and facts.cuda_driver < major * 1000:
         return (
-            f"the NVIDIA driver supports CUDA {_cuda_text(facts.cuda_driver)} only; the image "
-            "is built for CUDA 12"
+            f"the NVIDIA driver supports CUDA {_cuda_text(facts.cuda_driver)} only; RAPIDS here "
+            f"is built for CUDA {major}"
         )
-    if facts.compute_capability < MIN_COMPUTE_CAPABILITY:
+    if facts.compute_capability < needs.compute_capability:
+        wanted = "{}.{}".format(*needs.compute_capability)
         return (
             f"{facts.name} has compute capability {{}}.{{}}".format(*facts.compute_capability)
-            + ", RAPIDS needs 7.0 (Volta) or newer"
+            + f", the CUDA {major} build of RAPIDS needs {wanted} ({needs.generation}) or newer"
         )
     return None
 

@@ -24,9 +24,10 @@ from cuml.neighbors import NearestNeighbors
 from ..contract.errors import HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
-from . import indices
+from . import cuml_rules, indices
 from .base import HostEstimator, Reducer, ReducerSettings
 from .device import read_device_facts, silhouette_chunk
+from .neighbour_distances import exact_distances
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 # holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
 DBSCAN_BATCH_SHARE = 0.4
 SILHOUETTE_BATCH_SHARE = 0.4
-TSNE_COMPONENTS = 2  # cuML's TSNE embeds in exactly two dimensions
-HDBSCAN_MAX_MIN_SAMPLES = 1023  # cuML's HDBSCAN k-NN graph limit
 
 
 def _free_bytes() -> int:
@@ -62,28 +61,7 @@ class GpuBackend:
         }
 
     def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
-        problems = []
-        if hp.reducer == "tsne" and hp.n_components != TSNE_COMPONENTS:
-            problems.append(
-                HyperparameterError(
-                    f"reducer=tsne gives exactly {TSNE_COMPONENTS} dimensions on the gpu "
-                    f"(cuML's TSNE), n_components={hp.n_components} was asked for.",
-                    f"set n_components to {TSNE_COMPONENTS}, or use reducer=umap.",
-                )
-            )
-        if (
-            hp.algorithm == "hdbscan"
-            and hp.min_samples is not None
-            and hp.min_samples > HDBSCAN_MAX_MIN_SAMPLES
-        ):
-            problems.append(
-                HyperparameterError(
-                    f"algorithm=hdbscan on the gpu takes min_samples up to "
-                    f"{HDBSCAN_MAX_MIN_SAMPLES} (cuML), {hp.min_samples} was asked for.",
-                    f"set min_samples to {HDBSCAN_MAX_MIN_SAMPLES} or less.",
-                )
-            )
-        return problems
+        return cuml_rules.check(hp)
 
     def read_file(self, table_file: TableFile) -> Any:
         if table_file.format == "parquet":
@@ -111,6 +89,7 @@ class GpuBackend:
                 n_components=settings.n_components,
                 perplexity=settings.perplexity,
                 random_state=settings.random_state,
+                init="pca",  # as on the CPU; cuML's default is "random"
             )
         return UMAP(  # type: ignore[no-any-return]
             n_components=settings.n_components,
@@ -121,9 +100,11 @@ class GpuBackend:
         )
 
     def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
-        index = NearestNeighbors(n_neighbors=min(n_neighbors, int(data.shape[0]))).fit(data)
-        distances, _ = index.kneighbors(queries)
-        return cp.asarray(distances, dtype=cp.float64)
+        # "brute": documented exact; "auto" would take random ball cover for 2-3 columns (t-SNE,
+        # UMAP to 2 or 3 components). Its float32 distances are recomputed exactly.
+        k = min(n_neighbors, int(data.shape[0]))
+        _, found = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(data).kneighbors(queries)
+        return cp.sort(exact_distances(data, queries, cp.asarray(found), cp), axis=1)
 
     def beyond_kth_nearest(self, reference: Any, queries: Any, k: int, radius: float) -> Any:
         # cuML's brute-force search on the device is fast enough not to need the CPU's pruning.
@@ -154,7 +135,10 @@ class GpuBackend:
         return labels, core[core >= 0]
 
     def hdbscan(self, data: Any, min_cluster_size: int, min_samples: int | None) -> Any:
-        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
+        neighbours, capped = cuml_rules.hdbscan_neighbours(min_cluster_size, min_samples)
+        if capped:
+            log.warning(capped)
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=neighbours).fit(data)
         return cp.asarray(model.labels_, dtype=cp.int32)
 
     def kmeans(self, data: Any, n_clusters: int, random_state: int) -> tuple[Any, Any]:
@@ -176,9 +160,10 @@ class GpuBackend:
         return cp.asarray(labels), model, info
 
     def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
-        index = NearestNeighbors(n_neighbors=1).fit(reference)
-        distances, found = index.kneighbors(queries)
-        return distances[:, 0], found[:, 0]
+        index = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(reference)
+        _, found = index.kneighbors(queries)
+        found = cp.asarray(found)
+        return exact_distances(reference, queries, found, cp)[:, 0], found[:, 0]
 
     def silhouette(self, data: Any, labels: Any) -> float:
         rows = int(data.shape[0])

@@ -206,7 +206,7 @@ class Hyperparameters:
         "DBSCAN tries 4, 8, 16 and 32 (those up to 5% of the rows; on a sample of up to "
         "`eps_sample_size` rows), each with its own knee `eps`, and keeps the one whose "
         "clustering has the best density-based validity (DBCV); HDBSCAN uses "
-        "`min_cluster_size`.",
+        "`min_cluster_size` (on the gpu at most 1024, cuML's limit).",
         "cluster",
         TuningRange("Integer", 3, 50, scaling="Logarithmic"),
     )

@@ -86,6 +86,14 @@ def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
             f"n_components={hp.n_components} exceeds what PCA can give for {width} features.",
             f"set n_components to at most {min(rows, width)}, or use reducer=none.",
         )
+    if hp.reducer == "tsne" and hp.n_components > width:
+        # Both libraries start t-SNE from the first n_components principal components.
+        raise HyperparameterError(
+            f"reducer=tsne to n_components={hp.n_components} needs at least that many "
+            f"features (it starts from the principal components); the prepared data has "
+            f"{width}.",
+            "use reducer=none, or add features.",
+        )
     if hp.reducer == "umap" and hp.n_components >= rows - 1:
         raise HyperparameterError(
             f"n_components={hp.n_components} needs more than {rows} rows for UMAP.",
