@@ -14,7 +14,8 @@ from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.metrics import METRICS, OBJECTIVE
 from smcluster.output.metric_lines import emit, format_line, metric_definitions
-from smcluster.pipeline.score import Scores
+from smcluster.pipeline.sampling import sample_index
+from smcluster.pipeline.score import Scores, silhouette_sample
 from smcluster.pipeline.score import score as score_split
 
 from .jobtree import smcluster
@@ -119,3 +120,49 @@ def test_evaluation_space_scores_ignore_the_embedding_and_count_noise() -> None:
         values.values["silhouette_features"] * 0.75
     )
     assert values.values["silhouette_features_all"] < runs[0].values["silhouette_features_all"]
+
+
+def test_silhouette_sample_that_misses_the_small_clusters_is_topped_up() -> None:
+    """One huge cluster and two tiny ones: the uniform sample of 100 holds a single label,
+    which scikit-learn's silhouette refuses (cuML asserts); rows of the missed clusters are
+    added with the same seed, and a note says so."""
+    rng = np.random.default_rng(3)
+    data = np.concatenate(
+        [rng.normal(0, 1, (20_000, 2)), rng.normal(8, 0.1, (3, 2)), rng.normal(-8, 0.1, (15, 2))]
+    ).astype(np.float32)
+    labels = np.repeat([0, 2, 5], [20_000, 3, 15]).astype(np.int32)
+    labels[:50] = -1
+    clustered = labels[labels >= 0]
+    uniform = sample_index(len(clustered), 100, 0)
+    assert np.unique(clustered[uniform]).tolist() == [0], "the uniform draw must miss them"
+
+    picked, note = silhouette_sample(clustered, 100, 0)
+    assert set(uniform) <= set(picked) and np.all(np.diff(picked) > 0)
+    assert np.bincount(clustered[picked]).tolist() == [100, 0, 3, 0, 0, 10]
+    assert np.array_equal(picked, silhouette_sample(clustered, 100, 0)[0])  # seeded
+
+    values, notes = astuple(score(CpuBackend(), data, labels, None, 100, 0))
+    assert values["n_clusters"] == 3
+    assert values["silhouette"] > 0.5  # defined, not the sentinel
+    assert notes == [note] and "held a single cluster: 13 rows of the 2 cluster(s)" in note
+
+
+def test_silhouette_sample_where_no_label_repeats_gets_one_more_row() -> None:
+    """As many clusters as sampled rows: scikit-learn needs fewer labels than rows."""
+    labels = np.concatenate([np.arange(150), [0]]).astype(np.int32)  # only cluster 0 twice
+    data = np.random.default_rng(4).normal(size=(151, 2)).astype(np.float32)
+    seed = next(s for s in range(20) if np.sum(labels[sample_index(151, 100, s)] == 0) < 2)
+    picked, note = silhouette_sample(labels, 100, seed)
+    assert len(picked) == 101 and np.sum(labels[picked] == 0) == 2
+    assert note is not None and "each once" in note
+    values, notes = astuple(score(CpuBackend(), data, labels, None, 100, seed))
+    assert notes == [note]
+    assert values["silhouette"] != {s.name: s.worst for s in METRICS}["silhouette"]
+
+
+def test_usable_silhouette_sample_is_the_uniform_draw() -> None:
+    labels = np.random.default_rng(5).integers(0, 4, 50_000).astype(np.int32)
+    for seed in range(3):
+        picked, note = silhouette_sample(labels, 10_000, seed)
+        assert note is None
+        assert np.array_equal(picked, sample_index(50_000, 10_000, seed))

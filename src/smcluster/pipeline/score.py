@@ -21,17 +21,65 @@ from ..contract.schema import Hyperparameters
 from .sampling import sample_index
 from .validity import dbcv
 
+TOP_UP_ROWS = 10  # rows added per cluster a silhouette sample missed, when it must be topped up
+
 
 @dataclass
 class Scores:
     values: dict[str, float]  # metric name (no split prefix) → value or sentinel
-    notes: list[str] = field(default_factory=list)  # why a value is a sentinel
+    notes: list[str] = field(default_factory=list)  # why a value is a sentinel, or was sampled so
 
 
 def _finite_or_worst(spec: MetricSpec, value: float | None) -> float:
     if value is None or not math.isfinite(value):
         return spec.worst
     return float(value)
+
+
+def silhouette_sample(
+    labels: np.ndarray, size: int, random_state: int
+) -> tuple[np.ndarray, str | None]:
+    """Sorted rows of `labels` (noise-free) for the silhouette, and a note if it was topped up.
+
+    The sample is the uniform seeded draw of `size` rows. The silhouette needs between 2 and
+    n_rows - 1 labels in it, which a uniform draw can miss when one cluster holds nearly all
+    rows (then it holds a single label) or when the clusters are about as many as the rows
+    drawn (then no label repeats). Only then is it topped up, with rows chosen with the same
+    seed: a sample with one label gets up to `TOP_UP_ROWS` rows of each cluster it missed; a
+    sample where no label repeats gets one more row of the largest cluster. A usable uniform
+    draw is kept as it is, so the silhouette of every other run is unchanged.
+    Needs at least 2 clusters and more rows than clusters in `labels`.
+    """
+    sampled = sample_index(len(labels), size, random_state)
+    present = np.unique(labels[sampled])
+    note = None
+    if len(present) < 2:
+        pool = np.flatnonzero(~np.isin(labels, present))
+        keys = np.random.default_rng(random_state).random(len(pool))
+        pool = pool[np.lexsort((keys, labels[pool]))]  # by cluster, randomly within each
+        pool_labels = labels[pool]
+        within = np.arange(len(pool)) - np.searchsorted(pool_labels, pool_labels, side="left")
+        added = pool[within < TOP_UP_ROWS]
+        missed = len(np.unique(pool_labels))
+        note = (
+            f"the silhouette sample of {len(sampled):,} rows held a single cluster: "
+            f"{len(added):,} rows of the {missed:,} cluster(s) it missed (up to {TOP_UP_ROWS} "
+            "each, drawn with random_state) were added to it"
+        )
+        sampled = np.sort(np.concatenate([sampled, added]))
+    present = np.unique(labels[sampled])
+    if len(present) >= len(sampled):  # every label once: silhouette needs n_labels < n_rows
+        clusters, sizes = np.unique(labels, return_counts=True)
+        largest = clusters[np.argmax(sizes)]
+        pool = np.setdiff1d(np.flatnonzero(labels == largest), sampled)
+        added = pool[sample_index(len(pool), 1, random_state)]
+        reason = (
+            f"the silhouette sample of {len(sampled):,} rows held {len(present):,} clusters, "
+            f"each once: one more row of the largest cluster was added to it"
+        )
+        note = reason if note is None else f"{note}; {reason}"
+        sampled = np.sort(np.concatenate([sampled, added]))
+    return sampled, note
 
 
 def score(
@@ -57,9 +105,12 @@ def score(
     }
     notes: list[str] = []
     if n_clusters >= 2 and len(clustered) > n_clusters:
-        sampled = clustered[
-            sample_index(len(clustered), hp.silhouette_sample_size, hp.random_state)
-        ]
+        picked, note = silhouette_sample(
+            host_labels[clustered], hp.silhouette_sample_size, hp.random_state
+        )
+        sampled = clustered[picked]
+        if note is not None:
+            notes.append(note)
         index = backend.xp.asarray(sampled)
         values["silhouette"] = backend.silhouette(data[index], labels[index])
         kept = backend.xp.asarray(clustered)
