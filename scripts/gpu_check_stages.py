@@ -28,6 +28,7 @@ from smcluster.pipeline.eps import strongest_knee
 from smcluster.pipeline.features import Features, prepare_features
 from smcluster.pipeline.reduce import reduce
 from smcluster.pipeline.sampling import sample_index
+from smcluster.pipeline.score import silhouette_sample
 
 # Tolerances of the issue that asked for this check (float32 on the GPU against float32 or
 # float64 on the CPU, different summation orders).
@@ -346,7 +347,8 @@ def scored_rows(labels: np.ndarray, hp: Hyperparameters) -> dict[str, np.ndarray
     """The rows each metric is computed on, as the job does: clustered rows (noise left out),
     the job's seeded sample of them for the silhouette."""
     clustered = np.flatnonzero(labels >= 0)
-    sampled = clustered[sample_index(len(clustered), hp.silhouette_sample_size, hp.random_state)]
+    picked, _ = silhouette_sample(labels[clustered], hp.silhouette_sample_size, hp.random_state)
+    sampled = clustered[picked]
     return {metric: sampled if metric == "silhouette" else clustered for metric in METRICS}
 
 
