@@ -285,6 +285,8 @@ def keep(args: argparse.Namespace) -> int:
     target = Path(args.keep)
     target.mkdir(parents=True, exist_ok=True)
     for folder in args.pieces:
+        if not (Path(folder) / PIECE_INFO).exists():
+            return fail(f"{folder} holds no piece", "name it in the call's carry list.")
         info = json.loads((Path(folder) / PIECE_INFO).read_text())
         for old in target.glob(f"*/{PIECE_INFO}"):  # a newer pack replaces an older one
             if json.loads(old.read_text())["pack"] != info["pack"]:

@@ -106,6 +106,8 @@ def test_pieces_install_in_a_fresh_environment(wheels: Path, tmp_path: Path) -> 
     python = str(venv / "bin" / "python")
     keep = tmp_path / "kept"
 
+    absent = run_carry(python, "keep", str(tmp_path / "not-carried"), "--keep", str(keep))
+    assert absent.returncode == 1 and "holds no piece" in absent.stderr
     kept = run_carry(python, "keep", str(pieces[0]), "--keep", str(keep))
     assert f"pieces missing ({len(pieces) - 1} of {len(pieces)})" in kept.stdout
     assert f".gpu-carry/{len(pieces):02d}" in kept.stdout
