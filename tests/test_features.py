@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.errors import DataError
 from smcluster.contract.hyperparameters import parse
 from smcluster.pipeline.columns import select_feature_columns as _select
+from smcluster.pipeline.correlation import drop_correlated, rank_correlation
 from smcluster.pipeline.preparation import FeaturePrep
 
 
@@ -90,3 +92,44 @@ def test_constant_column_keeps_unit_scale() -> None:
     prepared, _ = _prep(scaling="robust").fit_transform(raw, np)
     assert np.all(np.isfinite(prepared))
     assert np.all(prepared[:, 1] == 0)
+
+
+def test_rank_correlation_is_spearman_with_average_ranks_for_ties() -> None:
+    rng = np.random.default_rng(0)
+    raw = np.column_stack(
+        [
+            rng.integers(0, 4, 2000),  # 4 values: every rank tied
+            rng.integers(0, 50, 2000),
+            np.where(rng.random(2000) < 0.9, 0.0, rng.random(2000)),  # 90% zeros
+            rng.normal(size=2000),  # no ties
+        ]
+    ).astype(np.float64)
+    raw[:, 1] += raw[:, 0]  # some real correlation between tied columns
+    expected = scipy.stats.spearmanr(raw).statistic
+    assert np.allclose(rank_correlation(raw, np), expected, rtol=0, atol=1e-12)
+
+
+def test_independent_zero_heavy_columns_are_both_kept() -> None:
+    """Ranks in row order made two unrelated 99%-zero columns rho 0.96: a 'near-copy'."""
+    rng = np.random.default_rng(1)
+    rows = 100_000
+    raw = np.column_stack(
+        [np.where(rng.random(rows) < share, 0.0, rng.random(rows)) for share in (0.99, 0.99, 0.9)]
+    ).astype(np.float32)
+    threshold = parse({}).correlation_threshold
+    result = drop_correlated(raw, ["a", "b", "c"], threshold, np, random_state=0)
+    assert result.kept == ["a", "b", "c"]
+    assert result.dropped == {}
+    assert np.abs(rank_correlation(raw, np) - np.eye(3)).max() < 0.02
+
+
+def test_near_copy_with_ties_is_still_dropped() -> None:
+    rng = np.random.default_rng(2)
+    rows = 5000
+    base = np.where(rng.random(rows) < 0.7, 0.0, rng.integers(1, 20, rows))
+    copy = base * 3 + (rng.random(rows) < 0.01)  # monotone copy, 1% of rows off by one
+    raw = np.column_stack([base, rng.normal(size=rows), copy]).astype(np.float32)
+    result = drop_correlated(raw, ["a", "b", "c"], parse({}).correlation_threshold, np, 0)
+    assert result.kept == ["a", "b"]
+    assert result.dropped["c"]["correlated_with"] == "a"
+    assert result.dropped["c"]["rho"] > 0.95
