@@ -12,6 +12,7 @@ from smcluster.contract.errors import DataError
 from smcluster.contract.hyperparameters import parse
 from smcluster.pipeline.columns import select_feature_columns as _select
 from smcluster.pipeline.correlation import drop_correlated, rank_correlation
+from smcluster.pipeline.near_constant import drop_near_constant, mode_shares
 from smcluster.pipeline.preparation import FeaturePrep
 
 
@@ -133,3 +134,54 @@ def test_near_copy_with_ties_is_still_dropped() -> None:
     assert result.kept == ["a", "b"]
     assert result.dropped["c"]["correlated_with"] == "a"
     assert result.dropped["c"]["rho"] > 0.95
+
+
+def _near_constant_table(rows: int = 20_000) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return np.column_stack(
+        [
+            rng.normal(size=rows),
+            np.where(rng.random(rows) < 0.997, 0.0, rng.integers(1, 16, rows)),  # 0.3% non-zero
+            np.where(rng.random(rows) < 0.9, 0.0, rng.random(rows)),  # 90% zeros
+            np.full(rows, 7.0),  # constant
+        ]
+    ).astype(np.float32)
+
+
+def test_near_constant_columns_are_dropped_and_reported_with_their_share() -> None:
+    raw = _near_constant_table()
+    result = drop_near_constant(raw, ["x", "rare", "zeros90", "flat"], 0.99, np, 0)
+    assert result.kept == ["x", "zeros90"]  # 90% zeros is kept at the default
+    assert result.dropped["rare"]["value"] == 0.0
+    assert 0.995 < result.dropped["rare"]["share"] < 0.999
+    assert result.dropped["flat"] == {"value": 7.0, "share": 1.0}
+    assert result.to_json() == {"kept": result.kept, "dropped": result.dropped}
+
+
+def test_max_mode_share_default_keeps_a_ninety_percent_zero_column() -> None:
+    raw = _near_constant_table()
+    default = parse({}).max_mode_share
+    result = drop_near_constant(raw[:, [0, 2]], ["x", "zeros90"], default, np, 0)
+    assert result.kept == ["x", "zeros90"]
+    assert result.dropped == {}
+
+
+def test_max_mode_share_one_keeps_every_feature() -> None:
+    raw = _near_constant_table()
+    hp = parse({"max_mode_share": "1"})
+    result = drop_near_constant(raw, ["x", "rare", "zeros90", "flat"], hp.max_mode_share, np, 0)
+    assert result.kept == ["x", "rare", "zeros90", "flat"]
+    assert result.dropped == {}
+
+
+def test_mode_share_counts_missing_values_as_the_median() -> None:
+    raw = np.array([[0.0, 1.0], [0.0, np.nan], [np.nan, 2.0], [5.0, np.inf]], dtype=np.float32)
+    modes, shares = mode_shares(raw, np)
+    assert modes == [0.0, 1.5]  # the median of 1 and 2: NaN and inf both become 1.5
+    assert shares == [0.75, 0.5]
+
+
+def test_every_feature_near_constant_is_a_data_error() -> None:
+    raw = _near_constant_table()[:, [1, 3]]
+    with pytest.raises(DataError, match="max_mode_share"):
+        drop_near_constant(raw, ["rare", "flat"], 0.99, np, 0)

@@ -199,3 +199,27 @@ def test_an_empty_hyperparameters_file_is_an_error_not_defaults(tmp_path) -> Non
     path.write_text("")
     with pytest.raises(HyperparameterError, match="is empty"):
         read(path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("0.4", "outside [0.5, 1]"),
+        ("1.01", "outside [0.5, 1]"),
+        ("nan", "not a finite number"),
+        ("true", "boolean, not a number"),
+        ("often", "not a number"),
+    ],
+)
+def test_max_mode_share_problems_are_reported_by_the_schema(raw: str, fragment: str) -> None:
+    with pytest.raises(HyperparameterError) as info:
+        parse({"max_mode_share": raw})
+    reason = info.value.reason()
+    assert reason.startswith("HyperparameterError: hyperparameter 'max_mode_share'")
+    assert fragment in reason
+    assert "Fix: max_mode_share allows [0.5, 1]" in reason
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0.5", 0.5), ("0.99", 0.99), ("1", 1.0)])
+def test_max_mode_share_accepts_its_range(raw: str, value: float) -> None:
+    assert parse({"max_mode_share": raw}).max_mode_share == value

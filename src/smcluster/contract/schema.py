@@ -105,6 +105,16 @@ class Hyperparameters:
         "data",
         TuningRange("Categorical", values=("standard", "robust")),
     )
+    max_mode_share: float = _param(
+        Real(0.5, 1.0),
+        0.99,
+        "A feature whose most common value covers more than this share of the rows (on a "
+        "sample of up to 100,000) is dropped (logged and recorded): after scaling, its few "
+        "other values lie tens of standard deviations out and dominate the distances. Raise "
+        "it (`1` keeps every feature) when a rare value marks a segment you want found, such "
+        "as a flag set for under 1% of the customers.",
+        "data",
+    )
     correlation_threshold: float = _param(
         Real(0.0, 1.0, low_open=True),
         0.95,

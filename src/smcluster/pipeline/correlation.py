@@ -34,6 +34,14 @@ def average_ranks(column: Array, xp: ModuleType) -> Array:
     return xp.take(average, inverse.reshape(-1))
 
 
+def median_filled(data: Array, xp: ModuleType) -> Array:
+    """The columns with non-finite values replaced by the column's median (0 if none is finite)."""
+    filled = xp.where(xp.isfinite(data), data, xp.nan)
+    median = xp.nanmedian(filled, axis=0)
+    median = xp.where(xp.isfinite(median), median, 0)
+    return xp.where(xp.isnan(filled), median[None, :], filled)
+
+
 def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
     """Spearman correlation of the columns (NaN imputed by the column median before ranking).
 
@@ -41,10 +49,7 @@ def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
     Ties take their average rank, as in `scipy.stats.spearmanr`: ranks in row order would call
     two unrelated mostly-zero columns near-copies (rho 0.96 at 99% zeros).
     """
-    filled = xp.where(xp.isfinite(data), data, xp.nan)
-    median = xp.nanmedian(filled, axis=0)
-    median = xp.where(xp.isfinite(median), median, 0)
-    filled = xp.where(xp.isnan(filled), median[None, :], filled)
+    filled = median_filled(data, xp)
     ranks = xp.empty(filled.shape, dtype=xp.float64)
     for j in range(filled.shape[1]):
         ranks[:, j] = average_ranks(filled[:, j], xp)

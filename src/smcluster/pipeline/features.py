@@ -1,8 +1,9 @@
 """Stage `prepare`: from the table to the matrix the reducer sees.
 
-Selects the feature columns, reads them as a float32 matrix on the backend, drops one of each
-pair of near-duplicate columns, fits the preparation (missing values, log1p, scaling) and the
-one PCA of the prepared rows that the log, the report and `reducer=pca` share.
+Selects the feature columns, reads them as a float32 matrix on the backend, drops near-constant
+columns and one of each pair of near-duplicate columns, fits the preparation (missing values,
+log1p, scaling) and the one PCA of the prepared rows that the log, the report and
+`reducer=pca` share.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..contract.schema import Hyperparameters
 from .clock import StageClock
 from .columns import select_feature_columns
 from .correlation import drop_correlated
+from .near_constant import drop_near_constant
 from .pca import PcaSummary, fit_pca
 from .preparation import FeaturePrep
 
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Features:
-    columns: list[str]  # the features used, after the correlation drop
+    columns: list[str]  # the features used, after the near-constant and correlation drops
     raw: Array  # those columns per input row, float32, original units (NaN where missing)
     prepared: Array  # per kept row: imputed, log-transformed where chosen, scaled
     kept: np.ndarray  # bool per input row (False: removed by missing=drop)
@@ -92,6 +94,10 @@ def prepare_features(
     log.info("features (%d): %s", len(columns), ", ".join(columns))
     selected = columns
     raw = feature_matrix(backend, frame, columns)
+    near_constant = drop_near_constant(raw, columns, hp.max_mode_share, xp, hp.random_state)
+    if near_constant.dropped:
+        raw = raw[:, xp.asarray([columns.index(c) for c in near_constant.kept])]
+        columns = near_constant.kept
     correlation = drop_correlated(raw, columns, hp.correlation_threshold, xp, hp.random_state)
     if correlation.dropped:
         raw = raw[:, xp.asarray([columns.index(c) for c in correlation.kept])]
@@ -108,6 +114,7 @@ def prepare_features(
         )
     if pca is not None:
         pca.log()
+    prep.report["near_constant"] = near_constant.to_json()
     prep.report["correlation"] = correlation.to_json()
     prep.report["pca"] = {} if pca is None else pca.to_json()
     return Features(
