@@ -147,17 +147,29 @@ def test_silhouette_sample_that_misses_the_small_clusters_is_topped_up() -> None
     assert notes == [note] and "held a single cluster: 13 rows of the 2 cluster(s)" in note
 
 
-def test_silhouette_sample_where_no_label_repeats_gets_one_more_row() -> None:
+@pytest.mark.parametrize("draws_it", [True, False])
+def test_silhouette_sample_where_no_label_repeats_gets_rows_of_the_largest_cluster(
+    draws_it: bool,
+) -> None:
     """As many clusters as sampled rows: scikit-learn needs fewer labels than rows."""
     labels = np.concatenate([np.arange(150), [0]]).astype(np.int32)  # only cluster 0 twice
     data = np.random.default_rng(4).normal(size=(151, 2)).astype(np.float32)
-    seed = next(s for s in range(20) if np.sum(labels[sample_index(151, 100, s)] == 0) < 2)
+    wanted = 1 if draws_it else 0
+    seed = next(s for s in range(200) if np.sum(labels[sample_index(151, 100, s)] == 0) == wanted)
     picked, note = silhouette_sample(labels, 100, seed)
-    assert len(picked) == 101 and np.sum(labels[picked] == 0) == 2
+    assert len(picked) == 100 + 2 - wanted and np.sum(labels[picked] == 0) == 2
     assert note is not None and "each once" in note
     values, notes = astuple(score(CpuBackend(), data, labels, None, 100, seed))
     assert notes == [note]
     assert values["silhouette"] != {s.name: s.worst for s in METRICS}["silhouette"]
+
+
+def test_silhouette_sample_of_equal_clusters_always_repeats_a_label() -> None:
+    """Pairs of rows per cluster: the largest (the first) is often not in the draw at all."""
+    labels = np.repeat(np.arange(50), 2).astype(np.int32)
+    for seed in range(200):
+        picked, _ = silhouette_sample(labels, 10, seed)
+        assert 2 <= len(np.unique(labels[picked])) < len(picked), seed
 
 
 def test_usable_silhouette_sample_is_the_uniform_draw() -> None:

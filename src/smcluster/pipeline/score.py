@@ -46,7 +46,8 @@ def silhouette_sample(
     rows (then it holds a single label) or when the clusters are about as many as the rows
     drawn (then no label repeats). Only then is it topped up, with rows chosen with the same
     seed: a sample with one label gets up to `TOP_UP_ROWS` rows of each cluster it missed; a
-    sample where no label repeats gets one more row of the largest cluster. A usable uniform
+    sample where no label repeats gets rows of the largest cluster until it holds two of them
+    (one row, or two when the draw missed that cluster). A usable uniform
     draw is kept as it is, so the silhouette of every other run is unchanged.
     Needs at least 2 clusters and more rows than clusters in `labels`.
     """
@@ -70,12 +71,14 @@ def silhouette_sample(
     present = np.unique(labels[sampled])
     if len(present) >= len(sampled):  # every label once: silhouette needs n_labels < n_rows
         clusters, sizes = np.unique(labels, return_counts=True)
-        largest = clusters[np.argmax(sizes)]
+        largest = clusters[np.argmax(sizes)]  # >= 2 rows: there are more rows than clusters
         pool = np.setdiff1d(np.flatnonzero(labels == largest), sampled)
-        added = pool[sample_index(len(pool), 1, random_state)]
+        # Two rows of it in the sample: one more if the draw holds it, two if it missed it.
+        wanted = 1 if largest in present else 2
+        added = pool[sample_index(len(pool), wanted, random_state)]
         reason = (
             f"the silhouette sample of {len(sampled):,} rows held {len(present):,} clusters, "
-            f"each once: one more row of the largest cluster was added to it"
+            f"each once: {wanted} more row(s) of the largest cluster were added to it"
         )
         note = reason if note is None else f"{note}; {reason}"
         sampled = np.sort(np.concatenate([sampled, added]))
