@@ -86,7 +86,10 @@ class Wheel:
     def read(cls, path: Path) -> Wheel:
         dist, version = path.name.split("-")[:2]
         with zipfile.ZipFile(path) as archive:
-            metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            # The wheel's own dist-info sits at the top; vendored ones lie deeper.
+            metadata = next(
+                n for n in archive.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)
+            )
             text = archive.read(metadata).decode("utf-8", "replace")
         lines = text.split("\n\n")[0].splitlines()  # the headers, not the description
         requires = [
@@ -115,19 +118,37 @@ def project_pins(cuda: str) -> dict[str, str]:
 
 
 def declared_constraints(wheels: list[Wheel], python: str) -> dict[str, list[str]]:
-    """Every version requirement the wheels declare for the target interpreter, by package."""
+    """Every version requirement the wheels declare for the target interpreter, by package.
+
+    Extras count: RAPIDS asks for `cupy-cuda13x[ctk]` and `cuda-toolkit[cublas,...]`, whose
+    pins of the CUDA libraries sit under `extra == "..."` markers; the extras asked for are
+    collected until no new one appears, and each requirement is evaluated under them.
+    """
     from packaging.requirements import Requirement
 
     environment = {**TARGET_MARKERS, "python_version": python, "python_full_version": f"{python}.0"}
+    parsed = {w.name: [Requirement(line) for line in w.requires] for w in wheels}
+    asked: dict[str, set[str]] = {name: {""} for name in parsed}
+
+    def active(requirement: Requirement, extras: set[str]) -> bool:
+        marker = requirement.marker
+        return marker is None or any(marker.evaluate({**environment, "extra": e}) for e in extras)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, requirements in parsed.items():
+            for requirement in requirements:
+                if active(requirement, asked[name]):
+                    wanted = asked.setdefault(canonical(requirement.name), {""})
+                    if not set(requirement.extras) <= wanted:
+                        wanted |= set(requirement.extras)
+                        changed = True
     constraints: dict[str, list[str]] = {}
-    for wheel in wheels:
-        for line in wheel.requires:
-            requirement = Requirement(line)
-            marker = requirement.marker
-            if marker is not None and not marker.evaluate({**environment, "extra": ""}):
-                continue
-            if str(requirement.specifier):
-                spec = f"{requirement.specifier} (from {wheel.name})"
+    for name, requirements in parsed.items():
+        for requirement in requirements:
+            if active(requirement, asked[name]) and str(requirement.specifier):
+                spec = f"{requirement.specifier} (from {name})"
                 constraints.setdefault(canonical(requirement.name), []).append(spec)
     return constraints
 
@@ -135,30 +156,57 @@ def declared_constraints(wheels: list[Wheel], python: str) -> dict[str, list[str
 def choose(
     wheels: list[Wheel], device: dict[str, str], pins: dict[str, str], python: str
 ) -> list[Choice]:
-    """Which wheels travel and why (see the module docstring for the rule)."""
+    """Which wheels travel and why (see the module docstring for the rule).
+
+    The requirements that count are those of what will be installed there: the carried wheels,
+    and the machine's packages of the same version as a wheel here (same metadata). A package
+    the machine has at another version brings its own, unknown here, and is left to them.
+    Carrying a wheel adds its requirements, so the choice is repeated until nothing changes.
+    """
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
-    constraints = declared_constraints(wheels, python)
+    carried: dict[str, str] = {}  # name -> why
+    for wheel in wheels:
+        there = device.get(wheel.name)
+        if wheel.name in NOT_NEEDED:
+            continue
+        if there is None:
+            carried[wheel.name] = "missing there"
+        elif wheel.name in pins and Version(there) != Version(pins[wheel.name]):
+            carried[wheel.name] = f"project pins {pins[wheel.name]}, there {there}"
+    while True:
+        sources = [
+            w
+            for w in wheels
+            if w.name in carried or Version(device.get(w.name, "0")) == Version(w.version)
+        ]
+        constraints = declared_constraints(sources, python)
+        added = {}
+        for wheel in wheels:
+            there = device.get(wheel.name)
+            if wheel.name in carried or wheel.name in NOT_NEEDED or there is None:
+                continue
+            failed = [
+                spec
+                for spec in constraints.get(wheel.name, [])
+                if not SpecifierSet(spec.split(" (from")[0]).contains(
+                    Version(there), prereleases=True
+                )
+            ]
+            if failed:
+                added[wheel.name] = f"there {there} fails {'; '.join(failed)}"
+        if not added:
+            break
+        carried.update(added)
     choices = []
     for wheel in sorted(wheels, key=lambda w: w.name):
-        there = device.get(wheel.name)
-        failed = [
-            spec
-            for spec in constraints.get(wheel.name, [])
-            if there is not None
-            and not SpecifierSet(spec.split(" (from")[0]).contains(Version(there), prereleases=True)
-        ]
         if wheel.name in NOT_NEEDED:
             choices.append(Choice(wheel, False, f"not needed: {NOT_NEEDED[wheel.name]}"))
-        elif there is None:
-            choices.append(Choice(wheel, True, "missing there"))
-        elif wheel.name in pins and Version(there) != Version(pins[wheel.name]):
-            choices.append(Choice(wheel, True, f"project pins {pins[wheel.name]}, there {there}"))
-        elif failed:
-            choices.append(Choice(wheel, True, f"there {there} fails {'; '.join(failed)}"))
+        elif wheel.name in carried:
+            choices.append(Choice(wheel, True, carried[wheel.name]))
         else:
-            choices.append(Choice(wheel, False, f"there {there} will do"))
+            choices.append(Choice(wheel, False, f"there {device[wheel.name]} will do"))
     return choices
 
 
@@ -217,6 +265,9 @@ def pack(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
+    if not carried:
+        print("gpu-carry: the machine has every wheel the check needs; nothing to carry")
+        return 0
     out.mkdir(parents=True)
     stream = out / "stream.tar"
     started = time.monotonic()
@@ -236,9 +287,18 @@ def pack(args: argparse.Namespace) -> int:
 
 
 def split(stream: Path, out: Path, piece_bytes: int) -> list[Path]:
+    """Cut the stream into numbered piece folders, each with its hash and the pack's identity.
+
+    The pack is named by the stream's hash (the same selection packed again is the same pack,
+    so pieces already on the machine stay good) and dated, so that `keep` can tell an older
+    pack's leftover piece from a newer pack."""
     size = stream.stat().st_size
     count = max(1, -(-size // piece_bytes))
-    pack_id = hashlib.sha256(f"{size}:{stream.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    whole = hashlib.sha256()
+    with stream.open("rb") as source:
+        for block in iter(lambda: source.read(2**20), b""):
+            whole.update(block)
+    pack = {"pack": whole.hexdigest()[:12], "made": time.strftime("%Y-%m-%dT%H:%M:%S")}
     pieces = []
     with stream.open("rb") as source:
         for index in range(1, count + 1):
@@ -246,7 +306,7 @@ def split(stream: Path, out: Path, piece_bytes: int) -> list[Path]:
             folder.mkdir()
             data = source.read(piece_bytes)
             (folder / PIECE_NAME).write_bytes(data)
-            info = {"pack": pack_id, "index": index, "count": count, "sha256": sha256(data)}
+            info = {**pack, "index": index, "count": count, "sha256": sha256(data)}
             (folder / PIECE_INFO).write_text(json.dumps(info))
             pieces.append(folder / PIECE_NAME)
     return pieces
@@ -288,9 +348,17 @@ def keep(args: argparse.Namespace) -> int:
         if not (Path(folder) / PIECE_INFO).exists():
             return fail(f"{folder} holds no piece", "name it in the call's carry list.")
         info = json.loads((Path(folder) / PIECE_INFO).read_text())
-        for old in target.glob(f"*/{PIECE_INFO}"):  # a newer pack replaces an older one
-            if json.loads(old.read_text())["pack"] != info["pack"]:
-                shutil.rmtree(old.parent)
+        for old in target.glob(f"*/{PIECE_INFO}"):
+            kept = json.loads(old.read_text())
+            if kept["pack"] == info["pack"]:
+                continue
+            if kept["made"] > info["made"]:  # a leftover of an older pack: keep the newer one
+                return fail(
+                    f"{folder} is piece {info['index']:02d} of a pack made {info['made']}, "
+                    f"older than the pieces kept here (made {kept['made']})",
+                    "carry the pieces of the newest pack only.",
+                )
+            shutil.rmtree(old.parent)  # a newer pack replaces an older one
         destination = target / f"{info['pack']}-{info['index']:02d}"
         shutil.rmtree(destination, ignore_errors=True)
         shutil.move(folder, destination)

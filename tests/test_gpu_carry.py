@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -74,6 +76,39 @@ def test_choose_carries_what_the_machine_lacks_or_has_at_a_wrong_version(wheels:
     assert pinned["gamma"].carry and "project pins 0.9" in pinned["gamma"].reason
 
 
+def test_requirements_under_extras_count(tmp_path: Path) -> None:
+    """RAPIDS pins the CUDA libraries through extras (cuda-toolkit[cublas]): those count too."""
+    make_wheel(tmp_path, "top", "1.0", ("ctk[cublas]==13.*",))
+    make_wheel(
+        tmp_path, "ctk", "13.1", ("cublas==13.1.*; extra == 'cublas'", "cufft; extra == 'cufft'")
+    )
+    make_wheel(tmp_path, "cublas", "13.1.0")
+    read = [gpu_carry.Wheel.read(p) for p in sorted(tmp_path.glob("*.whl"))]
+    # top travels; the machine's ctk is this 13.1 (same metadata), its cublas is not 13.1.
+    device = {"ctk": "13.1", "cublas": "13.0.2"}
+    choices = {c.wheel.name: c for c in gpu_carry.choose(read, device, {}, "3.12")}
+    assert choices["cublas"].carry and "==13.1.* (from ctk)" in choices["cublas"].reason
+    assert choices["top"].carry and not choices["ctk"].carry
+    # A ctk of another version there brings its own pins (unknown here): its cublas stays.
+    device = {"ctk": "13.0.1", "cublas": "13.0.2"}
+    choices = {c.wheel.name: c for c in gpu_carry.choose(read, device, {}, "3.12")}
+    assert not choices["cublas"].carry and not choices["ctk"].carry
+    assert "cufft" not in gpu_carry.declared_constraints(read, "3.12")  # extra not asked for
+    assert "cublas" in gpu_carry.declared_constraints(read, "3.12")
+
+
+def test_nothing_to_carry_writes_no_pieces(wheels: Path, tmp_path: Path) -> None:
+    freeze = tmp_path / "freeze.txt"
+    freeze.write_text("alpha==1.0\nbeta==2.1\ngamma==1.0\n")
+    out = tmp_path / "carry"
+    packed = run_carry(
+        sys.executable,
+        *("pack", "--wheels", str(wheels), "--device-freeze", str(freeze), "--out", str(out)),
+    )
+    assert packed.returncode == 0, packed.stderr
+    assert "nothing to carry" in packed.stdout and not out.exists()
+
+
 def test_project_pins_follow_pyproject_with_cuda_13_names() -> None:
     pins = gpu_carry.project_pins("13")
     assert pins["cudf-cu13"].startswith("26.10")
@@ -122,6 +157,15 @@ def test_pieces_install_in_a_fresh_environment(wheels: Path, tmp_path: Path) -> 
     refused = run_carry(python, "install", "--keep", str(keep), "--no-import-check")
     assert refused.returncode == 1 and "piece 02 is damaged" in refused.stderr
     damaged.write_bytes(original)
+
+    # A leftover piece of an older pack must not wipe the complete newer one.
+    older = tmp_path / "older"
+    shutil.copytree(next(keep.glob("*-01")), older)
+    info = json.loads((older / gpu_carry.PIECE_INFO).read_text())
+    info.update(pack="0123456789ab", made="2000-01-01T00:00:00")
+    (older / gpu_carry.PIECE_INFO).write_text(json.dumps(info))
+    stale = run_carry(python, "keep", str(older), "--keep", str(keep))
+    assert stale.returncode == 1 and "older than the pieces kept here" in stale.stderr
 
     wheel_dir = str(tmp_path / "unpacked")
     installed = run_carry(
