@@ -97,16 +97,22 @@ def test_requirements_under_extras_count(tmp_path: Path) -> None:
     assert "cublas" in gpu_carry.declared_constraints(read, "3.12")
 
 
-def test_nothing_to_carry_writes_no_pieces(wheels: Path, tmp_path: Path) -> None:
-    freeze = tmp_path / "freeze.txt"
-    freeze.write_text("alpha==1.0\nbeta==2.1\ngamma==1.0\n")
+def pack(wheels: Path, tmp_path: Path, freeze: str) -> tuple[str, Path]:
+    """`pack` against a machine with this freeze list, in ~500-byte pieces: (stdout, out)."""
+    (tmp_path / "freeze.txt").write_text(freeze)
     out = tmp_path / "carry"
     packed = run_carry(
         sys.executable,
-        *("pack", "--wheels", str(wheels), "--device-freeze", str(freeze), "--out", str(out)),
+        *("pack", "--wheels", str(wheels), "--device-freeze", str(tmp_path / "freeze.txt")),
+        *("--out", str(out), "--piece-mib", "0.0005", "--cache", str(tmp_path / "xz")),
     )
     assert packed.returncode == 0, packed.stderr
-    assert "nothing to carry" in packed.stdout and not out.exists()
+    return packed.stdout, out
+
+
+def test_nothing_to_carry_writes_no_pieces(wheels: Path, tmp_path: Path) -> None:
+    stdout, out = pack(wheels, tmp_path, "alpha==1.0\nbeta==2.1\ngamma==1.0\n")
+    assert "nothing to carry" in stdout and not out.exists()
 
 
 def test_project_pins_follow_pyproject_with_cuda_13_names() -> None:
@@ -123,18 +129,10 @@ def run_carry(python: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_pieces_install_in_a_fresh_environment(wheels: Path, tmp_path: Path) -> None:
-    freeze = tmp_path / "freeze.txt"
-    freeze.write_text("beta==1.5\ngamma==1.0\n")
-    out = tmp_path / "carry"
-    packed = run_carry(
-        sys.executable,
-        *("pack", "--wheels", str(wheels), "--device-freeze", str(freeze)),
-        *("--out", str(out), "--piece-mib", "0.0005", "--cache", str(tmp_path / "xz")),
-    )
-    assert packed.returncode == 0, packed.stderr
+    stdout, out = pack(wheels, tmp_path, "beta==1.5\ngamma==1.0\n")
     pieces = sorted(p for p in out.iterdir() if p.is_dir())
     assert len(pieces) >= 3  # ~500-byte pieces of two compressed wheels
-    assert f"in {len(pieces)} pieces" in packed.stdout
+    assert f"in {len(pieces)} pieces" in stdout
 
     venv = tmp_path / "machine"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
