@@ -17,6 +17,7 @@ from smcluster.backends.device import (
     DeviceFacts,
     device_problem,
     devices_note,
+    driver_hint,
     parse_driver_version,
     silhouette_chunk,
 )
@@ -107,6 +108,13 @@ def test_device_checks_follow_the_cuda_13_build_of_rapids():
     assert unreadable is not None and "supports CUDA 12.8 only" in unreadable
     # The CUDA 12 build still takes Volta on an R535 driver.
     assert device_problem(_facts(name="Tesla V100", compute_capability=(7, 0))) is None
+
+
+def test_driver_hint_says_what_the_installed_build_needs():
+    assert driver_hint("570.172.08", 13050) == (
+        "the NVIDIA driver here is 570.172.08; the CUDA 13 build of RAPIDS needs 580 or newer"
+    )
+    assert driver_hint(None, 12080).endswith("the CUDA 12 build of RAPIDS needs 535 or newer")
 
 
 def test_driver_version_is_read_from_the_proc_file_text():

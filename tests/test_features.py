@@ -185,3 +185,13 @@ def test_every_feature_near_constant_is_a_data_error() -> None:
     raw = _near_constant_table()[:, [1, 3]]
     with pytest.raises(DataError, match="max_mode_share"):
         drop_near_constant(raw, ["rare", "flat"], 0.99, np, 0)
+
+
+def test_all_missing_column_is_dropped_as_missing_and_one_row_keeps_everything() -> None:
+    raw = _near_constant_table()[:, [0, 2]]
+    raw = np.column_stack([raw, np.full(len(raw), np.nan, dtype=np.float32)])
+    result = drop_near_constant(raw, ["x", "zeros90", "empty"], 0.99, np, 0)
+    assert result.dropped == {"empty": {"value": None, "share": 1.0}}
+    # A single row holds one value everywhere: the size check, not this filter, reports it.
+    one_row = drop_near_constant(raw[:1], ["x", "zeros90", "empty"], 0.99, np, 0)
+    assert one_row.kept == ["x", "zeros90", "empty"]

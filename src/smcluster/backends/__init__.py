@@ -26,7 +26,14 @@ def gpu_unavailable_reason() -> str | None:
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:
-        return f"no usable CUDA device ({type(exc).__name__}: {exc})"
+        from .device import driver_hint, read_driver_version
+
+        try:  # the runtime's own version needs no driver
+            runtime = int(cupy.cuda.runtime.runtimeGetVersion())
+        except Exception:
+            runtime = 0
+        hint = driver_hint(read_driver_version(), runtime)
+        return f"no usable CUDA device ({type(exc).__name__}: {exc}; {hint})"
     if count == 0:
         return "no CUDA device is visible"
     from .device import device_problem, devices_note, read_device_facts

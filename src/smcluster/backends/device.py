@@ -109,6 +109,16 @@ def device_problem(facts: DeviceFacts) -> str | None:
     return None
 
 
+def driver_hint(driver: str | None, cuda_runtime: int) -> str:
+    """What to add when CUDA cannot start at all: the driver here and what the build needs.
+
+    An R570 driver under the CUDA 13 build fails at the first CUDA call, before the device
+    facts can be read, so `device_problem` never sees it."""
+    major, needs = build_needs(cuda_runtime)
+    found = f"the NVIDIA driver here is {driver}" if driver else "the driver version is unreadable"
+    return f"{found}; the CUDA {major} build of RAPIDS needs {needs.driver_major} or newer"
+
+
 def read_device_facts(device: int = 0) -> DeviceFacts:
     """Facts of one CUDA device, through CuPy (imported here, never at module import)."""
     import cupy

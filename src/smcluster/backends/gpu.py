@@ -27,7 +27,7 @@ from ..contract.tables import TableFile
 from . import cuml_rules, indices
 from .base import HostEstimator, Reducer, ReducerSettings
 from .device import read_device_facts, silhouette_chunk
-from .neighbour_distances import exact_distances
+from .neighbour_distances import exact_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 # holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
 DBSCAN_BATCH_SHARE = 0.4
 SILHOUETTE_BATCH_SHARE = 0.4
+
+
+def _brute_force_search(data: Any, queries: Any, fetch: int) -> Any:
+    # "brute": documented exact; "auto" would take random ball cover for 2-3 columns.
+    index = NearestNeighbors(n_neighbors=fetch, algorithm="brute").fit(data)
+    return cp.asarray(index.kneighbors(queries)[1])
 
 
 def _free_bytes() -> int:
@@ -100,11 +106,8 @@ class GpuBackend:
         )
 
     def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
-        # "brute": documented exact; "auto" would take random ball cover for 2-3 columns (t-SNE,
-        # UMAP to 2 or 3 components). Its float32 distances are recomputed exactly.
         k = min(n_neighbors, int(data.shape[0]))
-        _, found = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(data).kneighbors(queries)
-        return cp.sort(exact_distances(data, queries, cp.asarray(found), cp), axis=1)
+        return exact_neighbours(data, queries, k, cp, _brute_force_search)[0]
 
     def beyond_kth_nearest(self, reference: Any, queries: Any, k: int, radius: float) -> Any:
         # cuML's brute-force search on the device is fast enough not to need the CPU's pruning.
@@ -160,10 +163,8 @@ class GpuBackend:
         return cp.asarray(labels), model, info
 
     def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
-        index = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(reference)
-        _, found = index.kneighbors(queries)
-        found = cp.asarray(found)
-        return exact_distances(reference, queries, found, cp)[:, 0], found[:, 0]
+        distances, found = exact_neighbours(reference, queries, 1, cp, _brute_force_search)
+        return distances[:, 0], found[:, 0]
 
     def silhouette(self, data: Any, labels: Any) -> float:
         rows = int(data.shape[0])

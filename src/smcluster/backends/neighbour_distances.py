@@ -1,4 +1,4 @@
-"""Exact Euclidean distances to neighbours a search has already found (NumPy or CuPy).
+"""Exact Euclidean k nearest neighbours on top of a float32 search (NumPy or CuPy).
 
 cuML's brute-force k-NN reports sqrt(|x|^2 + |y|^2 - 2 x.y) in float32, which loses the small
 distances of dense regions: about 2.5e-3 relative on an embedding spanning 0-15, and a row's
@@ -10,11 +10,36 @@ right only when the queries are the fitted rows.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 from .base import Array
 
-BATCH_ELEMENTS = 2**25  # float64 differences held at once (256 MiB)
+# Neighbour coordinates per batch: the gathered rows, their float64 copy, the differences and
+# their squares take about 28 bytes each, so 2**23 of them about 230 MiB at once.
+BATCH_ELEMENTS = 2**23
+NEIGHBOUR_MARGIN = 8  # extra neighbours fetched so float32 near-ties at the k-th are not lost
+
+# (data, queries, how many) -> indices of each query's nearest rows of data, nearest first
+Search = Callable[[Array, Array, int], Array]
+
+
+def exact_neighbours(
+    data: Array, queries: Array, k: int, xp: ModuleType, search: Search
+) -> tuple[Array, Array]:
+    """The k nearest rows of `data` per query: exact float64 distances (sorted) and indices.
+
+    `search` ranks by float32 |x|^2 + |y|^2 - 2 x.y (cuML's brute force). Centring the data
+    first shrinks the norms and with them the cancellation; `NEIGHBOUR_MARGIN` extra
+    neighbours are fetched so that a near-tie the float32 ranking swapped at the k-th place is
+    still among them; the distances are then recomputed exactly and the k smallest kept.
+    """
+    center = data.mean(axis=0)
+    fetch = min(k + NEIGHBOUR_MARGIN, int(data.shape[0]))
+    found = search(data - center, queries - center, fetch)
+    distances = exact_distances(data, queries, found, xp)
+    order = xp.argsort(distances, axis=1)[:, :k]
+    return xp.take_along_axis(distances, order, axis=1), xp.take_along_axis(found, order, axis=1)
 
 
 def exact_distances(

@@ -49,24 +49,27 @@ def drop_near_constant(
     raw: Array, columns: list[str], max_share: float, xp: ModuleType, random_state: int
 ) -> NearConstantDrop:
     """Drop each column whose most common value covers more than `max_share` of the sample."""
-    if max_share >= 1.0 or not columns:
+    if max_share >= 1.0 or not columns or raw.shape[0] < 2:  # one row: check_sizes says so
         return NearConstantDrop(list(columns))
     picked = sample_index(raw.shape[0], SAMPLE_ROWS, random_state)
     sample = raw if len(picked) == raw.shape[0] else raw[xp.asarray(picked)]
     modes, shares = mode_shares(sample, xp)
+    missing = to_host((~xp.isfinite(sample)).all(axis=0))
     kept: list[str] = []
     dropped: dict[str, dict[str, Any]] = {}
-    for name, mode, share in zip(columns, modes, shares, strict=True):
+    for name, mode, share, empty in zip(columns, modes, shares, missing, strict=True):
         if share > max_share:
-            dropped[name] = {"value": mode, "share": round(share, 4)}
+            # An all-missing column has no value of its own (the median fill makes it 0).
+            dropped[name] = {"value": None if empty else mode, "share": round(share, 4)}
         else:
             kept.append(name)
     for name, why in dropped.items():
+        value = "missing" if why["value"] is None else f"{why['value']:g}"
         log.info(
-            "max_mode_share=%g: dropping '%s' (value %g in %.2f%% of the rows)",
+            "max_mode_share=%g: dropping '%s' (%s in %.2f%% of the rows)",
             max_share,
             name,
-            why["value"],
+            value,
             100 * why["share"],
         )
     if not kept:
