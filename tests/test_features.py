@@ -181,10 +181,14 @@ def test_mode_share_counts_missing_values_as_the_median() -> None:
     assert shares == [0.75, 0.5]
 
 
-def test_every_feature_near_constant_is_a_data_error() -> None:
+def test_every_feature_near_constant_keeps_them_all_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     raw = _near_constant_table()[:, [1, 3]]
-    with pytest.raises(DataError, match="max_mode_share"):
-        drop_near_constant(raw, ["rare", "flat"], 0.99, np, 0)
+    with caplog.at_level("WARNING"):
+        result = drop_near_constant(raw, ["rare", "flat"], 0.99, np, 0)
+    assert result.kept == ["rare", "flat"] and result.dropped == {}
+    assert "every feature (rare, flat) holds one value" in caplog.text
 
 
 def test_all_missing_column_is_dropped_as_missing_and_one_row_keeps_everything() -> None:

@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 from ..backends.base import Array, to_host
-from ..contract.errors import DataError
 from .correlation import SAMPLE_ROWS, median_filled
 from .sampling import sample_index
 
@@ -73,12 +72,15 @@ def drop_near_constant(
             100 * why["share"],
         )
     if not kept:
-        raise DataError(
-            f"every feature ({', '.join(columns[:10])}) holds one value in more than "
-            f"{max_share:g} of the rows (max_mode_share): no feature is left to cluster on.",
-            "set max_mode_share to 1 to keep near-constant features, or check the feature "
-            "columns (`features`).",
+        # Nothing else to cluster on: keep them (rows identical in every feature are refused
+        # later with that reason; rare values then simply become the structure found).
+        log.warning(
+            "max_mode_share=%g: every feature (%s) holds one value in more than that share of "
+            "the rows; all are kept, since no other feature is left",
+            max_share,
+            ", ".join(columns[:10]),
         )
+        return NearConstantDrop(list(columns))
     if not dropped:
         log.info("max_mode_share=%g: no near-constant feature", max_share)
     return NearConstantDrop(kept, dropped)
