@@ -7,18 +7,15 @@ Works on a row sample with the backend's array module (`xp`), so it costs the sa
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..backends.base import Array, to_host
-from .sampling import sample_index
+from .column_drops import ColumnDrop, decision_sample, median_filled
 
 log = logging.getLogger(__name__)
-
-SAMPLE_ROWS = 100_000  # correlations of 100k rows are stable to the second decimal
 
 
 def average_ranks(column: Array, xp: ModuleType) -> Array:
@@ -32,14 +29,6 @@ def average_ranks(column: Array, xp: ModuleType) -> Array:
     ends = xp.cumsum(counts).astype(xp.float64)
     average = ends - (counts - 1) / 2.0
     return xp.take(average, inverse.reshape(-1))
-
-
-def median_filled(data: Array, xp: ModuleType) -> Array:
-    """The columns with non-finite values replaced by the column's median (0 if none is finite)."""
-    filled = xp.where(xp.isfinite(data), data, xp.nan)
-    median = xp.nanmedian(filled, axis=0)
-    median = xp.where(xp.isfinite(median), median, 0)
-    return xp.where(xp.isnan(filled), median[None, :], filled)
 
 
 def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
@@ -60,24 +49,13 @@ def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
     return to_host(unit.T @ unit)
 
 
-@dataclass
-class CorrelationDrop:
-    kept: list[str]
-    dropped: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → partner, rho
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kept": self.kept, "dropped": self.dropped}
-
-
 def drop_correlated(
     raw: Array, columns: list[str], threshold: float, xp: ModuleType, random_state: int
-) -> CorrelationDrop:
+) -> ColumnDrop:
     """Walk the columns in order; drop a column correlated above `threshold` with a kept one."""
     if threshold >= 1.0 or len(columns) < 2:
-        return CorrelationDrop(list(columns))
-    picked = sample_index(raw.shape[0], SAMPLE_ROWS, random_state)
-    sample = raw if len(picked) == raw.shape[0] else raw[xp.asarray(picked)]
-    corr = np.abs(rank_correlation(sample, xp))
+        return ColumnDrop(list(columns))
+    corr = np.abs(rank_correlation(decision_sample(raw, xp, random_state), xp))
     kept_index: list[int] = []
     dropped: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(columns):
@@ -100,4 +78,4 @@ def drop_correlated(
         )
     if not dropped:
         log.info("correlation_threshold=%g: no feature pair above it", threshold)
-    return CorrelationDrop([columns[i] for i in kept_index], dropped)
+    return ColumnDrop([columns[i] for i in kept_index], dropped)

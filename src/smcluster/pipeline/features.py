@@ -95,13 +95,9 @@ def prepare_features(
     selected = columns
     raw = feature_matrix(backend, frame, columns)
     near_constant = drop_near_constant(raw, columns, hp.max_mode_share, xp, hp.random_state)
-    if near_constant.dropped:
-        raw = raw[:, xp.asarray([columns.index(c) for c in near_constant.kept])]
-        columns = near_constant.kept
+    raw, columns = near_constant.apply(raw, columns, xp)
     correlation = drop_correlated(raw, columns, hp.correlation_threshold, xp, hp.random_state)
-    if correlation.dropped:
-        raw = raw[:, xp.asarray([columns.index(c) for c in correlation.kept])]
-        columns = correlation.kept
+    raw, columns = correlation.apply(raw, columns, xp)
     prep = FeaturePrep.from_hyperparameters(columns, hp)
     with clock.stage("prepare", rows=raw.shape[0]):
         prepared, keep = prep.fit_transform(raw, xp)

@@ -10,13 +10,11 @@ array module (`xp`, NumPy and CuPy alike).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from ..backends.base import Array, to_host
-from .correlation import SAMPLE_ROWS, median_filled
-from .sampling import sample_index
+from .column_drops import ColumnDrop, decision_sample, median_filled
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +33,13 @@ def mode_shares(data: Array, xp: ModuleType) -> tuple[list[float], list[float]]:
     return modes, shares
 
 
-@dataclass
-class NearConstantDrop:
-    kept: list[str]
-    dropped: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → value, share
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kept": self.kept, "dropped": self.dropped}
-
-
 def drop_near_constant(
     raw: Array, columns: list[str], max_share: float, xp: ModuleType, random_state: int
-) -> NearConstantDrop:
+) -> ColumnDrop:
     """Drop each column whose most common value covers more than `max_share` of the sample."""
     if max_share >= 1.0 or not columns or raw.shape[0] < 2:  # one row: check_sizes says so
-        return NearConstantDrop(list(columns))
-    picked = sample_index(raw.shape[0], SAMPLE_ROWS, random_state)
-    sample = raw if len(picked) == raw.shape[0] else raw[xp.asarray(picked)]
+        return ColumnDrop(list(columns))
+    sample = decision_sample(raw, xp, random_state)
     modes, shares = mode_shares(sample, xp)
     missing = to_host((~xp.isfinite(sample)).all(axis=0))
     kept: list[str] = []
@@ -80,7 +68,7 @@ def drop_near_constant(
             max_share,
             ", ".join(columns[:10]),
         )
-        return NearConstantDrop(list(columns))
+        return ColumnDrop(list(columns))
     if not dropped:
         log.info("max_mode_share=%g: no near-constant feature", max_share)
-    return NearConstantDrop(kept, dropped)
+    return ColumnDrop(kept, dropped)
