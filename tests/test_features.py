@@ -199,3 +199,57 @@ def test_all_missing_column_is_dropped_as_missing_and_one_row_keeps_everything()
     # A single row holds one value everywhere: the size check, not this filter, reports it.
     one_row = drop_near_constant(raw[:1], ["x", "zeros90", "empty"], 0.99, np, 0)
     assert one_row.kept == ["x", "zeros90", "empty"]
+
+
+def _partly_missing_flag(rows: int = 2000) -> np.ndarray:
+    """`x` complete; `flag` missing in 90% of the rows, 0 in 95% of the rest, 1 in 5%."""
+    rng = np.random.default_rng(4)
+    flag = np.where(rng.random(rows) < 0.95, 0.0, 1.0)
+    flag[rng.permutation(rows)[: rows * 9 // 10]] = np.nan
+    return np.column_stack([rng.normal(size=rows), flag]).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("missing", "flag_dropped"),
+    [("median", True), ("zero", True), ("drop", False)],
+)
+def test_near_constant_share_is_measured_on_the_rows_missing_will_leave(
+    missing: str, flag_dropped: bool
+) -> None:
+    # Imputed, the missing 90% take the fill value 0 (99.5% zeros); with missing=drop only the
+    # complete rows are clustered, and there `flag` is 0 in just 95% of them.
+    result = drop_near_constant(_partly_missing_flag(), ["x", "flag"], 0.99, np, 0, missing)
+    assert ("flag" in result.dropped) is flag_dropped
+    if not flag_dropped:
+        assert result.kept == ["x", "flag"]
+
+
+def test_mean_imputation_is_what_the_near_constant_share_sees() -> None:
+    # Half missing, the rest 99% zeros: the median (0) fills to 99.5% zeros; the mean (0.01) not.
+    rows = 2000
+    column = np.where(np.arange(rows) % 100 == 0, 1.0, 0.0)
+    column[rows // 2 :] = np.nan
+    raw = np.column_stack([np.arange(rows), column]).astype(np.float32)
+    assert "c" in drop_near_constant(raw, ["i", "c"], 0.99, np, 0, "median").dropped
+    assert drop_near_constant(raw, ["i", "c"], 0.99, np, 0, "mean").dropped == {}
+
+
+def test_with_missing_drop_an_all_missing_column_is_dropped_not_every_row() -> None:
+    # No row is complete, so the decision falls back to the median fill: `empty` goes, and the
+    # rows survive missing=drop instead of all being removed for it.
+    raw = _partly_missing_flag()[:, :1]
+    raw = np.column_stack([raw, np.full(len(raw), np.nan, dtype=np.float32)])
+    result = drop_near_constant(raw, ["x", "empty"], 0.99, np, 0, "drop")
+    assert result.dropped == {"empty": {"value": None, "share": 1.0}}
+
+
+def test_correlation_with_missing_drop_is_measured_on_complete_rows() -> None:
+    # `copy` equals `x` wherever it is present (half the rows): a near-copy on the rows that
+    # missing=drop keeps, while the median fill hides that (rho about 0.5).
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=4000)
+    copy = np.where(rng.random(4000) < 0.5, np.nan, x)
+    raw = np.column_stack([x, copy]).astype(np.float32)
+    assert drop_correlated(raw, ["x", "copy"], 0.95, np, 0, "median").dropped == {}
+    dropped = drop_correlated(raw, ["x", "copy"], 0.95, np, 0, "drop").dropped
+    assert dropped["copy"]["correlated_with"] == "x" and dropped["copy"]["rho"] == 1.0

@@ -1,5 +1,6 @@
 """What the feature drops (near-constant, correlated) share: the seeded row sample they decide
-on, the median fill of missing values, and their record of what was kept and dropped."""
+on, its missing values treated as `missing` will treat them, and their record of what was kept
+and dropped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from ..backends.base import Array
+from .preparation import imputation_values
 from .sampling import sample_index
 
 SAMPLE_ROWS = 100_000  # shares and correlations of 100k rows are stable to the second decimal
@@ -19,12 +21,26 @@ def decision_sample(raw: Array, xp: ModuleType, random_state: int) -> Array:
     return raw if len(picked) == raw.shape[0] else raw[xp.asarray(picked)]
 
 
+def as_prepared(rows: Array, missing: str, xp: ModuleType) -> Array:
+    """`rows` with missing (non-finite) values as the preparation will treat them.
+
+    Imputed with `missing`'s value; for `drop`, only the complete rows are kept (imputed by the
+    median instead when fewer than two are complete: a share or a correlation needs two rows),
+    so the drops decide on the values that will be clustered.
+    """
+    data = xp.where(xp.isfinite(rows), rows, xp.nan)
+    if missing == "drop":
+        complete = ~xp.isnan(data).any(axis=1)
+        if int(complete.sum()) >= 2:
+            return data[complete]
+        missing = "median"
+    fill = imputation_values(data, missing, xp)
+    return xp.where(xp.isnan(data), fill[None, :], data)
+
+
 def median_filled(data: Array, xp: ModuleType) -> Array:
     """The columns with non-finite values replaced by the column's median (0 if none is finite)."""
-    filled = xp.where(xp.isfinite(data), data, xp.nan)
-    median = xp.nanmedian(filled, axis=0)
-    median = xp.where(xp.isfinite(median), median, 0)
-    return xp.where(xp.isnan(filled), median[None, :], filled)
+    return as_prepared(data, "median", xp)
 
 
 @dataclass

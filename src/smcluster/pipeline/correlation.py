@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.base import Array, to_host
-from .column_drops import ColumnDrop, decision_sample, median_filled
+from .column_drops import ColumnDrop, as_prepared, decision_sample, median_filled
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,19 @@ def rank_correlation(data: Array, xp: ModuleType) -> np.ndarray:
 
 
 def drop_correlated(
-    raw: Array, columns: list[str], threshold: float, xp: ModuleType, random_state: int
+    raw: Array,
+    columns: list[str],
+    threshold: float,
+    xp: ModuleType,
+    random_state: int,
+    missing: str = "median",
 ) -> ColumnDrop:
-    """Walk the columns in order; drop a column correlated above `threshold` with a kept one."""
+    """Walk the columns in order; drop a column correlated above `threshold` with a kept one
+    (missing values imputed, or incomplete rows left out, as `missing` says)."""
     if threshold >= 1.0 or len(columns) < 2:
         return ColumnDrop(list(columns))
-    corr = np.abs(rank_correlation(decision_sample(raw, xp, random_state), xp))
+    sample = as_prepared(decision_sample(raw, xp, random_state), missing, xp)
+    corr = np.abs(rank_correlation(sample, xp))
     kept_index: list[int] = []
     dropped: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(columns):

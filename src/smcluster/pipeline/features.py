@@ -94,9 +94,13 @@ def prepare_features(
     log.info("features (%d): %s", len(columns), ", ".join(columns))
     selected = columns
     raw = feature_matrix(backend, frame, columns)
-    near_constant = drop_near_constant(raw, columns, hp.max_mode_share, xp, hp.random_state)
+    near_constant = drop_near_constant(
+        raw, columns, hp.max_mode_share, xp, hp.random_state, hp.missing
+    )
     raw, columns = near_constant.apply(raw, columns, xp)
-    correlation = drop_correlated(raw, columns, hp.correlation_threshold, xp, hp.random_state)
+    correlation = drop_correlated(
+        raw, columns, hp.correlation_threshold, xp, hp.random_state, hp.missing
+    )
     raw, columns = correlation.apply(raw, columns, xp)
     prep = FeaturePrep.from_hyperparameters(columns, hp)
     with clock.stage("prepare", rows=raw.shape[0]):

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from ..backends.base import Array, to_host
-from .column_drops import ColumnDrop, decision_sample, median_filled
+from .column_drops import ColumnDrop, as_prepared, decision_sample, median_filled
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +34,23 @@ def mode_shares(data: Array, xp: ModuleType) -> tuple[list[float], list[float]]:
 
 
 def drop_near_constant(
-    raw: Array, columns: list[str], max_share: float, xp: ModuleType, random_state: int
+    raw: Array,
+    columns: list[str],
+    max_share: float,
+    xp: ModuleType,
+    random_state: int,
+    missing: str = "median",
 ) -> ColumnDrop:
-    """Drop each column whose most common value covers more than `max_share` of the sample."""
+    """Drop each column whose most common value covers more than `max_share` of the sample
+    (its missing values imputed, or its incomplete rows left out, as `missing` says)."""
     if max_share >= 1.0 or not columns or raw.shape[0] < 2:  # one row: check_sizes says so
         return ColumnDrop(list(columns))
     sample = decision_sample(raw, xp, random_state)
-    modes, shares = mode_shares(sample, xp)
-    missing = to_host((~xp.isfinite(sample)).all(axis=0))
+    modes, shares = mode_shares(as_prepared(sample, missing, xp), xp)
+    all_missing = to_host((~xp.isfinite(sample)).all(axis=0))
     kept: list[str] = []
     dropped: dict[str, dict[str, Any]] = {}
-    for name, mode, share, empty in zip(columns, modes, shares, missing, strict=True):
+    for name, mode, share, empty in zip(columns, modes, shares, all_missing, strict=True):
         if share > max_share:
             # An all-missing column has no value of its own (the median fill makes it 0).
             dropped[name] = {"value": None if empty else mode, "share": round(share, 4)}

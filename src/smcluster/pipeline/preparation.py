@@ -7,6 +7,7 @@ and kept in the model bundle, so new rows are prepared exactly as the training r
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -20,6 +21,23 @@ from ..contract.schema import Hyperparameters
 log = logging.getLogger(__name__)
 
 SKEW_THRESHOLD = 1.0
+
+
+def imputation_values(data: Array, missing: str, xp: ModuleType) -> Array:
+    """Per column, the value `missing` puts in place of NaN (`data`: NaN where missing).
+
+    `drop` and `error` take the median too: new rows at predict time are always imputed.
+    """
+    with warnings.catch_warnings():
+        # An all-missing column is expected here (it becomes 0 below), not a warning.
+        warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice", RuntimeWarning)
+        if missing == "mean":
+            values = xp.nanmean(data, axis=0)
+        elif missing in {"median", "drop", "error"}:
+            values = xp.nanmedian(data, axis=0)
+        else:
+            values = xp.zeros(data.shape[1], dtype=data.dtype)
+    return xp.where(xp.isfinite(values), values, 0)  # an all-missing column becomes 0
 
 
 @dataclass
@@ -91,15 +109,7 @@ class FeaturePrep:
         return self._scale(data, xp)
 
     def _fill_values(self, data: Array, xp: ModuleType) -> np.ndarray:
-        width = data.shape[1]
-        if self.missing == "mean":
-            values = xp.nanmean(data, axis=0)
-        elif self.missing in {"median", "drop", "error"}:
-            values = xp.nanmedian(data, axis=0)
-        else:
-            values = xp.zeros(width, dtype=data.dtype)
-        values = xp.where(xp.isfinite(values), values, 0)  # an all-missing column becomes 0
-        return to_host(values).astype(np.float32)
+        return to_host(imputation_values(data, self.missing, xp)).astype(np.float32)
 
     @staticmethod
     def _impute(data: Array, xp: ModuleType, fill: np.ndarray) -> Array:
