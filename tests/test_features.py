@@ -15,6 +15,8 @@ from smcluster.pipeline.correlation import drop_correlated, rank_correlation
 from smcluster.pipeline.near_constant import drop_near_constant, mode_shares
 from smcluster.pipeline.preparation import FeaturePrep
 
+from .jobtree import JobTree
+
 
 def select_feature_columns(frame: pd.DataFrame, hp):
     return _select(CpuBackend(), frame, hp)
@@ -253,3 +255,57 @@ def test_correlation_with_missing_drop_is_measured_on_complete_rows() -> None:
     assert drop_correlated(raw, ["x", "copy"], 0.95, np, 0, "median").dropped == {}
     dropped = drop_correlated(raw, ["x", "copy"], 0.95, np, 0, "drop").dropped
     assert dropped["copy"]["correlated_with"] == "x" and dropped["copy"]["rho"] == 1.0
+
+
+@pytest.mark.parametrize("scaling", ["standard", "robust"])
+def test_scaling_does_not_depend_on_the_unit(scaling: str) -> None:
+    # A float32 variance of values near 1e-24 underflows to 0: the columns were left unscaled
+    # as "constant" (and never judged skewed), so the clustering saw another picture than the
+    # same table in ordinary units. (log1p itself depends on the unit: only `a` is compared.)
+    rng = np.random.default_rng(6)
+    raw = np.column_stack([rng.normal(size=500), rng.lognormal(size=500)])
+    plain = None
+    for unit in (1.0, 1e-24, 1e24):
+        prep = _prep(scaling=scaling)
+        prepared, _ = prep.fit_transform((raw * unit).astype(np.float32), np)
+        assert prep.log_mask is not None and prep.log_mask.tolist() == [False, True]
+        plain = prepared[:, 0] if plain is None else plain
+        assert np.allclose(prepared[:, 0], plain, atol=1e-4)
+        assert 0.5 < float(np.std(prepared[:, 0])) < 2
+
+
+def test_a_handful_of_rows_is_too_few_to_call_columns_near_copies() -> None:
+    # With 3 rows, one pair of unrelated columns in three has |rho| = 1.
+    rng = np.random.default_rng(7)
+    raw = rng.normal(size=(19, 6)).astype(np.float32)
+    raw[:, 5] = raw[:, 0] * 2  # even a true copy: 19 rows decide nothing
+    assert drop_correlated(raw, list("abcdef"), 0.95, np, 0).dropped == {}
+    more = rng.normal(size=(20, 6)).astype(np.float32)
+    more[:, 5] = more[:, 0] * 2
+    assert list(drop_correlated(more, list("abcdef"), 0.95, np, 0).dropped) == ["f"]
+
+
+def test_missing_error_refuses_a_column_the_drops_would_remove(job_tree: JobTree) -> None:
+    # An all-missing column is near-constant; with missing=error it must still be refused.
+    frame = pd.DataFrame({"x": np.arange(60.0), "y": np.arange(60.0) % 7, "empty": np.nan})
+    job_tree.write_table(frame)
+    job_tree.write_config({"missing": "error", "reducer": "none", "plots": "false"})
+    run = job_tree.run()
+    assert run.returncode == 2
+    assert job_tree.failure_first_line().startswith(
+        "DataError: 60 missing or infinite feature values (empty: 60) and missing=error."
+    )
+
+
+def test_rows_equal_only_in_float32_are_named_as_a_precision_loss(job_tree: JobTree) -> None:
+    # Values near 1e15 that differ in the units are one value in float32 (7 digits).
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(rng.normal(size=(200, 2)) + 1e15, columns=["a", "b"])
+    job_tree.write_table(frame)
+    job_tree.write_config({"reducer": "none", "plots": "false"})
+    run = job_tree.run()
+    assert run.returncode == 2
+    first = job_tree.failure_first_line()
+    assert "identical in every feature as float32" in first
+    assert "though a, b differ beyond that" in first
+    assert "subtract a common offset" in first

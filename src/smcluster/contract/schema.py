@@ -119,7 +119,8 @@ class Hyperparameters:
         Real(0.0, 1.0, low_open=True),
         0.95,
         "Of each pair of features whose absolute rank (Spearman) correlation exceeds this, "
-        "the later column is dropped (logged and recorded); `1` keeps every feature.",
+        "the later column is dropped (logged and recorded); `1` keeps every feature. Applied "
+        "from 20 rows (fewer cannot tell a near-copy from chance).",
         "data",
     )
     # --- reduction -----------------------------------------------------------------------

@@ -17,6 +17,10 @@ from .column_drops import ColumnDrop, as_prepared, decision_sample, median_fille
 
 log = logging.getLogger(__name__)
 
+# Below this, unrelated columns often correlate perfectly by chance (3 rows: one pair in three
+# has |rho| = 1); at 20 rows |rho| > 0.95 by chance has a probability near 1e-10.
+MIN_ROWS = 20
+
 
 def average_ranks(column: Array, xp: ModuleType) -> Array:
     """1-based ranks of a finite 1-D column, ties given their average rank.
@@ -62,6 +66,15 @@ def drop_correlated(
     if threshold >= 1.0 or len(columns) < 2:
         return ColumnDrop(list(columns))
     sample = as_prepared(decision_sample(raw, xp, random_state), missing, xp)
+    if sample.shape[0] < MIN_ROWS:
+        log.info(
+            "correlation_threshold=%g: not applied to %d rows (it needs %d to tell a near-copy "
+            "from chance)",
+            threshold,
+            sample.shape[0],
+            MIN_ROWS,
+        )
+        return ColumnDrop(list(columns))
     corr = np.abs(rank_correlation(sample, xp))
     kept_index: list[int] = []
     dropped: dict[str, dict[str, Any]] = {}

@@ -22,7 +22,7 @@ from .columns import select_feature_columns
 from .correlation import drop_correlated
 from .near_constant import drop_near_constant
 from .pca import PcaSummary, fit_pca
-from .preparation import FeaturePrep
+from .preparation import FeaturePrep, nonfinite_counts
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,16 @@ def feature_matrix(backend: Backend, frame: Frame, columns: list[str]) -> Array:
         ) from None
 
 
+def _differ_only_beyond_float32(backend: Backend, frame: Frame, columns: list[str]) -> list[str]:
+    """Columns whose values differ in the table but are all one value in float32."""
+    lost = []
+    for column in columns:
+        values = backend.column_to_host(frame, column).dropna()
+        if values.nunique() > 1 and values.astype("float32").nunique() == 1:
+            lost.append(column)
+    return lost
+
+
 def prepare_features(
     backend: Backend, hp: Hyperparameters, frame: Frame, clock: StageClock
 ) -> Features:
@@ -94,6 +104,9 @@ def prepare_features(
     log.info("features (%d): %s", len(columns), ", ".join(columns))
     selected = columns
     raw = feature_matrix(backend, frame, columns)
+    if hp.missing == "error":
+        # Before the drops, so that a column they would remove is still refused, not hidden.
+        nonfinite_counts(raw, columns, xp, hp.missing)
     near_constant = drop_near_constant(
         raw, columns, hp.max_mode_share, xp, hp.random_state, hp.missing
     )
@@ -107,6 +120,15 @@ def prepare_features(
         prepared, keep = prep.fit_transform(raw, xp)
         pca = fit_pca(prepared, columns, xp)
     if prepared.shape[0] and not bool(xp.any(xp.ptp(prepared, axis=0) > 0)):
+        lost = _differ_only_beyond_float32(backend, frame, selected)
+        if lost:
+            raise DataError(
+                f"all {prepared.shape[0]} rows are identical in every feature as float32 "
+                f"(about 7 significant digits), though {', '.join(lost[:10])} differ beyond "
+                "that (large values with small differences, such as ids or timestamps).",
+                "subtract a common offset from those columns (for example their minimum), "
+                "or leave id-like columns out of `features`.",
+            )
         raise DataError(
             f"all {prepared.shape[0]} rows are identical in every feature "
             f"({', '.join(selected[:10])}): there is nothing to cluster.",

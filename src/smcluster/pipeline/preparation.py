@@ -40,6 +40,43 @@ def imputation_values(data: Array, missing: str, xp: ModuleType) -> Array:
     return xp.where(xp.isfinite(values), values, 0)  # an all-missing column becomes 0
 
 
+def nonfinite_counts(
+    raw: Array, columns: list[str], xp: ModuleType, missing: str
+) -> dict[str, int]:
+    """Missing or infinite values per column (those with any); with missing=error, a DataError."""
+    per_column = to_host((~xp.isfinite(raw)).sum(axis=0))
+    counts = {c: int(n) for c, n in zip(columns, per_column, strict=True) if n}
+    if counts and missing == "error":
+        raise DataError(
+            f"{sum(counts.values())} missing or infinite feature values ({_summary(counts)}) "
+            "and missing=error.",
+            "clean the data, or set missing to drop, median, mean or zero.",
+        )
+    return counts
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{c}: {n}" for c, n in sorted(counts.items())[:10])
+
+
+def binary_unit(data: Array, xp: ModuleType) -> Array:
+    """Per column, the power of two nearest below its largest magnitude (1 for a zero column).
+
+    Dividing by a power of two is exact in binary floating point, so statistics computed in
+    those units and multiplied back are bit for bit those of the column itself, except that
+    a float32 variance no longer underflows (values near 1e-23) or overflows (near 1e19).
+    """
+    largest = xp.abs(data).max(axis=0) if data.shape[0] else xp.zeros(data.shape[1])
+    _, exponent = xp.frexp(largest.astype(xp.float32))
+    return xp.where(largest > 0, xp.ldexp(xp.float32(1), exponent - 1), 1).astype(xp.float32)
+
+
+def mean_and_std(data: Array, unit: Array, xp: ModuleType) -> tuple[Array, Array]:
+    """Per-column mean and standard deviation, computed in `unit`s (see `binary_unit`)."""
+    in_units = data / unit[None, :]
+    return in_units.mean(axis=0) * unit, in_units.std(axis=0) * unit
+
+
 @dataclass
 class FeaturePrep:
     """Fitted preparation of raw feature columns into the matrix the reducer sees."""
@@ -61,19 +98,14 @@ class FeaturePrep:
     def fit_transform(self, raw: Array, xp: ModuleType) -> tuple[Array, Array]:
         """Fit on `raw` (float32 matrix with NaN) and return (prepared matrix, kept-row mask)."""
         bad = ~xp.isfinite(raw)
-        bad_per_column = to_host(bad.sum(axis=0))
-        counts = {c: int(n) for c, n in zip(self.columns, bad_per_column, strict=True) if n}
+        counts = nonfinite_counts(raw, self.columns, xp, self.missing)
         self.report["nonfinite_values"] = counts
         if counts:
-            total = sum(counts.values())
-            summary = ", ".join(f"{c}: {n}" for c, n in sorted(counts.items())[:10])
-            if self.missing == "error":
-                raise DataError(
-                    f"{total} missing or infinite feature values ({summary}) and missing=error.",
-                    "clean the data, or set missing to drop, median, mean or zero.",
-                )
             log.info(
-                "missing=%s applies to %d non-finite values (%s)", self.missing, total, summary
+                "missing=%s applies to %d non-finite values (%s)",
+                self.missing,
+                sum(counts.values()),
+                _summary(counts),
             )
         keep = ~bad.any(axis=1) if self.missing == "drop" else xp.ones(raw.shape[0], dtype=bool)
         data = xp.where(bad, xp.nan, raw)
@@ -117,8 +149,8 @@ class FeaturePrep:
         return xp.where(xp.isnan(data), fill_on_device[None, :], data).astype(xp.float32)
 
     def _skewed(self, data: Array, xp: ModuleType) -> np.ndarray:
-        mean = data.mean(axis=0)
-        std = data.std(axis=0)
+        unit = binary_unit(data, xp)  # skewness does not depend on the unit
+        mean, std = mean_and_std(data, unit, xp)
         safe_std = xp.where(std > 0, std, 1)
         skew = (((data - mean) / safe_std) ** 3).mean(axis=0)
         mask = (data.min(axis=0) >= 0) & (skew > SKEW_THRESHOLD) & (std > 0)
@@ -132,7 +164,7 @@ class FeaturePrep:
     def _scaling(self, data: Array, xp: ModuleType) -> tuple[np.ndarray, np.ndarray]:
         width = data.shape[1]
         if self.scaling == "standard":
-            center, spread = data.mean(axis=0), data.std(axis=0)
+            center, spread = mean_and_std(data, binary_unit(data, xp), xp)
         elif self.scaling == "robust":
             q25, center, q75 = (xp.percentile(data, q, axis=0) for q in (25, 50, 75))
             spread = q75 - q25
