@@ -91,6 +91,7 @@ def test_degenerate_result_completes_with_sentinels(job_tree: JobTree) -> None:
     assert metrics["train:silhouette"] == -1
     assert metrics["train:davies_bouldin"] == 1e6
     assert "only 1 cluster(s) besides noise" in completed.stderr
+    assert "the rows form one cluster: try a smaller eps" in completed.stderr
 
 
 def test_missing_drop_keeps_every_id_in_labels(job_tree: JobTree) -> None:

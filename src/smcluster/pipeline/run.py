@@ -68,22 +68,30 @@ class RunResult:
 
 def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
     """Fail before the expensive steps when the table is too small for the parameters."""
-    min_samples = hp.min_samples if hp.min_samples is not None else LADDER[0]
-    need = max(min_samples + 1, hp.n_neighbors + 1 if hp.reducer == "umap" else 0, 3)
-    if hp.algorithm in {"kmeans", "gmm"}:
-        need = max(need, hp.n_clusters + 1)
-    if rows < need:
+    needs: dict[str, int] = {}  # the parameter as set → rows it needs
+    if hp.algorithm in {"dbscan", "hdbscan"}:
+        min_samples = hp.min_samples if hp.min_samples is not None else LADDER[0]
         shown = "auto" if hp.min_samples is None else str(hp.min_samples)
+        needs[f"min_samples={shown}"] = min_samples + 1
+    else:
+        needs[f"n_clusters={hp.n_clusters}"] = hp.n_clusters + 1
+    if hp.reducer == "umap":
+        needs[f"n_neighbors={hp.n_neighbors}"] = hp.n_neighbors + 1
+    need = max(*needs.values(), 3)
+    if rows < need:
+        binding = [name for name, wanted in needs.items() if wanted > rows]
         raise DataError(
-            f"only {rows} usable rows, too few for min_samples={shown}"
-            + (f" and n_neighbors={hp.n_neighbors}" if hp.reducer == "umap" else "")
-            + (f" and n_clusters={hp.n_clusters}" if hp.algorithm in {"kmeans", "gmm"} else "")
-            + f" (needs at least {need}).",
-            "provide more rows, or lower min_samples, n_neighbors and n_clusters.",
+            f"only {rows} usable rows, too few for {' and '.join(binding) or 'clustering'} "
+            f"(needs at least {need}).",
+            "provide more rows, or lower "
+            + (" and ".join(name.split("=")[0] for name in binding) or "nothing: add rows")
+            + ".",
         )
     if hp.reducer == "pca" and hp.n_components > min(rows, width):
+        limit = "rows" if rows < width else "features"
         raise HyperparameterError(
-            f"n_components={hp.n_components} exceeds what PCA can give for {width} features.",
+            f"n_components={hp.n_components} exceeds what PCA can give from {rows} rows of "
+            f"{width} features (at most the smaller, {min(rows, width)}: the {limit}).",
             f"set n_components to at most {min(rows, width)}, or use reducer=none.",
         )
     if hp.reducer == "tsne" and hp.n_components > width:

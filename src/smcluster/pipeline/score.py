@@ -19,6 +19,7 @@ from ..backends.base import Array, Backend, to_host
 from ..contract.metrics import METRICS, MetricSpec
 from ..contract.schema import Hyperparameters
 from .sampling import sample_index
+from .ties import few_distinct_rows_note
 from .validity import dbcv
 
 TOP_UP_ROWS = 10  # rows added per cluster a silhouette sample missed, when it must be topped up
@@ -85,6 +86,25 @@ def silhouette_sample(
     return sampled, note
 
 
+def few_clusters_advice(hp: Hyperparameters, noise_fraction: float, rows: int) -> str:
+    """What to change when fewer than two clusters came out, for the algorithm that ran."""
+    if hp.algorithm == "dbscan":
+        if noise_fraction > 0.5:
+            return "most rows are noise: try a larger eps, a smaller min_samples, or eps=auto"
+        return "the rows form one cluster: try a smaller eps, or eps=auto"
+    if hp.algorithm == "hdbscan":
+        if hp.min_cluster_size > rows / 2:
+            return (
+                f"min_cluster_size={hp.min_cluster_size} leaves room for fewer than two "
+                f"clusters in {rows:,} rows: lower it"
+            )
+        return "try a smaller min_cluster_size or min_samples"
+    return (
+        f"{hp.algorithm} was asked for n_clusters={hp.n_clusters}: the rows may hold fewer "
+        "distinct points than that"
+    )
+
+
 def score(
     backend: Backend,
     hp: Hyperparameters,
@@ -129,9 +149,13 @@ def score(
     else:
         notes.append(
             f"only {n_clusters} cluster(s) besides noise: silhouette, Davies-Bouldin and "
-            "Calinski-Harabasz are undefined and reported as worst-ranking sentinels; try a "
-            "larger eps, a smaller min_samples, or eps=auto"
+            "Calinski-Harabasz are undefined and reported as worst-ranking sentinels; "
+            + few_clusters_advice(hp, values["noise_fraction"] or 0.0, len(host_labels))
         )
+    if evaluation is not None:
+        tied = few_distinct_rows_note(evaluation, hp)
+        if tied is not None:
+            notes.append(tied)
     if truth is not None:
         labelled = np.asarray([label is not None for label in truth], dtype=bool)
         if not labelled.all():
