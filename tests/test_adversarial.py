@@ -169,6 +169,16 @@ def id_column_named_true(tree: JobTree) -> None:
     tree.write_config({**FAST, "id_column": "true"})
 
 
+def id_column_named_cluster(tree: JobTree) -> None:
+    tree.write_table(_customers().rename(columns={"customer_id": "cluster"}))
+    tree.write_config({**FAST, "id_column": "cluster"})
+
+
+def id_column_named_embedding(tree: JobTree) -> None:
+    tree.write_table(_customers().rename(columns={"customer_id": "embedding_0"}))
+    tree.write_config({**FAST, "id_column": "embedding_0"})
+
+
 def experiment_named_null(tree: JobTree) -> None:
     tree.write_table(_customers())
     tree.write_config({**FAST, "experiment_name": "null"})
@@ -278,6 +288,13 @@ CASES = {
         unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
     ),
     "id column named true": Case(id_column_named_true, 0, ""),
+    # labels.parquet would hold one `cluster` column: the labels, the ids lost.
+    "id column named cluster": Case(
+        id_column_named_cluster, 2, "HyperparameterError:", ("id_column 'cluster' has the name",)
+    ),
+    "id column named embedding_0": Case(
+        id_column_named_embedding, 2, "HyperparameterError:", ("id_column 'embedding_0'",)
+    ),
     "saved index column": Case(
         saved_index_column, 0, "", ("leaving out column(s) without a name in the header",)
     ),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.errors import DataError, ModelError, PlatformError
+from ..contract.output_columns import CLUSTER, predict_input_clash
 from ..contract.tables import TableFile, format_of, read_columns, unreadable
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
 from ..output.model_dir import file_sha256
@@ -118,7 +119,9 @@ def read_rows(given: str) -> pd.DataFrame:
             "pass a CSV or Parquet file of rows to assign.",
         )
     table_file = TableFile(path, fmt, gzipped)
-    read_columns(table_file)
+    clash = predict_input_clash(read_columns(table_file), f"--input {given}")
+    if clash is not None:
+        raise clash
     try:
         with table_file.open_binary() as handle:
             frame = pd.read_parquet(handle) if fmt == "parquet" else pd.read_csv(handle)
@@ -151,5 +154,5 @@ def predict(args: argparse.Namespace) -> int:
     model = load_checked(args.model)
     frame = read_rows(args.input)
     labels = model.predict(frame)
-    write_rows(frame.assign(cluster=labels), args.output)
+    write_rows(frame.assign(**{CLUSTER: labels}), args.output)
     return 0
