@@ -192,6 +192,17 @@ def test_predict_writes_every_row_with_its_cluster(trained: JobTree, tmp_path: P
     assert len(assigned) == 20 and assigned["cluster"].ge(-1).all()
 
 
+def test_predict_keeps_csv_ids_as_written(trained: JobTree, tmp_path: Path) -> None:
+    # The model's id_column is customer_id: read as text, `00000123` keeps its zeros.
+    rows = _rows().assign(customer_id=[f"{i:08d}" for i in range(20)])
+    out = tmp_path / "out.csv"
+    args = ["--model", str(trained.model_dir), "--input", str(_input(tmp_path, rows))]
+    done = smcluster("predict", *args, "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out, dtype={"customer_id": str})
+    assert written["customer_id"].tolist() == rows["customer_id"].tolist()
+
+
 def tune_local(tmp_path: Path, trials: str, *extra: str) -> subprocess.CompletedProcess[str]:
     """`smcluster tune-local` on tmp_path/data, writing to tmp_path/o."""
     data, out = str(tmp_path / "data"), str(tmp_path / "o")

@@ -225,6 +225,12 @@ def read_columns(table_file: TableFile) -> list[str]:
     return _header_fields(table_file, first_line)
 
 
+def read_as_text(id_column: str, columns: list[str]) -> list[str]:
+    """The columns a CSV reader keeps as text, exactly as written: the id column, when the table
+    has one (an absent id column is the feature selection's error, with its closest name)."""
+    return [id_column] if id_column and id_column in columns else []
+
+
 def check_same_columns(files: list[TableFile]) -> list[str]:
     """All files must share one set of columns; name the ones that differ."""
     reference = read_columns(files[0])
