@@ -130,6 +130,14 @@ def documents_only(tree: JobTree) -> None:
     tree.write_config(FAST)
 
 
+def parquet_types_disagree(tree: JobTree) -> None:
+    customers = _customers()
+    tree.write_table(customers.iloc[:150], file="part-0.parquet")
+    # The same column as text in the second part: joined, it was skipped as non-numeric.
+    tree.write_table(customers.iloc[150:].astype({"frequency": str}), file="part-1.parquet")
+    tree.write_config(FAST)
+
+
 def csv_named_parquet(tree: JobTree) -> None:
     _write(tree, "part-0.parquet", "".join(_csv_lines()))
     tree.write_config(FAST)
@@ -272,6 +280,12 @@ CASES = {
     "documents only": Case(documents_only, 2, "DataError:", ("(ignored: README.txt)",)),
     "csv named parquet": Case(csv_named_parquet, 2, "DataError:", ("is not a Parquet file",)),
     "corrupt parquet": Case(corrupt_parquet, 2, "DataError:", ("Parquet",)),
+    "parquet parts disagree on a type": Case(
+        parquet_types_disagree,
+        2,
+        "DataError: files disagree on column types: 'frequency' is",
+        ("part-0.parquet but", "string in", "part-1.parquet"),
+    ),
     "symlink out of channel": Case(
         symlink_out_of_channel, 2, "DataError:", ("symbolic links that lead outside it: part-0",)
     ),
