@@ -130,6 +130,14 @@ def documents_only(tree: JobTree) -> None:
     tree.write_config(FAST)
 
 
+def parquet_types_disagree(tree: JobTree) -> None:
+    customers = _customers()
+    tree.write_table(customers.iloc[:150], file="part-0.parquet")
+    # The same column as text in the second part: joined, it was skipped as non-numeric.
+    tree.write_table(customers.iloc[150:].astype({"frequency": str}), file="part-1.parquet")
+    tree.write_config(FAST)
+
+
 def csv_named_parquet(tree: JobTree) -> None:
     _write(tree, "part-0.parquet", "".join(_csv_lines()))
     tree.write_config(FAST)
@@ -167,6 +175,16 @@ def unknown_and_invalid(tree: JobTree) -> None:
 def id_column_named_true(tree: JobTree) -> None:
     tree.write_table(_customers().rename(columns={"customer_id": "true"}))
     tree.write_config({**FAST, "id_column": "true"})
+
+
+def id_column_named_cluster(tree: JobTree) -> None:
+    tree.write_table(_customers().rename(columns={"customer_id": "cluster"}))
+    tree.write_config({**FAST, "id_column": "cluster"})
+
+
+def id_column_named_embedding(tree: JobTree) -> None:
+    tree.write_table(_customers().rename(columns={"customer_id": "embedding_0"}))
+    tree.write_config({**FAST, "id_column": "embedding_0"})
 
 
 def experiment_named_null(tree: JobTree) -> None:
@@ -262,6 +280,12 @@ CASES = {
     "documents only": Case(documents_only, 2, "DataError:", ("(ignored: README.txt)",)),
     "csv named parquet": Case(csv_named_parquet, 2, "DataError:", ("is not a Parquet file",)),
     "corrupt parquet": Case(corrupt_parquet, 2, "DataError:", ("Parquet",)),
+    "parquet parts disagree on a type": Case(
+        parquet_types_disagree,
+        2,
+        "DataError: files disagree on column types: 'frequency' is",
+        ("part-0.parquet but", "string in", "part-1.parquet"),
+    ),
     "symlink out of channel": Case(
         symlink_out_of_channel, 2, "DataError:", ("symbolic links that lead outside it: part-0",)
     ),
@@ -278,6 +302,13 @@ CASES = {
         unknown_and_invalid, 2, "HyperparameterError: 2 problems:", ("'eps' = '-0.5'",)
     ),
     "id column named true": Case(id_column_named_true, 0, ""),
+    # labels.parquet would hold one `cluster` column: the labels, the ids lost.
+    "id column named cluster": Case(
+        id_column_named_cluster, 2, "HyperparameterError:", ("id_column 'cluster' has the name",)
+    ),
+    "id column named embedding_0": Case(
+        id_column_named_embedding, 2, "HyperparameterError:", ("id_column 'embedding_0'",)
+    ),
     "saved index column": Case(
         saved_index_column, 0, "", ("leaving out column(s) without a name in the header",)
     ),

@@ -106,6 +106,11 @@ def text_in_feature(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
     return str(trained.model_dir), str(_input(tmp, rows)), None
 
 
+def input_with_cluster_column(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    rows = _rows().assign(cluster="mine")  # predict's own output column, already taken
+    return str(trained.model_dir), str(_input(tmp, rows)), None
+
+
 def input_not_a_table(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
     path = tmp / "rows.json"
     path.write_text(_rows().to_json())
@@ -143,6 +148,12 @@ PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
     "header-only input": (header_only_input, 2, "DataError:", "has a header but no rows"),
     "empty input": (empty_input, 2, "DataError:", "is empty"),
     "text in a feature": (text_in_feature, 2, "DataError:", "'monetary' holds text"),
+    "input has a cluster column": (
+        input_with_cluster_column,
+        2,
+        "DataError:",
+        "already has a column named 'cluster'",
+    ),
     "input not a table": (input_not_a_table, 2, "DataError:", "is not a .csv"),
     "headerless input": (headerless_input, 2, "DataError:", "has no header row"),
     "missing input": (missing_input, 2, "DataError:", "absent.csv: no such file"),
@@ -179,6 +190,17 @@ def test_predict_writes_every_row_with_its_cluster(trained: JobTree, tmp_path: P
     assert done.returncode == 0, done.stderr
     assigned = pd.read_csv(out)
     assert len(assigned) == 20 and assigned["cluster"].ge(-1).all()
+
+
+def test_predict_keeps_csv_ids_as_written(trained: JobTree, tmp_path: Path) -> None:
+    # The model's id_column is customer_id: read as text, `00000123` keeps its zeros.
+    rows = _rows().assign(customer_id=[f"{i:08d}" for i in range(20)])
+    out = tmp_path / "out.csv"
+    args = ["--model", str(trained.model_dir), "--input", str(_input(tmp_path, rows))]
+    done = smcluster("predict", *args, "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out, dtype={"customer_id": str})
+    assert written["customer_id"].tolist() == rows["customer_id"].tolist()
 
 
 def tune_local(tmp_path: Path, trials: str, *extra: str) -> subprocess.CompletedProcess[str]:

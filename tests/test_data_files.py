@@ -61,6 +61,24 @@ def test_reordered_columns_are_aligned(tmp_path: Path) -> None:
     assert table["a"].tolist() == [1.0, 3.0]
 
 
+def test_parquet_files_whose_types_do_not_join_are_named(tmp_path: Path) -> None:
+    pd.DataFrame({"a": [1.0], "cnt": [3]}).to_parquet(tmp_path / "one.parquet")
+    pd.DataFrame({"a": [2.0], "cnt": ["3"]}).to_parquet(tmp_path / "two.parquet")
+    with pytest.raises(DataError) as info:
+        check_same_columns(discover(_channel(tmp_path)))
+    reason = info.value.reason()
+    assert "files disagree on column types: 'cnt' is int64 in" in reason
+    assert "one.parquet but" in reason and "string in" in reason and "two.parquet" in reason
+
+
+def test_parquet_types_that_join_are_accepted(tmp_path: Path) -> None:
+    # int and float join as numbers, a string and a categorical as text, all-null joins anything
+    pd.DataFrame({"n": [1], "t": ["x"], "z": [1.0]}).to_parquet(tmp_path / "one.parquet")
+    two = pd.DataFrame({"n": [2.5], "t": pd.Categorical(["y"]), "z": [None]})
+    two.to_parquet(tmp_path / "two.parquet")
+    assert check_same_columns(discover(_channel(tmp_path))) == ["n", "t", "z"]
+
+
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(DataError, match="is empty"):

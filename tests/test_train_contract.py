@@ -107,6 +107,28 @@ def test_missing_drop_keeps_every_id_in_labels(job_tree: JobTree) -> None:
     assert (labels["cluster"].to_numpy()[~dropped] >= -1).all()
 
 
+def test_csv_ids_are_kept_exactly_as_written(job_tree: JobTree) -> None:
+    """Numeric-looking ids stay text: leading zeros kept, 18-digit ids not rounded through
+    float64 (a blank cell made the column float: 299 ids became 38), in both labels files."""
+    train = make_customers(300, seed=2)
+    train["customer_id"] = [str(10**17 + 2 * i + 1) for i in range(len(train))]
+    train.loc[5, "customer_id"] = None  # written as an empty cell
+    validation = make_customers(100, seed=9)
+    validation["customer_id"] = [f"{i:08d}" for i in range(len(validation))]
+    job_tree.write_table(train)
+    job_tree.write_table(validation, name="validation")
+    csv = {"ContentType": "text/csv"}
+    job_tree.write_config(FAST, {"train": csv, "validation": csv})
+    completed = job_tree.run()
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    labels = pd.read_parquet(job_tree.model_dir / "labels.parquet")
+    assert labels["customer_id"].tolist()[:5] == train["customer_id"].tolist()[:5]
+    assert labels["customer_id"].isna().tolist() == train["customer_id"].isna().tolist()
+    assert labels["customer_id"].dropna().tolist() == train["customer_id"].dropna().tolist()
+    assigned = pd.read_parquet(job_tree.model_dir / "validation_labels.parquet")
+    assert assigned["customer_id"].tolist() == validation["customer_id"].tolist()
+
+
 def test_unexpected_error_writes_failure_with_traceback(tmp_path, monkeypatch) -> None:
     from smcluster.contract.paths import JobPaths
     from smcluster.job import Job

@@ -9,6 +9,7 @@ only places outside the backends' own modules that look at an array's kind.
 from __future__ import annotations
 
 import importlib.metadata as md
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
@@ -96,9 +97,14 @@ class Backend(Protocol):
         """What this backend cannot do with these hyperparameters (empty: all fine)."""
         ...
 
-    def read_file(self, table_file: TableFile) -> Frame:
+    def read_file(self, table_file: TableFile, text_columns: Sequence[str] = ()) -> Frame:
         """One table file as a data frame (pandas or cuDF); the reader's own exceptions pass
-        through (the load stage turns them into reasons)."""
+        through (the load stage turns them into reasons).
+
+        CSV columns named in `text_columns` (all in the file's header) are read as text, exactly
+        as written: an id `00123` must not become 123, nor an 18-digit id a rounded float.
+        Parquet columns keep their stored types.
+        """
         ...
 
     def concat(self, frames: list[Frame]) -> Frame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -52,11 +53,12 @@ class CpuBackend:
             )
         return problems
 
-    def read_file(self, table_file: TableFile) -> pd.DataFrame:
+    def read_file(self, table_file: TableFile, text_columns: Sequence[str] = ()) -> pd.DataFrame:
         with table_file.open_binary() as handle:
             if table_file.format == "parquet":
                 return pd.read_parquet(handle)
-            return pd.read_csv(handle, low_memory=False)
+            text = {column: str for column in text_columns}
+            return pd.read_csv(handle, low_memory=False, dtype=text or None)
 
     def concat(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
         if len(frames) == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Sequence
 from typing import Any
 
 import cudf
@@ -69,14 +70,16 @@ class GpuBackend:
     def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
         return cuml_rules.check(hp)
 
-    def read_file(self, table_file: TableFile) -> Any:
+    def read_file(self, table_file: TableFile, text_columns: Sequence[str] = ()) -> Any:
         if table_file.format == "parquet":
             if table_file.gzipped:  # a gzipped Parquet file: cuDF reads the bytes
                 with table_file.open_binary() as handle:
                     return cudf.read_parquet(handle.read())
             return cudf.read_parquet(str(table_file.path))
         compression = "gzip" if table_file.gzipped else "infer"
-        return cudf.read_csv(str(table_file.path), compression=compression)
+        # A dict maps only the named columns to a dtype; cuDF infers the others.
+        text = {column: "str" for column in text_columns}
+        return cudf.read_csv(str(table_file.path), compression=compression, dtype=text or None)
 
     def concat(self, frames: list[Any]) -> Any:
         if len(frames) == 1:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import HyperparameterError
+from .output_columns import id_column_clash
 from .schema import SCHEMA, Hyperparameters, Schema, is_reserved
 
 
@@ -43,6 +44,9 @@ def parse(raw: Mapping[str, object], schema: Schema = SCHEMA) -> Hyperparameters
                     f"{name} allows {schema[name].kind.allowed()}.",
                 )
             )
+    clash = id_column_clash(str(values.get("id_column", "")))
+    if clash is not None:
+        problems.append(clash)
     if problems:
         raise HyperparameterError.combine(problems)
     return Hyperparameters(**values, given=frozenset(values))  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .channels import Channel
 from .errors import DataError, PlatformError, ResourceError, SmclusterError
@@ -197,8 +197,9 @@ def _header_fields(table_file: TableFile, line: bytes) -> list[str]:
     return fields
 
 
-def read_columns(table_file: TableFile) -> list[str]:
-    """The column names of one file, read cheaply (header line or Parquet footer)."""
+def _read_header(table_file: TableFile) -> tuple[list[str], dict[str, Any]]:
+    """The column names of one file, read cheaply (header line or Parquet footer), and the
+    Arrow type of each column for Parquet (a CSV header declares none)."""
     try:
         if table_file.format == "parquet":
             import pyarrow.parquet as pq
@@ -211,7 +212,8 @@ def read_columns(table_file: TableFile) -> list[str]:
                         "upload Parquet files with a .parquet extension and CSV files with .csv.",
                     )
                 handle.seek(0)
-                return list(pq.read_schema(handle).names)
+                schema = pq.read_schema(handle)
+                return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
         with table_file.open_binary() as handle:
             first_line = handle.readline()
     except SmclusterError:
@@ -222,14 +224,73 @@ def read_columns(table_file: TableFile) -> list[str]:
         raise DataError(
             f"{table_file.path} is empty.", "remove it or upload the table with a header row."
         )
-    return _header_fields(table_file, first_line)
+    return _header_fields(table_file, first_line), {}
+
+
+def read_columns(table_file: TableFile) -> list[str]:
+    """The column names of one file, read cheaply (header line or Parquet footer)."""
+    return _read_header(table_file)[0]
+
+
+def _type_family(arrow_type: Any) -> str | None:
+    """What a Parquet column's type becomes when pandas or cuDF joins the files: integers and
+    floats join as numbers, strings and dictionary-encoded strings as text, an all-null column
+    joins anything (None). Other types only join their own kind: any other pair of different
+    families turns the column into mixed objects that features=all then skips as non-numeric."""
+    import pyarrow.types as pat
+
+    if pat.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pat.is_null(arrow_type):
+        return None
+    if pat.is_integer(arrow_type) or pat.is_floating(arrow_type):
+        return "number"
+    if pat.is_string(arrow_type) or pat.is_large_string(arrow_type):
+        return "text"
+    return str(arrow_type)
+
+
+def _type_clashes(files: list[TableFile], types: list[dict[str, Any]]) -> DataError | None:
+    """Parquet files whose declared types for one column do not join (int64 in one file,
+    string in another): named with the files and types instead of losing the column."""
+    first: dict[str, tuple[str, Any, Path]] = {}
+    clashes: dict[str, str] = {}
+    for table_file, declared in zip(files, types, strict=True):
+        for name, arrow_type in declared.items():
+            family = _type_family(arrow_type)
+            if family is None or name in clashes:
+                continue
+            seen_family, seen_type, seen_path = first.setdefault(
+                name, (family, arrow_type, table_file.path)
+            )
+            if seen_family != family:
+                clashes[name] = (
+                    f"'{name}' is {seen_type} in {seen_path} but {arrow_type} in {table_file.path}"
+                )
+    if not clashes:
+        return None
+    shown = list(clashes.values())
+    return DataError(
+        f"files disagree on column types: {'; '.join(shown[:5])}"
+        + (f" (and {len(shown) - 5} more columns)" if len(shown) > 5 else "")
+        + ".",
+        "write every file with the same type for each column (cast the column before writing, "
+        "e.g. `df[name] = df[name].astype('float64')`), or split the files into separate jobs.",
+    )
+
+
+def read_as_text(id_column: str, columns: list[str]) -> list[str]:
+    """The columns a CSV reader keeps as text, exactly as written: the id column, when the table
+    has one (an absent id column is the feature selection's error, with its closest name)."""
+    return [id_column] if id_column and id_column in columns else []
 
 
 def check_same_columns(files: list[TableFile]) -> list[str]:
-    """All files must share one set of columns; name the ones that differ."""
-    reference = read_columns(files[0])
-    for table_file in files[1:]:
-        columns = read_columns(table_file)
+    """All files must share one set of columns, and Parquet files types that join; name the
+    columns that differ."""
+    headers = [_read_header(table_file) for table_file in files]
+    reference = headers[0][0]
+    for table_file, (columns, _) in zip(files[1:], headers[1:], strict=True):
         if set(columns) != set(reference):
             missing = sorted(set(reference) - set(columns))
             extra = sorted(set(columns) - set(reference))
@@ -244,6 +305,9 @@ def check_same_columns(files: list[TableFile]) -> list[str]:
             f"{files[0].path} repeats column names: {', '.join(duplicates)}.",
             "give every column a unique name.",
         )
+    clash = _type_clashes(files, [types for _, types in headers])
+    if clash is not None:
+        raise clash
     return reference
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..contract.output_columns import CLUSTER, ROW_ID, embedding_column
 from ..pipeline.run import RunResult, SplitResult
 from ..report import write_report
 from ..version import __version__
@@ -22,11 +23,12 @@ def labels_frame(split: SplitResult, id_name: str) -> pd.DataFrame:
     rows = len(split.ids)
     cluster = np.full(rows, DROPPED, dtype=np.int32)
     cluster[split.kept] = split.labels
-    columns: dict[str, Any] = {id_name: split.ids, "cluster": cluster}
+    # `id_name` never equals these names: hyperparameters.parse refuses such an id_column.
+    columns: dict[str, Any] = {id_name: split.ids, CLUSTER: cluster}
     for axis in range(split.embedding.shape[1]):
         values = np.full(rows, np.nan, dtype=np.float32)
         values[split.kept] = split.embedding[:, axis]
-        columns[f"embedding_{axis}"] = values
+        columns[embedding_column(axis)] = values
     return pd.DataFrame(columns)
 
 
@@ -68,7 +70,7 @@ def resolved_hyperparameters(result: RunResult) -> dict[str, Any]:
 
 def write_outputs(result: RunResult, staging: Path) -> dict[str, Any]:
     """Write model bundle, labels, metrics and resolved hyperparameters; return the summary."""
-    id_name = result.hp.id_column or "row"
+    id_name = result.hp.id_column or ROW_ID
     assert result.model is not None, "a pipeline run always has a model"
     save_model(result.model, staging)
     labels_frame(result.train, id_name).to_parquet(staging / "labels.parquet", index=False)

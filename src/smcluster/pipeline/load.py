@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from ..backends.base import Backend, Frame
 from ..contract.channels import Channel
 from ..contract.errors import DataError, SmclusterError
-from ..contract.tables import TableFile, check_same_columns, discover, fingerprint, unreadable
+from ..contract.tables import (
+    TableFile,
+    check_same_columns,
+    discover,
+    fingerprint,
+    read_as_text,
+    unreadable,
+)
 from .clock import StageClock
 
 log = logging.getLogger(__name__)
@@ -37,13 +44,15 @@ class LoadedTable:
     input: ChannelInput
 
 
-def _read_all(backend: Backend, channel: Channel, files: list[TableFile]) -> Frame:
+def _read_all(
+    backend: Backend, channel: Channel, files: list[TableFile], text_columns: list[str]
+) -> Frame:
     """Every file read, unreadable ones reported together (file and line), header-only files
     left out with a log line: they add no rows, and their empty columns would read as text."""
     frames, problems, header_only = [], [], []
     for table_file in files:
         try:
-            frame = backend.read_file(table_file)
+            frame = backend.read_file(table_file, text_columns)
         except SmclusterError as exc:
             problems.append(exc)
             continue
@@ -70,11 +79,13 @@ def _read_all(backend: Backend, channel: Channel, files: list[TableFile]) -> Fra
     return backend.concat(frames)
 
 
-def load(backend: Backend, channel: Channel, clock: StageClock) -> LoadedTable:
+def load(backend: Backend, channel: Channel, clock: StageClock, id_column: str = "") -> LoadedTable:
+    """The channel's table; a CSV `id_column` is read as text, exactly as written (README,
+    labels.parquet): as numbers, `00123` would lose its zeros and long ids their last digits."""
     files = discover(channel)
     columns = check_same_columns(files)
     with clock.stage(f"load_{channel.name}"):
-        frame = _read_all(backend, channel, files)
+        frame = _read_all(backend, channel, files, read_as_text(id_column, columns))
         digest = fingerprint(files, channel.path)
     log.info(
         "channel %s: %d rows x %d columns from %d file(s)",

@@ -144,7 +144,7 @@ class Pipeline:
 
     def fit(self, train: Channel, validation: Channel | None) -> RunResult:
         hp, backend, clock = self.hp, self.backend, self.clock
-        table = load(backend, train, clock)
+        table = load(backend, train, clock, hp.id_column)
         features = prepare_features(backend, hp, table.frame, clock)
         columns = features.columns
         reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
@@ -243,7 +243,7 @@ class Pipeline:
     def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
         """Embed validation rows with the fitted steps and assign them by the model's rule."""
         xp, backend = self.backend.xp, self.backend
-        table = load(backend, channel, self.clock)
+        table = load(backend, channel, self.clock, self.hp.id_column)
         columns = model.features
         missing = [c for c in columns if c not in table.frame.columns]
         if missing:

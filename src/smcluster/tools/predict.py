@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..backends.cpu import CpuBackend
 from ..contract.errors import DataError, ModelError, PlatformError
-from ..contract.tables import TableFile, format_of, read_columns, unreadable
+from ..contract.output_columns import CLUSTER, predict_input_clash
+from ..contract.tables import TableFile, format_of, read_as_text, read_columns, unreadable
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
 from ..output.model_dir import file_sha256
 from ..pipeline.model import ClusterModel
@@ -104,8 +106,9 @@ def load_checked(given: str) -> ClusterModel:
         ) from None
 
 
-def read_rows(given: str) -> pd.DataFrame:
-    """The rows to assign, read with the checks a training channel's files get."""
+def read_rows(given: str, id_column: str = "") -> pd.DataFrame:
+    """The rows to assign, read with the checks a training channel's files get, and read as a
+    channel is: a CSV `id_column` as text, so that the output keeps each id as written."""
     path = Path(given)
     if not path.is_file():
         raise DataError(
@@ -118,10 +121,12 @@ def read_rows(given: str) -> pd.DataFrame:
             "pass a CSV or Parquet file of rows to assign.",
         )
     table_file = TableFile(path, fmt, gzipped)
-    read_columns(table_file)
+    columns = read_columns(table_file)
+    clash = predict_input_clash(columns, f"--input {given}")
+    if clash is not None:
+        raise clash
     try:
-        with table_file.open_binary() as handle:
-            frame = pd.read_parquet(handle) if fmt == "parquet" else pd.read_csv(handle)
+        frame = CpuBackend().read_file(table_file, read_as_text(id_column, columns))
     except Exception as exc:
         raise unreadable(table_file, exc) from None
     if len(frame) == 0:
@@ -149,7 +154,7 @@ def write_rows(frame: pd.DataFrame, output: str | None) -> None:
 
 def predict(args: argparse.Namespace) -> int:
     model = load_checked(args.model)
-    frame = read_rows(args.input)
+    frame = read_rows(args.input, str(model.info.get("id_column") or ""))
     labels = model.predict(frame)
-    write_rows(frame.assign(cluster=labels), args.output)
+    write_rows(frame.assign(**{CLUSTER: labels}), args.output)
     return 0
