@@ -129,6 +129,22 @@ def test_csv_ids_are_kept_exactly_as_written(job_tree: JobTree) -> None:
     assert assigned["customer_id"].tolist() == validation["customer_id"].tolist()
 
 
+def test_integer_ids_in_a_channel_of_parquet_and_csv_files_are_one_text_column(
+    job_tree: JobTree,
+) -> None:
+    # Parquet's int64 ids beside CSV ids read as text made one column of ints and strings,
+    # which labels.parquet could not store (an internal error after the whole run).
+    frame = make_customers(400, seed=2)
+    frame["customer_id"] = range(len(frame))
+    job_tree.write_table(frame.iloc[:200], file="part-0.parquet")
+    job_tree.write_table(frame.iloc[200:], file="part-1.csv")
+    job_tree.write_config(FAST)
+    completed = job_tree.run()
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    labels = pd.read_parquet(job_tree.model_dir / "labels.parquet")
+    assert sorted(labels["customer_id"].tolist()) == sorted(str(i) for i in range(400))
+
+
 def test_unexpected_error_writes_failure_with_traceback(tmp_path, monkeypatch) -> None:
     from smcluster.contract.paths import JobPaths
     from smcluster.job import Job

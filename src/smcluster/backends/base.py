@@ -101,9 +101,10 @@ class Backend(Protocol):
         """One table file as a data frame (pandas or cuDF); the reader's own exceptions pass
         through (the load stage turns them into reasons).
 
-        CSV columns named in `text_columns` (all in the file's header) are read as text, exactly
-        as written: an id `00123` must not become 123, nor an 18-digit id a rounded float.
-        Parquet columns keep their stored types.
+        Columns named in `text_columns` (all in the file's header) are text: read from a CSV
+        exactly as written (an id `00123` must not become 123, nor an 18-digit id a rounded
+        float), converted from a Parquet file's stored type (so that a channel mixing both
+        formats has one type per column; `load` names them for Parquet only then).
         """
         ...
 

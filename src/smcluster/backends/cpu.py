@@ -56,7 +56,10 @@ class CpuBackend:
     def read_file(self, table_file: TableFile, text_columns: Sequence[str] = ()) -> pd.DataFrame:
         with table_file.open_binary() as handle:
             if table_file.format == "parquet":
-                return pd.read_parquet(handle)
+                frame = pd.read_parquet(handle)
+                for column in text_columns:  # missing values stay missing
+                    frame[column] = frame[column].astype(str)
+                return frame
             text = {column: str for column in text_columns}
             return pd.read_csv(handle, low_memory=False, dtype=text or None)
 

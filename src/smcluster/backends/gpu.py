@@ -74,8 +74,12 @@ class GpuBackend:
         if table_file.format == "parquet":
             if table_file.gzipped:  # a gzipped Parquet file: cuDF reads the bytes
                 with table_file.open_binary() as handle:
-                    return cudf.read_parquet(handle.read())
-            return cudf.read_parquet(str(table_file.path))
+                    frame = cudf.read_parquet(handle.read())
+            else:
+                frame = cudf.read_parquet(str(table_file.path))
+            for column in text_columns:  # nulls stay nulls
+                frame[column] = frame[column].astype("str")
+            return frame
         compression = "gzip" if table_file.gzipped else "infer"
         # A dict maps only the named columns to a dtype; cuDF infers the others.
         text = {column: "str" for column in text_columns}

@@ -50,9 +50,12 @@ def _read_all(
     """Every file read, unreadable ones reported together (file and line), header-only files
     left out with a log line: they add no rows, and their empty columns would read as text."""
     frames, problems, header_only = [], [], []
+    # Parquet keeps its stored types, unless CSV files beside it make those columns text.
+    mixed = len({table_file.format for table_file in files}) > 1
     for table_file in files:
         try:
-            frame = backend.read_file(table_file, text_columns)
+            as_text = text_columns if mixed or table_file.format != "parquet" else []
+            frame = backend.read_file(table_file, as_text)
         except SmclusterError as exc:
             problems.append(exc)
             continue
