@@ -309,3 +309,19 @@ def test_rows_equal_only_in_float32_are_named_as_a_precision_loss(job_tree: JobT
     assert "identical in every feature as float32" in first
     assert "though a, b differ beyond that" in first
     assert "subtract a common offset" in first
+
+
+def test_the_same_table_in_another_unit_gets_the_same_labels(tmp_path) -> None:
+    from sklearn.datasets import make_blobs
+
+    points, _ = make_blobs(600, n_features=4, centers=3, random_state=1)
+    labels = {}
+    for unit in (1.0, 1e-24, 1e24):
+        tree = JobTree(tmp_path / str(unit))
+        tree.write_table(pd.DataFrame(points * unit, columns=list("abcd")))
+        tree.write_config({"plots": "false"})
+        run = tree.run()
+        assert run.returncode == 0, run.failure
+        labels[unit] = pd.read_parquet(tree.model_dir / "labels.parquet")["cluster"].tolist()
+        assert run.metrics()["train"]["n_clusters"] == 3
+    assert labels[1e-24] == labels[1.0] == labels[1e24]
