@@ -89,3 +89,39 @@ def test_an_empty_part_file_beside_data_is_left_out(tmp_path: Path) -> None:
     (tmp_path / "part-0.csv").write_text("a,b\n1,2\n")
     (tmp_path / "part-1.csv").write_text("")
     assert [f.path.name for f in discover(_channel(tmp_path))] == ["part-0.csv"]
+
+
+def test_decimals_and_true_false_with_blanks_are_features(tmp_path: Path) -> None:
+    """Parquet decimals (money from Spark or Athena) and a CSV True/False column with blank
+    cells are numbers to `features=all`; pandas alone reads both as Python objects (text)."""
+    import decimal
+
+    import numpy as np
+
+    from smcluster.contract.hyperparameters import parse
+    from smcluster.pipeline.columns import select_feature_columns
+
+    from .jobtree import JobTree
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "flag": rng.random(300) < 0.5})
+    money = [decimal.Decimal(f"{v:.2f}") for v in rng.gamma(2.0, 50.0, 300)]
+    frame.assign(amount=money).to_parquet(tmp_path / "part-0.parquet", index=False)
+    with_blanks = frame.assign(amount=[float(m) for m in money]).astype({"flag": object})
+    with_blanks.loc[::7, "flag"] = None  # written as empty cells
+    with_blanks.to_csv(tmp_path / "part-1.csv", index=False)
+    backend = CpuBackend()
+    for table_file in discover(_channel(tmp_path)):
+        read = backend.read_file(table_file)
+        assert select_feature_columns(backend, read, parse({})) == ["x", "flag", "amount"]
+    csv = next(f for f in discover(_channel(tmp_path)) if f.format == "csv")
+    assert backend.read_file(csv)["flag"].isna().sum() == 43  # blanks stay missing
+    # And a job on the mixed channel clusters on all three.
+    tree = JobTree(tmp_path / "opt_ml")
+    for table_file in discover(_channel(tmp_path)):
+        target = tree.channel() / table_file.path.name
+        target.write_bytes(table_file.path.read_bytes())
+    tree.write_config({"plots": "false", "reducer": "none"})
+    run = tree.run()
+    assert run.returncode == 0, run.failure
+    assert run.resolved()["features_used"] == ["x", "flag", "amount"]

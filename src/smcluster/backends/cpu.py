@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import logging
 import platform
 import warnings
@@ -27,6 +28,25 @@ log = logging.getLogger(__name__)
 TSNE_MAX_COMPONENTS = 3  # scikit-learn's Barnes-Hut t-SNE
 COMFORTABLE_HDBSCAN_ROWS = 500_000
 QUERY_CHUNK = 100_000  # rows per k-NN query: (chunk x k) results, a few MB
+
+
+def _numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding only booleans or only decimals, as numbers.
+
+    pandas leaves a CSV True/False column with blank cells, and Parquet's decimal type (the
+    usual type of money from Spark or Athena), as Python objects, which feature selection
+    would take for text. Text itself is pandas' string dtype, not object.
+    """
+    for column in frame.columns[frame.dtypes.map(pd.api.types.is_object_dtype)]:
+        present = frame[column].dropna()
+        if present.empty:
+            continue
+        kinds = present.map(type)
+        if kinds.isin([bool, np.bool_]).all():
+            frame[column] = frame[column].astype("boolean")
+        elif kinds.isin([decimal.Decimal]).all():
+            frame[column] = frame[column].astype("float64")
+    return frame
 
 
 class CpuBackend:
@@ -59,9 +79,10 @@ class CpuBackend:
                 frame = pd.read_parquet(handle)
                 for column in text_columns:  # missing values stay missing
                     frame[column] = frame[column].astype(str)
-                return frame
-            text = {column: str for column in text_columns}
-            return pd.read_csv(handle, low_memory=False, dtype=text or None)
+            else:
+                text = {column: str for column in text_columns}
+                frame = pd.read_csv(handle, low_memory=False, dtype=text or None)
+        return _numbers_as_numbers(frame)
 
     def concat(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
         if len(frames) == 1:

@@ -79,6 +79,12 @@ class GpuBackend:
                 frame = cudf.read_parquet(str(table_file.path))
             for column in text_columns:  # nulls stay nulls
                 frame[column] = frame[column].astype("str")
+            for column, dtype in frame.dtypes.items():
+                # Decimals (money from Spark or Athena) as numbers, as on the CPU.
+                if isinstance(
+                    dtype, (cudf.Decimal32Dtype, cudf.Decimal64Dtype, cudf.Decimal128Dtype)
+                ):
+                    frame[column] = frame[column].astype("float64")
             return frame
         compression = "gzip" if table_file.gzipped else "infer"
         # A dict maps only the named columns to a dtype; cuDF infers the others.
