@@ -32,6 +32,7 @@ from .preparation import FeaturePrep
 from .reduce import reduce, resolve_reducer
 from .refine import refine, remap
 from .score import score
+from .validation import check_validation_columns
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,8 @@ class Pipeline:
         return np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
 
     def _truth(self, frame: Frame, kept: np.ndarray) -> np.ndarray | None:
-        if not self.hp.label_column:
-            return None
+        if not self.hp.label_column or self.hp.label_column not in frame.columns:
+            return None  # a validation table without labels (a warning) is scored without
         values = self.backend.column_to_host(frame, self.hp.label_column)
         present = values.notna().to_numpy()
         # Labels as text, None where a row has none (scored without it, see `score`).
@@ -237,12 +238,7 @@ class Pipeline:
         xp, backend = self.backend.xp, self.backend
         table = load(backend, channel, self.clock)
         columns = model.features
-        missing = [c for c in columns if c not in table.frame.columns]
-        if missing:
-            raise DataError(
-                f"the validation channel lacks feature columns: {', '.join(missing)}.",
-                "give the validation table the same feature columns as the train table.",
-            )
+        check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
         raw = feature_matrix(backend, table.frame, columns)
         with self.clock.stage("validation", rows=raw.shape[0]):
             prepared = model.prep.transform(raw, xp)
