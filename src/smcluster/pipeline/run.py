@@ -234,30 +234,39 @@ class Pipeline:
         )
 
     def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
-        """Embed validation rows with the fitted steps and assign them by the model's rule."""
+        """Embed validation rows with the fitted steps (under the job's `missing`, as its
+        training rows) and assign them by the model's rule."""
         xp, backend = self.backend.xp, self.backend
         table = load(backend, channel, self.clock)
         columns = model.features
         check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
-        raw = feature_matrix(backend, table.frame, columns)
+        where = f" in the {channel.name} channel"
+        raw = feature_matrix(backend, table.frame, columns, where)
         with self.clock.stage("validation", rows=raw.shape[0]):
-            prepared = model.prep.transform(raw, xp)
+            prepared, keep = model.prep.transform_rows(raw, xp, where)
+            kept = to_host(keep).astype(bool)
+            if not kept.any():
+                raise DataError(
+                    f"every row{where} has a missing or infinite feature value and "
+                    "missing=drop: no rows are left to assign and score.",
+                    f"clean the {channel.name} table, or set missing to median, mean or zero.",
+                )
             embedding: Array = (
                 prepared if model.reducer is None else model.reducer.transform(prepared)
             )
             embedding = xp.asarray(embedding, dtype=xp.float32)
             labels = model.assign_on(backend, embedding, prepared)
-            kept = np.ones(len(table.frame), dtype=bool)
             truth = self._truth(table.frame, kept)
+            raw_kept = to_host(raw)[kept]  # rows left out by missing=drop are not scored
             assert self.evaluation is not None, "fit() scores the training rows first"
-            scored = evaluate(self.evaluation, to_host(raw))
+            scored = evaluate(self.evaluation, raw_kept)
             scores = score(backend, self.hp, embedding, labels, truth, scored)
         return SplitResult(
             ids=self._ids(table.frame),
             kept=kept,
             labels=to_host(labels).astype(np.int32),
             embedding=to_host(embedding),
-            raw_features=to_host(raw),
+            raw_features=raw_kept,
             truth=truth,
             metrics=scores.values,
             notes=scores.notes,
