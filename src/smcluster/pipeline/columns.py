@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ MOSTLY_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column wit
 TYPE_PROBE_ROWS = 10_000
 
 
-def _did_you_mean(name: str, columns: list[str]) -> str:
+def did_you_mean(name: str, columns: list[str]) -> str:
     close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in columns}
@@ -49,12 +50,33 @@ def _mostly_numeric(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= MOSTLY_NUMERIC_SHARE)
 
 
+def text_columns(
+    backend: Backend, frame: Frame, columns: Sequence[str], where: str = ""
+) -> DataError | None:
+    """The error for those `columns` that are not numeric (with examples of the first), if any.
+
+    `where` names the table for a channel other than train, e.g. " of the validation channel".
+    """
+    text = [c for c in columns if not _is_numeric(frame[c].dtype)]
+    if not text:
+        return None
+    examples = _text_examples(backend.column_to_host(frame, text[0]))
+    return DataError(
+        f"feature column '{text[0]}'{where} holds text, e.g. "
+        f"{', '.join(examples) or 'non-numbers'}"
+        + (f" (also: {', '.join(text[1:])})" if len(text) > 1 else "")
+        + ".",
+        "clean the values to numbers (missing values may be empty), or drop the column "
+        "from `features`.",
+    )
+
+
 def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) -> list[str]:
     """The columns to cluster on, after checking names and numeric types."""
     columns = [str(c) for c in frame.columns]
     problems = [
         DataError(
-            f"{role} '{name}' is not a column of the table{_did_you_mean(name, columns)} "
+            f"{role} '{name}' is not a column of the table{did_you_mean(name, columns)} "
             f"(columns: {', '.join(columns[:20])}).",
             f"set {role} to one of the table's columns, or leave it empty.",
         )
@@ -67,7 +89,7 @@ def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) 
         problems.append(
             DataError(
                 "feature columns not in the table: "
-                f"{', '.join(f'{c!r}{_did_you_mean(c, columns)}' for c in missing)}.",
+                f"{', '.join(f'{c!r}{did_you_mean(c, columns)}' for c in missing)}.",
                 f"choose from: {', '.join(c for c in columns if c not in excluded)}.",
             )
         )
@@ -80,17 +102,9 @@ def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) 
                 f"{', '.join(clash)} cannot be both a feature and the id or label column.",
                 "remove it from `features`.",
             )
-        text = [c for c in hp.features if not _is_numeric(frame[c].dtype)]
-        if text:
-            examples = _text_examples(backend.column_to_host(frame, text[0]))
-            raise DataError(
-                f"feature column '{text[0]}' holds text, e.g. "
-                f"{', '.join(examples) or 'non-numbers'}"
-                + (f" (also: {', '.join(text[1:])})" if len(text) > 1 else "")
-                + ".",
-                "clean the values to numbers (missing values may be empty), or drop the column "
-                "from `features`.",
-            )
+        text = text_columns(backend, frame, hp.features)
+        if text is not None:
+            raise text
         return list(hp.features)
     unnamed = [c for c in columns if UNNAMED.fullmatch(c) and c not in excluded]
     if unnamed:

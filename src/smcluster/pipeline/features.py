@@ -41,11 +41,12 @@ class Features:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_float32_range(frame: Frame, columns: list[str]) -> None:
+def check_float32_range(frame: Frame, columns: list[str], where: str = "") -> None:
     """Finite values float32 cannot hold would turn into infinities and be imputed silently.
 
     Two column reductions find the few columns that reach that far (or hold infinities); only
-    those are counted, so the common table costs no copy of its features."""
+    those are counted, so the common table costs no copy of its features. `where` names rows
+    other than the train channel's, e.g. " in the validation channel"."""
     values = frame[columns]
     reach = [
         max(abs(float(high)), abs(float(low)))
@@ -62,7 +63,7 @@ def _check_float32_range(frame: Frame, columns: list[str]) -> None:
     if counts:
         listed = ", ".join(f"{c} ({n} value{'s' if n > 1 else ''})" for c, n in counts.items())
         raise DataError(
-            f"feature values beyond float32's range (about ±3.4e38) in: {listed}; the "
+            f"feature values{where} beyond float32's range (about ±3.4e38) in: {listed}; the "
             "features are computed in float32.",
             "rescale those columns (for example to thousands), or clip or remove the values.",
         )
@@ -74,9 +75,9 @@ def to_host_counts(series: Any, kind: type = int) -> list[Any]:
     return [kind(v) for v in values.tolist()]
 
 
-def feature_matrix(backend: Backend, frame: Frame, columns: list[str]) -> Array:
+def feature_matrix(backend: Backend, frame: Frame, columns: list[str], where: str = "") -> Array:
     """The feature columns as a float32 matrix on the backend (NaN where missing)."""
-    _check_float32_range(frame, columns)
+    check_float32_range(frame, columns, where)
     try:
         return backend.columns_to_array(frame, columns)
     except (TypeError, ValueError) as exc:

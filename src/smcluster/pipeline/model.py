@@ -12,6 +12,9 @@ of the algorithm that made the clusters:
 - kmeans: its nearest centre (`core_points` holds the centres, `eps` is infinite).
 - gmm: `GaussianMixture.predict` (the fitted estimator is in `estimator`).
 
+Missing or infinite feature values follow the training job's `missing`: refused (error), the row
+left out and labelled -2 (drop), or imputed with the values fitted on the training rows.
+
 Saving and loading it as a model directory's bundle is `output.bundle`'s job.
 """
 
@@ -25,8 +28,12 @@ import pandas as pd
 
 from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
+from .features import check_float32_range
 from .outliers import OutlierRule
 from .preparation import FeaturePrep
+
+DROPPED = -2  # label of a row missing=drop left out, as in labels.parquet (output.files)
+NEW_ROWS = " in the rows to assign"  # where messages about them say they are
 
 
 @dataclass
@@ -45,8 +52,10 @@ class ClusterModel:
     def features(self) -> list[str]:
         return list(self.prep.columns)
 
-    def prepare(self, frame: pd.DataFrame) -> np.ndarray:
-        """New rows (a pandas frame holding the feature columns) prepared as training rows were."""
+    def prepare_rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """New rows (a pandas frame holding the feature columns) checked and prepared as the
+        training rows were, under the training job's `missing`: (prepared kept rows, kept-row
+        mask; False where missing=drop left a row out)."""
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise DataError(
@@ -65,7 +74,14 @@ class ClusterModel:
                 "numbers.",
                 "clean the values to numbers (leave a missing value empty).",
             )
-        return np.asarray(self.prep.transform(raw.to_numpy(dtype=np.float32, na_value=np.nan), np))
+        check_float32_range(raw, self.features, NEW_ROWS)  # the cast below would make them inf
+        values = raw.to_numpy(dtype=np.float32, na_value=np.nan)
+        prepared, kept = self.prep.transform_rows(values, np, NEW_ROWS)
+        return np.asarray(prepared), np.asarray(kept, dtype=bool)
+
+    def prepare(self, frame: pd.DataFrame) -> np.ndarray:
+        """The rows of `frame` that `missing` keeps (every row unless missing=drop), prepared."""
+        return self.prepare_rows(frame)[0]
 
     def reduce(self, prepared: np.ndarray) -> np.ndarray:
         if self.reducer is None:
@@ -73,7 +89,8 @@ class ClusterModel:
         return np.asarray(self.reducer.transform(prepared), dtype=np.float32)
 
     def embed(self, frame: pd.DataFrame) -> np.ndarray:
-        """Prepare and reduce new rows (a pandas frame holding the feature columns)."""
+        """Prepare and reduce new rows (a pandas frame holding the feature columns); with
+        missing=drop only the complete ones."""
         return self.reduce(self.prepare(frame))
 
     def assign(self, embedding: np.ndarray) -> np.ndarray:
@@ -110,4 +127,9 @@ class ClusterModel:
         return labels
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.label(self.prepare(frame))
+        """Cluster ids per row of `frame`: -1 noise, DROPPED where missing=drop left it out."""
+        prepared, kept = self.prepare_rows(frame)
+        labels = np.full(len(frame), DROPPED, dtype=np.int32)
+        if kept.any():  # the reducer cannot transform zero rows
+            labels[kept] = self.label(prepared)
+        return labels

@@ -41,16 +41,20 @@ def imputation_values(data: Array, missing: str, xp: ModuleType) -> Array:
 
 
 def nonfinite_counts(
-    raw: Array, columns: list[str], xp: ModuleType, missing: str
+    raw: Array, columns: list[str], xp: ModuleType, missing: str, where: str = ""
 ) -> dict[str, int]:
-    """Missing or infinite values per column (those with any); with missing=error, a DataError."""
+    """Missing or infinite values per column (those with any); with missing=error, a DataError.
+
+    `where` names rows other than the train channel's, e.g. " in the validation channel".
+    """
     per_column = to_host((~xp.isfinite(raw)).sum(axis=0))
     counts = {c: int(n) for c, n in zip(columns, per_column, strict=True) if n}
     if counts and missing == "error":
         raise DataError(
-            f"{sum(counts.values())} missing or infinite feature values ({_summary(counts)}) "
-            "and missing=error.",
-            "clean the data, or set missing to drop, median, mean or zero.",
+            f"{sum(counts.values())} missing or infinite feature values{where} "
+            f"({_summary(counts)}) and missing=error.",
+            "clean the data, or set missing to drop, median, mean or zero"
+            + (" for the training job." if where else "."),
         )
     return counts
 
@@ -95,20 +99,29 @@ class FeaturePrep:
     def from_hyperparameters(cls, columns: list[str], hp: Hyperparameters) -> FeaturePrep:
         return cls(list(columns), hp.missing, hp.log_transform, hp.scaling)
 
-    def fit_transform(self, raw: Array, xp: ModuleType) -> tuple[Array, Array]:
-        """Fit on `raw` (float32 matrix with NaN) and return (prepared matrix, kept-row mask)."""
+    def screen(self, raw: Array, xp: ModuleType, where: str = "") -> tuple[Array, dict[str, int]]:
+        """Per row of `raw`, whether every feature is finite, and the others counted per column.
+
+        The count is logged; under missing=error it is the DataError. `where` names rows other
+        than the train channel's, e.g. " in the validation channel".
+        """
         bad = ~xp.isfinite(raw)
-        counts = nonfinite_counts(raw, self.columns, xp, self.missing)
-        self.report["nonfinite_values"] = counts
+        counts = nonfinite_counts(raw, self.columns, xp, self.missing, where)
         if counts:
             log.info(
-                "missing=%s applies to %d non-finite values (%s)",
+                "missing=%s applies to %d non-finite values%s (%s)",
                 self.missing,
                 sum(counts.values()),
+                where,
                 _summary(counts),
             )
-        keep = ~bad.any(axis=1) if self.missing == "drop" else xp.ones(raw.shape[0], dtype=bool)
-        data = xp.where(bad, xp.nan, raw)
+        return ~bad.any(axis=1), counts
+
+    def fit_transform(self, raw: Array, xp: ModuleType) -> tuple[Array, Array]:
+        """Fit on `raw` (float32 matrix with NaN) and return (prepared matrix, kept-row mask)."""
+        complete, self.report["nonfinite_values"] = self.screen(raw, xp)
+        keep = complete if self.missing == "drop" else xp.ones(raw.shape[0], dtype=bool)
+        data = xp.where(xp.isfinite(raw), raw, xp.nan)
         if self.missing == "drop":
             data = data[keep]
             dropped = int(raw.shape[0] - data.shape[0])
@@ -131,8 +144,22 @@ class FeaturePrep:
         self.center, self.scale = self._scaling(data, xp)
         return self._scale(data, xp), keep
 
+    def transform_rows(self, raw: Array, xp: ModuleType, where: str) -> tuple[Array, Array]:
+        """New rows (validation, `predict`) under the training job's `missing`, as its own rows
+        were: (prepared kept rows, kept-row mask). `error` refuses missing or infinite values,
+        `drop` leaves their rows out (the caller labels them -2), the others impute them with
+        the values fitted on the training rows."""
+        complete, _ = self.screen(raw, xp, where)
+        if self.missing != "drop":
+            return self.transform(raw, xp), xp.ones(raw.shape[0], dtype=bool)
+        dropped = int(raw.shape[0] - int(complete.sum()))
+        if dropped:
+            log.info("missing=drop left out %d of %d rows%s", dropped, raw.shape[0], where)
+        return self.transform(raw[complete], xp), complete
+
     def transform(self, raw: Array, xp: ModuleType) -> Array:
-        """Apply the fitted preparation to new rows (missing values always imputed here)."""
+        """Apply the fitted preparation to every row, missing values imputed with the fitted
+        fill values (`transform_rows` applies `missing` first)."""
         data = xp.where(xp.isfinite(raw), raw, xp.nan)
         fill = self.fill_values if self.fill_values is not None else np.zeros(len(self.columns))
         data = self._impute(data, xp, fill)

@@ -32,6 +32,7 @@ from .preparation import FeaturePrep
 from .reduce import reduce, resolve_reducer
 from .refine import refine, remap
 from .score import score
+from .validation import check_validation_columns
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,8 @@ class Pipeline:
         return np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
 
     def _truth(self, frame: Frame, kept: np.ndarray) -> np.ndarray | None:
-        if not self.hp.label_column:
-            return None
+        if not self.hp.label_column or self.hp.label_column not in frame.columns:
+            return None  # a validation table without labels (a warning) is scored without
         values = self.backend.column_to_host(frame, self.hp.label_column)
         present = values.notna().to_numpy()
         # Labels as text, None where a row has none (scored without it, see `score`).
@@ -241,35 +242,39 @@ class Pipeline:
         )
 
     def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
-        """Embed validation rows with the fitted steps and assign them by the model's rule."""
+        """Embed validation rows with the fitted steps (under the job's `missing`, as its
+        training rows) and assign them by the model's rule."""
         xp, backend = self.backend.xp, self.backend
         table = load(backend, channel, self.clock, self.hp.id_column)
         columns = model.features
-        missing = [c for c in columns if c not in table.frame.columns]
-        if missing:
-            raise DataError(
-                f"the validation channel lacks feature columns: {', '.join(missing)}.",
-                "give the validation table the same feature columns as the train table.",
-            )
-        raw = feature_matrix(backend, table.frame, columns)
+        check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
+        where = f" in the {channel.name} channel"
+        raw = feature_matrix(backend, table.frame, columns, where)
         with self.clock.stage("validation", rows=raw.shape[0]):
-            prepared = model.prep.transform(raw, xp)
+            prepared, keep = model.prep.transform_rows(raw, xp, where)
+            kept = to_host(keep).astype(bool)
+            if not kept.any():
+                raise DataError(
+                    f"every row{where} has a missing or infinite feature value and "
+                    "missing=drop: no rows are left to assign and score.",
+                    f"clean the {channel.name} table, or set missing to median, mean or zero.",
+                )
             embedding: Array = (
                 prepared if model.reducer is None else model.reducer.transform(prepared)
             )
             embedding = xp.asarray(embedding, dtype=xp.float32)
             labels = model.assign_on(backend, embedding, prepared)
-            kept = np.ones(len(table.frame), dtype=bool)
             truth = self._truth(table.frame, kept)
+            raw_kept = to_host(raw)[kept]  # rows left out by missing=drop are not scored
             assert self.evaluation is not None, "fit() scores the training rows first"
-            scored = evaluate(self.evaluation, to_host(raw))
+            scored = evaluate(self.evaluation, raw_kept)
             scores = score(backend, self.hp, embedding, labels, truth, scored)
         return SplitResult(
             ids=self._ids(table.frame),
             kept=kept,
             labels=to_host(labels).astype(np.int32),
             embedding=to_host(embedding),
-            raw_features=to_host(raw),
+            raw_features=raw_kept,
             truth=truth,
             metrics=scores.values,
             notes=scores.notes,

@@ -2,7 +2,8 @@
 
 The model directory is checked before it is unpickled (complete, same bundle format, the bundle's
 SHA-256 as the manifest recorded it); the rows are read through the same checks as a channel's
-files (header, delimiter, UTF-8, field counts) and their feature columns must hold numbers.
+files (header, delimiter, UTF-8, field counts) and their feature columns must hold numbers; missing
+values follow the training job's `missing`, their count printed on stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import logging
 import shutil
 import sys
 import tarfile
@@ -24,6 +26,7 @@ from ..contract.output_columns import CLUSTER, predict_input_clash
 from ..contract.tables import TableFile, format_of, read_as_text, read_columns, unreadable
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
 from ..output.model_dir import file_sha256
+from ..pipeline import preparation
 from ..pipeline.model import ClusterModel
 
 
@@ -152,7 +155,18 @@ def write_rows(frame: pd.DataFrame, output: str | None) -> None:
         ) from None
 
 
+def show_missing_count() -> None:
+    """The count of missing values the model's `missing` applied to, on stderr as `train` logs
+    it (the rows may go to stdout)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(preparation.__name__)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 def predict(args: argparse.Namespace) -> int:
+    show_missing_count()
     model = load_checked(args.model)
     frame = read_rows(args.input, str(model.info.get("id_column") or ""))
     labels = model.predict(frame)
