@@ -13,6 +13,7 @@ from .errors import DataError, HyperparameterError
 
 ROW_ID = "row"  # the id column's name in labels.parquet when `id_column` is empty
 CLUSTER = "cluster"
+DROPPED = -2  # the cluster of a row missing=drop left out: kept, so that no id goes missing
 EMBEDDING_PREFIX = "embedding_"
 EMBEDDING = re.compile(rf"{EMBEDDING_PREFIX}\d+")
 

@@ -8,14 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contract.output_columns import CLUSTER, ROW_ID, embedding_column
+from ..contract.output_columns import CLUSTER, DROPPED, ROW_ID, embedding_column
 from ..pipeline.run import RunResult, SplitResult
 from ..report import write_report
 from ..version import __version__
 from .bundle import save_model
 from .model_dir import write_json
-
-DROPPED = -2  # cluster id of rows removed by missing=drop: kept in labels so no id goes missing
 
 
 def labels_frame(split: SplitResult, id_name: str) -> pd.DataFrame:

@@ -28,11 +28,11 @@ import pandas as pd
 
 from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
+from ..contract.output_columns import DROPPED
 from .features import check_float32_range
 from .outliers import OutlierRule
 from .preparation import FeaturePrep
 
-DROPPED = -2  # label of a row missing=drop left out, as in labels.parquet (output.files)
 NEW_ROWS = " in the rows to assign"  # where messages about them say they are
 
 
