@@ -325,3 +325,26 @@ def test_the_same_table_in_another_unit_gets_the_same_labels(tmp_path) -> None:
         labels[unit] = pd.read_parquet(tree.model_dir / "labels.parquet")["cluster"].tolist()
         assert run.metrics()["train"]["n_clusters"] == 3
     assert labels[1e-24] == labels[1.0] == labels[1e24]
+
+
+def test_a_date_named_as_a_feature_is_called_a_date() -> None:
+    frame = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0], "signup": pd.to_datetime(["2021-07-19", "2022-01-02", None])}
+    )
+    with pytest.raises(DataError) as caught:
+        select_feature_columns(frame, parse({"features": "x,signup"}))
+    assert "feature column 'signup' holds dates or durations (datetime64" in str(caught.value)
+    assert "days since the date" in caught.value.fix
+    assert select_feature_columns(frame, parse({})) == ["x"]  # features=all leaves it out
+
+
+def test_a_half_numeric_text_column_left_out_is_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As when one part file holds numbers in a column and another text.
+    frame = pd.DataFrame({"x": np.arange(10.0), "count": [str(i) for i in range(5)] + ["n/a"] * 5})
+    with caplog.at_level("INFO"):
+        assert select_feature_columns(frame, parse({})) == ["x"]
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert "leaving out column 'count' as text, though 50% of its values" in warned[0].message

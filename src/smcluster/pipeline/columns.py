@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 UNNAMED = re.compile(r"Unnamed: \d+")  # how pandas names a column whose header field is empty
 MOSTLY_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos
+PARTLY_NUMERIC_SHARE = 0.2  # this numeric, a text column is worth a warning when left out
 TYPE_PROBE_ROWS = 10_000
 
 
@@ -42,12 +43,16 @@ def _text_examples(values: pd.Series, limit: int = 3) -> list[str]:
     return [repr(v) for v in present[as_numbers.isna()].unique()[:limit]]
 
 
-def _mostly_numeric(values: pd.Series) -> bool:
+def _numeric_share(values: pd.Series) -> float:
+    """Share of the (first `TYPE_PROBE_ROWS`) present values that read as numbers."""
     sample = values.dropna().head(TYPE_PROBE_ROWS)
     if len(sample) == 0:
-        return False
-    parsed = pd.to_numeric(sample.astype(str), errors="coerce")
-    return bool(parsed.notna().mean() >= MOSTLY_NUMERIC_SHARE)
+        return 0.0
+    return float(pd.to_numeric(sample.astype(str), errors="coerce").notna().mean())
+
+
+def _is_date(dtype: object) -> bool:
+    return getattr(dtype, "kind", "O") in "mM"  # datetime64 (with or without zone), timedelta
 
 
 def text_columns(
@@ -60,6 +65,15 @@ def text_columns(
     text = [c for c in columns if not _is_numeric(frame[c].dtype)]
     if not text:
         return None
+    dates = [c for c in text if _is_date(frame[c].dtype)]
+    if dates:
+        return DataError(
+            f"feature column{'s' if len(dates) > 1 else ''} {', '.join(map(repr, dates))}{where} "
+            f"hold{'' if len(dates) > 1 else 's'} dates or durations "
+            f"({frame[dates[0]].dtype}), not numbers.",
+            "turn them into numbers before the job, such as days since the date (recency) or "
+            "the duration in days, or drop them from `features`.",
+        )
     examples = _text_examples(backend.column_to_host(frame, text[0]))
     return DataError(
         f"feature column '{text[0]}'{where} holds text, e.g. "
@@ -122,13 +136,26 @@ def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) 
             continue
         values = backend.column_to_host(frame, column)
         examples = _text_examples(values)
-        if examples and _mostly_numeric(values):
+        share = _numeric_share(values)
+        if examples and share >= MOSTLY_NUMERIC_SHARE:
             raise DataError(
                 f"column '{column}' looks numeric but holds text such as {', '.join(examples)}.",
                 "clean those values (leave missing values empty), or list the features to use "
                 "explicitly in `features`.",
             )
-        log.info("features=all: skipping non-numeric column '%s'", column)
+        if examples and share >= PARTLY_NUMERIC_SHARE:
+            # Too mixed to call typos (a code column may be all digits in places), too numeric
+            # to drop quietly: part files that disagree on the column look like this.
+            log.warning(
+                "features=all: leaving out column '%s' as text, though %.0f%% of its values are "
+                "numbers (text such as %s); clean it and name it in `features` to use it",
+                column,
+                100 * share,
+                ", ".join(examples),
+            )
+            continue
+        kind = "dates" if _is_date(values.dtype) else "non-numeric"
+        log.info("features=all: skipping %s column '%s'", kind, column)
     if not chosen:
         raise DataError(
             "the table has no numeric feature columns"
