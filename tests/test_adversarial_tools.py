@@ -306,3 +306,34 @@ def test_an_aws_failure_says_what_to_do(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("AWSError:") and "Fix: configure credentials" in done.stderr
+
+
+def _study(tmp_path: Path) -> Path:
+    """A tune-local study.json of two trials, enough for a page."""
+    trials = [
+        {"name": f"trial-00{i}", "status": "Completed", "objective": i / 10, "hyperparameters": {}}
+        for i in (1, 2)
+    ]
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "study.json").write_text(json.dumps({"trials": trials}))
+    return tmp_path / "study"
+
+
+def test_tuning_report_refuses_a_folder_as_out_up_front(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    done = smcluster("tuning-report", "--study", str(study), "--out", str(study))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"ArgumentError: --out {study} is a folder.")
+    assert not [p.name for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_tuning_report_writes_through_a_symlink(tmp_path: Path) -> None:
+    study = _study(tmp_path)
+    real = tmp_path / "reports" / "page.html"
+    real.parent.mkdir()
+    link = tmp_path / "latest.html"
+    link.symlink_to(real)
+    done = smcluster("tuning-report", "--study", str(study), "--out", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and real.read_text().startswith("<!doctype html>")
+    assert not [p.name for p in tmp_path.rglob(".*.tmp")]

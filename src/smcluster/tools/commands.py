@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..contract.errors import ArgumentError, SmclusterError, StudyError
+from ..output.atomic import check_output
 from . import compare, launch
 
 Command = Callable[[argparse.Namespace], int]
@@ -151,6 +152,7 @@ def tuning_report(args: argparse.Namespace) -> str:
             "tuning-report needs at least one study.",
             "pass --tuning-job NAME (SageMaker) and/or --study DIR (a tune-local --out).",
         )
+    check_output(Path(args.out), "--out", make_parents=True)  # before reading any study
     studies = [report.local_study(Path(path)) for path in args.study]
     if args.tuning_job:
         client = compare.sagemaker_client(args.region, args.profile)

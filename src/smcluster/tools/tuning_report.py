@@ -20,6 +20,7 @@ from typing import Any
 
 from ..contract.errors import ArgumentError, DependencyError
 from ..contract.metrics import OBJECTIVE, objective_direction
+from ..output.atomic import write_whole
 from .compare import rank, tuning_job_rows
 
 BEST_SHOWN = 10
@@ -204,7 +205,7 @@ def best_table(study: Study) -> str:
 
 
 def write_report(studies: list[Study], out: Path) -> Path:
-    """The page, written atomically to `out`."""
+    """The page, written whole to `out` (checked first with `output.atomic.check_output`)."""
     import plotly.io as pio
 
     charts = figures(studies)
@@ -230,8 +231,5 @@ def write_report(studies: list[Study], out: Path) -> Path:
         + "".join(summaries)
         + "</body></html>"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.tmp")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(out)
+    write_whole(out, lambda path: path.write_text(page, encoding="utf-8"), "--out")
     return out
