@@ -162,9 +162,9 @@ class JobTree:
 
 
 def smcluster(
-    *args: str, check: bool = False, timeout: float = 300
+    *args: str, check: bool = False, timeout: float = 300, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The `smcluster` console script of this environment."""
+    """The `smcluster` console script of this environment (`stdin`: text on its input)."""
     return subprocess.run(
         [str(BIN / "smcluster"), *args],
         capture_output=True,
@@ -172,4 +172,5 @@ def smcluster(
         timeout=timeout,
         check=check,
         env=clean_env(),
+        input=stdin,
     )

@@ -130,6 +130,23 @@ def unwritable_output(trained: JobTree, tmp: Path) -> tuple[str, str, str | None
     return str(trained.model_dir), str(_input(tmp)), str(tmp / "no" / "such" / "out.csv")
 
 
+def dates_in_parquet(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    rows = _rows()
+    rows["recency_days"] = pd.Timestamp("2024-01-01") - pd.to_timedelta(rows["recency_days"], "D")
+    path = tmp / "rows.parquet"
+    rows.to_parquet(path, index=False)
+    return str(trained.model_dir), str(path), None
+
+
+def input_is_a_folder(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    return str(trained.model_dir), str(tmp), None
+
+
+def output_is_a_folder(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    (tmp / "out").mkdir()
+    return str(trained.model_dir), str(_input(tmp)), str(tmp / "out")
+
+
 def corrupt_archive(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
     archive = tmp / "model.tar.gz"
     archive.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 40)
@@ -158,6 +175,9 @@ PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
     "headerless input": (headerless_input, 2, "DataError:", "has no header row"),
     "missing input": (missing_input, 2, "DataError:", "absent.csv: no such file"),
     "unwritable output": (unwritable_output, 4, "PlatformError:", "cannot write --output"),
+    "dates in a Parquet feature": (dates_in_parquet, 2, "DataError:", "holds dates or durations"),
+    "input is a folder": (input_is_a_folder, 2, "DataError:", "is a directory (give a file)"),
+    "output is a folder": (output_is_a_folder, 2, "ArgumentError:", "out is a folder"),
 }
 
 
@@ -173,7 +193,8 @@ def test_predict_adversarial(trained: JobTree, tmp_path: Path, name: str) -> Non
     assert first.startswith(kind) and fragment in first and "Fix:" in first, first
     assert done.stdout == ""  # nothing half-written to standard output
     if output:
-        assert not Path(output).exists()
+        assert not Path(output).exists() or Path(output).is_dir()
+        assert not list(Path(output).parent.glob(".*.tmp"))
 
 
 def test_predict_writes_every_row_with_its_cluster(trained: JobTree, tmp_path: Path) -> None:
@@ -306,6 +327,65 @@ def test_an_aws_failure_says_what_to_do(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("AWSError:") and "Fix: configure credentials" in done.stderr
+
+
+def _predict_into(trained: JobTree, tmp_path: Path, output: Path) -> subprocess.CompletedProcess:
+    args = ["--model", str(trained.model_dir), "--input", str(_input(tmp_path))]
+    return smcluster("predict", *args, "--output", str(output))
+
+
+def test_predict_writes_through_a_symlink(trained: JobTree, tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    real = tmp_path / "kept" / "assigned.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    done = _predict_into(trained, tmp_path, link)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and len(pd.read_csv(real)) == 20
+    assert not [p.name for p in tmp_path.rglob(".*.tmp")]
+
+
+def test_predict_feeds_a_fifo_instead_of_replacing_it(trained: JobTree, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    try:
+        done = _predict_into(trained, tmp_path, fifo)
+        assert done.returncode == 0, done.stderr
+        received, _ = reader.communicate(timeout=60)  # a replaced FIFO leaves `cat` waiting
+    finally:
+        reader.kill()
+    assert len(received.splitlines()) == 21 and fifo.is_fifo()
+
+
+@pytest.mark.parametrize("name", ["out.parquet", "out.csv.gz", "out.csv"])
+def test_predict_writes_the_format_its_output_name_says(
+    trained: JobTree, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    done = _predict_into(trained, tmp_path, out)
+    assert done.returncode == 0, done.stderr
+    magic = {"out.parquet": b"PAR1", "out.csv.gz": b"\x1f\x8b", "out.csv": b"cust"}[name]
+    assert out.read_bytes().startswith(magic)
+    written = pd.read_parquet(out) if name.endswith(".parquet") else pd.read_csv(out)
+    assert len(written) == 20 and "cluster" in written
+
+
+@pytest.mark.parametrize("given", ["-", "/dev/stdin"])
+def test_predict_reads_csv_on_standard_input(trained: JobTree, given: str) -> None:
+    text = _rows().to_csv(index=False)
+    done = smcluster("predict", "--model", str(trained.model_dir), "--input", given, stdin=text)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 21 and done.stdout.startswith("customer_id,")
+
+
+def test_predict_names_empty_standard_input(trained: JobTree) -> None:
+    done = smcluster("predict", "--model", str(trained.model_dir), "--input", "-", stdin="")
+    assert done.returncode == 2
+    assert done.stderr.startswith("DataError: --input - is empty.") and "Fix:" in done.stderr
 
 
 def _study(tmp_path: Path) -> Path:

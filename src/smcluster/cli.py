@@ -268,8 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--model", required=True, help="model directory or model.tar.gz of a completed job"
     )
-    predict.add_argument("--input", required=True, help="CSV or Parquet file of new rows")
-    predict.add_argument("--output", help="CSV to write (default: standard output)")
+    predict.add_argument(
+        "--input", required=True, help="CSV or Parquet file of new rows; - reads standard input"
+    )
+    predict.add_argument(
+        "--output",
+        help="file to write: Parquet if its name ends in .parquet, gzipped CSV in .gz, else CSV "
+        "(default: CSV on standard output)",
+    )
     predict.set_defaults(run=_lazy(".tools.predict", "predict"))
 
     runs = commands.add_parser("runs", help="leaderboard of tracked runs in an MLflow store")

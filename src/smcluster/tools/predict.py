@@ -1,9 +1,9 @@
 """`smcluster predict`: new rows assigned to a completed job's clusters, with `train`'s care.
 
 The model directory is checked before it is unpickled (complete, same bundle format, the bundle's
-SHA-256 as the manifest recorded it); the rows are read through the same checks as a channel's
-files (header, delimiter, UTF-8, field counts) and their feature columns must hold numbers; missing
-values follow the training job's `missing`, their count printed on stderr.
+SHA-256 as the manifest recorded it); the rows are read (`predict_rows`) through the same checks
+as a channel's files (header, delimiter, UTF-8, field counts) and their feature columns must hold
+numbers; missing values follow the training job's `missing`, their count printed on stderr.
 """
 
 from __future__ import annotations
@@ -18,16 +18,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
-from ..backends.cpu import CpuBackend
-from ..contract.errors import DataError, ModelError, PlatformError
-from ..contract.output_columns import CLUSTER, predict_input_clash
-from ..contract.tables import TableFile, format_of, read_as_text, read_columns, unreadable
+from ..contract.errors import DataError, ModelError
+from ..contract.output_columns import CLUSTER
+from ..output.atomic import check_output
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
 from ..output.model_dir import file_sha256
 from ..pipeline import preparation
 from ..pipeline.model import ClusterModel
+from .predict_rows import check_feature_types, read_rows, write_rows
 
 
 def model_directory(given: str) -> Path:
@@ -109,52 +107,6 @@ def load_checked(given: str) -> ClusterModel:
         ) from None
 
 
-def read_rows(given: str, id_column: str = "") -> pd.DataFrame:
-    """The rows to assign, read with the checks a training channel's files get, and read as a
-    channel is: a CSV `id_column` as text, so that the output keeps each id as written."""
-    path = Path(given)
-    if not path.is_file():
-        raise DataError(
-            f"--input {given}: no such file.", "pass a CSV or Parquet file of rows to assign."
-        )
-    fmt, gzipped = format_of(path, "text/csv")
-    if fmt is None:
-        raise DataError(
-            f"--input {given} is not a .csv, .csv.gz or .parquet file.",
-            "pass a CSV or Parquet file of rows to assign.",
-        )
-    table_file = TableFile(path, fmt, gzipped)
-    columns = read_columns(table_file)
-    clash = predict_input_clash(columns, f"--input {given}")
-    if clash is not None:
-        raise clash
-    try:
-        frame = CpuBackend().read_file(table_file, read_as_text(id_column, columns))
-    except Exception as exc:
-        raise unreadable(table_file, exc) from None
-    if len(frame) == 0:
-        raise DataError(f"--input {given} has a header but no rows.", "pass rows to assign.")
-    return frame
-
-
-def write_rows(frame: pd.DataFrame, output: str | None) -> None:
-    if not output:
-        frame.to_csv(sys.stdout, index=False)
-        return
-    target = Path(output)
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        frame.to_csv(temporary, index=False)
-        temporary.replace(target)
-    except OSError as exc:
-        if temporary.parent.is_dir():
-            temporary.unlink(missing_ok=True)
-        raise PlatformError(
-            f"cannot write --output {output}: {exc.strerror or exc}.",
-            "choose a writable path in an existing folder.",
-        ) from None
-
-
 def show_missing_count() -> None:
     """The count of missing values the model's `missing` applied to, on stderr as `train` logs
     it (the rows may go to stdout)."""
@@ -166,9 +118,12 @@ def show_missing_count() -> None:
 
 
 def predict(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(Path(args.output), "--output")  # before the model is loaded and run
     show_missing_count()
     model = load_checked(args.model)
     frame = read_rows(args.input, str(model.info.get("id_column") or ""))
+    check_feature_types(frame, model.features, args.input)
     labels = model.predict(frame)
     write_rows(frame.assign(**{CLUSTER: labels}), args.output)
     return 0
