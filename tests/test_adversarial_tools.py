@@ -388,6 +388,37 @@ def test_predict_names_empty_standard_input(trained: JobTree) -> None:
     assert done.stderr.startswith("DataError: --input - is empty.") and "Fix:" in done.stderr
 
 
+def _into_closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    """`smcluster ARGS | head -0` without the race: the reader is gone before it starts."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "smcluster"), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("command", ["tuning-ranges", "predict", "hyperparameters"])
+def test_a_closed_output_pipe_stops_quietly_with_sigpipe_status(
+    trained: JobTree, tmp_path: Path, command: str
+) -> None:
+    args = [command]
+    if command == "predict":
+        args += ["--model", str(trained.model_dir), "--input", str(_input(tmp_path))]
+    done = _into_closed_pipe(*args)
+    assert done.returncode == 141, done.stderr  # 128 + SIGPIPE, as a shell reports it
+    assert done.stderr == ""
+
+
 def _study(tmp_path: Path) -> Path:
     """A tune-local study.json of two trials, enough for a page."""
     trials = [

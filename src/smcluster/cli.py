@@ -289,15 +289,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SIGPIPE_EXIT = 128 + 13  # what a shell reports for a tool stopped by a closed pipe (SIGPIPE)
+
+
+def closed_pipe() -> int:
+    """The reader of standard output has gone (`smcluster ... | head -1`): stop quietly. As the
+    Python docs advise (signal, "Note on SIGPIPE"), standard output is pointed at devnull, so
+    that the interpreter's last flush of what is still buffered cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return SIGPIPE_EXIT
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every anticipated failure is its reason with a Fix and its exit code
-    (2 bad input, 3 out of memory, 4 disk or permission), never a traceback; SMCLUSTER_DEBUG=1
-    adds the traceback of an unexpected one."""
+    (2 bad input, 3 out of memory, 4 disk or permission, 141 output pipe closed), never a
+    traceback; SMCLUSTER_DEBUG=1 adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
     from .contract.errors import SmclusterError, os_error_reason
 
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+    except BrokenPipeError:
+        return closed_pipe()
     except SmclusterError as exc:
         print(exc.reason(), file=sys.stderr)
         return exc.exit_code
