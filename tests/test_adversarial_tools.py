@@ -448,3 +448,20 @@ def test_tuning_report_writes_through_a_symlink(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert link.is_symlink() and real.read_text().startswith("<!doctype html>")
     assert not [p.name for p in tmp_path.rglob(".*.tmp")]
+
+
+DEMO_REFUSALS = {
+    "--validation-rows -1": "argument --validation-rows: -1 is below 0",
+    "--rows 0": "argument --rows: 0 is below 1",
+    "--files -2": "argument --files: -2 is below 1",
+    "--seed -1": "argument --seed: -1 is below 0",
+    "--seed 4294967296": "argument --seed: 4294967296 is above 4294967295",
+}
+
+
+@pytest.mark.parametrize("option", list(DEMO_REFUSALS))
+def test_demo_data_refuses_numbers_out_of_range(tmp_path: Path, option: str) -> None:
+    done = smcluster("demo-data", "--out", str(tmp_path / "tree"), *option.split())
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert DEMO_REFUSALS[option] in done.stderr
+    assert not (tmp_path / "tree").exists()

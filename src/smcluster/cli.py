@@ -73,15 +73,24 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1")
-    return value
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` (up to `high`), refused with exit 2."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{value} is above {high}")
+        return value
+
+    return parse
+
+
+_positive_int = _whole_number(1)
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
@@ -242,8 +251,11 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     demo.add_argument("--rows", type=_positive_int, default=20_000)
     demo.add_argument("--files", type=_positive_int, default=3)
     demo.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--validation-rows", type=int, default=0)
+    # numpy's generators take seeds of 0 to 2**32 - 1 (pandas' sample too)
+    demo.add_argument("--seed", type=_whole_number(0, 2**32 - 1), default=7)
+    demo.add_argument(
+        "--validation-rows", type=_whole_number(0), default=0, help="0: no validation channel"
+    )
     demo.set_defaults(run=_lazy(tools, "demo_data"))
 
 
