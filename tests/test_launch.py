@@ -149,7 +149,7 @@ def test_unknown_hyperparameter_fails_before_anything_is_sent(
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("eps=0.1:0.5", "'eps' is not a tunable name"),
+        ("eps=0.1:0.5", "--range 'eps': no tuning range"),
         ("n_components=5:3", "low must be below high"),
         ("n_components=0:3", "invalid"),
         ("reducer=pca,tsnee", "'tsnee'"),
@@ -163,10 +163,37 @@ def test_bad_ranges_fail_locally(override: str, message: str) -> None:
 
 
 def test_tune_subset_and_fixed_names() -> None:
-    ranges = launch.tuning_ranges(["n_clusters=4:8"], only=["algorithm"], fixed=["algorithm"])
-    assert ranges == {"n_clusters": {"type": "Integer", "min": 4, "max": 8, "scaling": "Auto"}}
+    ranges = launch.tuning_ranges(["n_clusters=4:8"], only=["metric"], fixed=["algorithm"])
+    assert list(ranges) == ["metric", "n_clusters"]
+    assert ranges["n_clusters"] == {"type": "Integer", "min": 4, "max": 8, "scaling": "Auto"}
+    assert "algorithm" not in launch.tuning_ranges(fixed=["algorithm"])  # not asked: left out
     with pytest.raises(HyperparameterError, match="no tuning range"):
         launch.tuning_ranges(only=["eps"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "only"), [([], ["min_samples"]), (["min_samples=4:8"], ["metric"])]
+)
+def test_a_name_both_tuned_and_fixed_is_refused(overrides: list[str], only: list[str]) -> None:
+    with pytest.raises(HyperparameterError, match="min_samples: both tuned") as raised:
+        launch.tuning_ranges(overrides, only=only, fixed={"min_samples": "5"})
+    assert "--hp" in raised.value.fix
+
+
+def test_every_unknown_tune_name_is_named_with_a_suggestion() -> None:
+    with pytest.raises(HyperparameterError) as raised:
+        launch.tuning_ranges(only=["nosuch", "min_sample"])
+    assert "'nosuch'" in raised.value.problem
+    assert "'min_sample' (did you mean 'min_samples'?)" in raised.value.problem
+
+
+@pytest.mark.parametrize("override", ["min_samples=1:100000", "min_samples=9:3", "min_samples"])
+def test_range_errors_have_a_fix_with_a_valid_example(override: str) -> None:
+    with pytest.raises(HyperparameterError) as raised:
+        launch.tuning_ranges([override])
+    example = raised.value.fix.split("--range ", 1)[1].split()[0].rstrip(".")
+    assert example == "min_samples=3:50"
+    assert launch.tuning_ranges([example], only=[])["min_samples"]["max"] == 50  # it is valid
 
 
 def _tuning_request(
