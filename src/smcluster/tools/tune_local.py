@@ -154,6 +154,14 @@ def _check_folders(data: Path, validation: Path | None, out: Path) -> None:
             raise ArgumentError(
                 f"{folder} is not a folder.", "pass a folder of CSV or Parquet files."
             )
+    for flag, folder in (("--data", data), ("--validation", validation)):
+        # Trials link to the data folders: a study written inside one becomes its own input.
+        if folder is not None and out.resolve().is_relative_to(folder.resolve()):
+            raise ArgumentError(
+                f"--out {out} is inside {flag} {folder}: later trials would read the study's "
+                "own files as data.",
+                f"pass an --out folder outside {folder}.",
+            )
     for name, folder in (("train", data), ("validation", validation)):
         if folder is not None:  # the tables every trial would fail on, found once up front
             check_same_columns(discover(Channel(name, folder, "text/csv", "File")))
