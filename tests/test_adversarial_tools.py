@@ -299,7 +299,8 @@ TOOL_CASES = {
     ),
     "launch with a bad value": (
         [
-            *("launch-training", "--image", "i", "--role", "r", "--train", "s3://b/p"),
+            *("launch-training", "--image", "i", "--train", "s3://b/p"),
+            *("--role", "arn:aws:iam::123456789012:role/R"),
             *("--output-path", "s3://b/o", "--hp", "eps=0"),
         ],
         2,

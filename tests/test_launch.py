@@ -7,7 +7,10 @@ and, for fields moto does not keep, the request botocore validated against its s
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,6 +24,7 @@ from smcluster.contract.schema import SCHEMA
 from smcluster.output.metric_lines import metric_definitions
 from smcluster.tools import launch, sagemaker_requests
 from tests.container import test_local_mode
+from tests.jobtree import clean_env
 
 sdk_environment = test_local_mode.sdk_environment  # dummy credentials, region, telemetry off
 ROLE = test_local_mode.ROLE
@@ -371,3 +375,44 @@ def test_job_names_fit_sagemaker_limits() -> None:
     long = "a-very-long-base-job-name-for-segments"
     assert len(sagemaker_requests.job_name(long, 32, now=0)) == 32
     assert sagemaker_requests.job_name(None, 63, now=0) == "smcluster-700101-000000"
+
+
+def _without_aws(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with no region, credentials or config: only local checks can answer."""
+    env = {k: v for k, v in clean_env().items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), HOME=str(tmp_path))
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("smcluster")), *argv],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def test_every_local_problem_is_reported_at_once_before_aws(tmp_path: Path) -> None:
+    done = _without_aws(
+        tmp_path,
+        *("launch-training", "--image", "i", "--role", "r", "--train", "bucket/p"),
+        *("--output-path", "http://x", "--hp", "eps=0", "--instance-type", "g5"),
+        *("--base-job-name", "_x"),
+    )
+
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
+    assert "region" not in err and "AWSError" not in err
+    assert err.startswith("Error: 2 problems:")  # hyperparameters and flags: a neutral label
+    for fragment in ("'eps' = '0'", "--role 'r'", "--instance-type 'g5'", "--base-job-name"):
+        assert fragment in err
+    assert "--train 'bucket/p'" in err and "--output-path 'http://x'" in err
+    assert "`smcluster launch-training --help`" in err
+
+
+def test_a_too_large_grid_names_its_size_before_aws(tmp_path: Path) -> None:
+    done = _without_aws(
+        tmp_path, "launch-tuning", *COMMON, "--strategy", "Grid", "--early-stopping", "Auto",
+        "--tune", "min_samples,n_neighbors,min_dist,n_components,reducer,algorithm",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("ArgumentError:") and "{size}" not in done.stderr
+    assert "pass --max-jobs 648 to mean it" in done.stderr
+    assert "--early-stopping Auto works with Bayesian and Random only" in done.stderr
+    assert "`smcluster launch-tuning --help`" in done.stderr

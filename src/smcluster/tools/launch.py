@@ -19,12 +19,21 @@ from .sagemaker_requests import (
     JobSpec,
     TuningSettings,
     as_grid,
+    flag_error,
     job_name,
     training_job_request,
     tuning_job_request,
+    tuning_problems,
 )
 
-__all__ = ["JobSpec", "TuningSettings", "launch_training", "launch_tuning", "tuning_ranges"]
+__all__ = [
+    "JobSpec",
+    "TuningSettings",
+    "launch_training",
+    "launch_tuning",
+    "tuning_problems",
+    "tuning_ranges",
+]
 
 SCALINGS = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
 
@@ -175,6 +184,25 @@ def tuning_ranges(
     return chosen
 
 
+def grid_ranges(
+    ranges: Mapping[str, Mapping[str, Any]], settings: TuningSettings
+) -> Mapping[str, Mapping[str, Any]]:
+    """The ranges as sent: with the Grid strategy, numeric ones become a few values each."""
+    return as_grid(ranges) if settings.strategy == "Grid" else ranges
+
+
+def raise_all(errors: list[SmclusterError], problems: list[str], command: str) -> None:
+    """Every local problem at once, before any AWS client exists: the hyperparameter and tuning
+    range errors, then the flags. Labelled by what they are: all hyperparameter problems, all
+    flag problems, or a neutral Error when both."""
+    found = [*errors, *([flag_error(problems, command)] if problems else [])]
+    if not found:
+        return
+    kinds = {type(e) for e in found}
+    combined = kinds.pop() if len(kinds) == 1 else SmclusterError
+    raise combined.combine(found)
+
+
 def client(region: str | None = None, profile: str | None = None) -> Any:
     """A boto3 SageMaker client on an explicit session (region and profile as given)."""
     import boto3
@@ -198,8 +226,7 @@ def launch_tuning(
 ) -> str:
     """Start a hyperparameter tuning job over `ranges` without waiting; returns its name.
     With the Grid strategy, numeric ranges become a few values each (`as_grid`)."""
-    if settings.strategy == "Grid":
-        ranges = as_grid(ranges)
+    ranges = grid_ranges(ranges, settings)
     name = job_name(spec.base_job_name, TUNING_NAME_MAX, now)
     sagemaker.create_hyper_parameter_tuning_job(**tuning_job_request(spec, ranges, settings, name))
     return name
