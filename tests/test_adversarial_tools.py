@@ -294,9 +294,34 @@ TOOL_CASES = {
         "ArgumentError:",
         "is not a folder",
     ),
+    "tune-local with a name tuned and fixed": (
+        [
+            *("tune-local", "--data", "/etc", "--out", "/tmp/unused-out"),
+            *("--tune", "min_samples", "--hp", "min_samples=5"),
+        ],
+        2,
+        "HyperparameterError:",
+        "min_samples: both tuned",
+    ),
+    "tune-local writing into its data": (
+        ["tune-local", "--data", "/etc", "--out", "/etc/smcluster-study"],
+        2,
+        "ArgumentError:",
+        "is inside --data /etc",
+    ),
+    "tune-local writing into its validation data": (
+        [
+            *("tune-local", "--data", "/etc", "--validation", "/usr"),
+            *("--out", "/usr/smcluster-study"),
+        ],
+        2,
+        "ArgumentError:",
+        "is inside --validation /usr",
+    ),
     "launch with a bad value": (
         [
-            *("launch-training", "--image", "i", "--role", "r", "--train", "s3://b/p"),
+            *("launch-training", "--image", "i", "--train", "s3://b/p"),
+            *("--role", "arn:aws:iam::123456789012:role/R"),
             *("--output-path", "s3://b/o", "--hp", "eps=0"),
         ],
         2,

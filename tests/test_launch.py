@@ -7,7 +7,10 @@ and, for fields moto does not keep, the request botocore validated against its s
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,6 +24,7 @@ from smcluster.contract.schema import SCHEMA
 from smcluster.output.metric_lines import metric_definitions
 from smcluster.tools import launch, sagemaker_requests
 from tests.container import test_local_mode
+from tests.jobtree import clean_env
 
 sdk_environment = test_local_mode.sdk_environment  # dummy credentials, region, telemetry off
 ROLE = test_local_mode.ROLE
@@ -149,7 +153,7 @@ def test_unknown_hyperparameter_fails_before_anything_is_sent(
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("eps=0.1:0.5", "'eps' is not a tunable name"),
+        ("eps=0.1:0.5", "--range 'eps': no tuning range"),
         ("n_components=5:3", "low must be below high"),
         ("n_components=0:3", "invalid"),
         ("reducer=pca,tsnee", "'tsnee'"),
@@ -163,10 +167,37 @@ def test_bad_ranges_fail_locally(override: str, message: str) -> None:
 
 
 def test_tune_subset_and_fixed_names() -> None:
-    ranges = launch.tuning_ranges(["n_clusters=4:8"], only=["algorithm"], fixed=["algorithm"])
-    assert ranges == {"n_clusters": {"type": "Integer", "min": 4, "max": 8, "scaling": "Auto"}}
+    ranges = launch.tuning_ranges(["n_clusters=4:8"], only=["metric"], fixed=["algorithm"])
+    assert list(ranges) == ["metric", "n_clusters"]
+    assert ranges["n_clusters"] == {"type": "Integer", "min": 4, "max": 8, "scaling": "Auto"}
+    assert "algorithm" not in launch.tuning_ranges(fixed=["algorithm"])  # not asked: left out
     with pytest.raises(HyperparameterError, match="no tuning range"):
         launch.tuning_ranges(only=["eps"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "only"), [([], ["min_samples"]), (["min_samples=4:8"], ["metric"])]
+)
+def test_a_name_both_tuned_and_fixed_is_refused(overrides: list[str], only: list[str]) -> None:
+    with pytest.raises(HyperparameterError, match="min_samples: both tuned") as raised:
+        launch.tuning_ranges(overrides, only=only, fixed={"min_samples": "5"})
+    assert "--hp" in raised.value.fix
+
+
+def test_every_unknown_tune_name_is_named_with_a_suggestion() -> None:
+    with pytest.raises(HyperparameterError) as raised:
+        launch.tuning_ranges(only=["nosuch", "min_sample"])
+    assert "'nosuch'" in raised.value.problem
+    assert "'min_sample' (did you mean 'min_samples'?)" in raised.value.problem
+
+
+@pytest.mark.parametrize("override", ["min_samples=1:100000", "min_samples=9:3", "min_samples"])
+def test_range_errors_have_a_fix_with_a_valid_example(override: str) -> None:
+    with pytest.raises(HyperparameterError) as raised:
+        launch.tuning_ranges([override])
+    example = raised.value.fix.split("--range ", 1)[1].split()[0].rstrip(".")
+    assert example == "min_samples=3:50"
+    assert launch.tuning_ranges([example], only=[])["min_samples"]["max"] == 50  # it is valid
 
 
 def _tuning_request(
@@ -344,3 +375,44 @@ def test_job_names_fit_sagemaker_limits() -> None:
     long = "a-very-long-base-job-name-for-segments"
     assert len(sagemaker_requests.job_name(long, 32, now=0)) == 32
     assert sagemaker_requests.job_name(None, 63, now=0) == "smcluster-700101-000000"
+
+
+def _without_aws(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with no region, credentials or config: only local checks can answer."""
+    env = {k: v for k, v in clean_env().items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), HOME=str(tmp_path))
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("smcluster")), *argv],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def test_every_local_problem_is_reported_at_once_before_aws(tmp_path: Path) -> None:
+    done = _without_aws(
+        tmp_path,
+        *("launch-training", "--image", "i", "--role", "r", "--train", "bucket/p"),
+        *("--output-path", "http://x", "--hp", "eps=0", "--instance-type", "g5"),
+        *("--base-job-name", "_x"),
+    )
+
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
+    assert "region" not in err and "AWSError" not in err
+    assert err.startswith("Error: 2 problems:")  # hyperparameters and flags: a neutral label
+    for fragment in ("'eps' = '0'", "--role 'r'", "--instance-type 'g5'", "--base-job-name"):
+        assert fragment in err
+    assert "--train 'bucket/p'" in err and "--output-path 'http://x'" in err
+    assert "`smcluster launch-training --help`" in err
+
+
+def test_a_too_large_grid_names_its_size_before_aws(tmp_path: Path) -> None:
+    done = _without_aws(
+        tmp_path, "launch-tuning", *COMMON, "--strategy", "Grid", "--early-stopping", "Auto",
+        "--tune", "min_samples,n_neighbors,min_dist,n_components,reducer,algorithm",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("ArgumentError:") and "{size}" not in done.stderr
+    assert "pass --max-jobs 648 to mean it" in done.stderr
+    assert "--early-stopping Auto works with Bayesian and Random only" in done.stderr
+    assert "`smcluster launch-tuning --help`" in done.stderr

@@ -10,7 +10,7 @@ from smcluster.contract.hyperparameters import parse
 from smcluster.contract.paths import JobPaths
 from smcluster.tracking.base import NoTracker, RunInfo, TrackingError, artifact_files
 from smcluster.tracking.guard import GuardedTracker
-from smcluster.tracking.leaderboard import direction, store_uri
+from smcluster.tracking.leaderboard import direction
 from smcluster.tracking.sagemaker_backend import job_name_from_env, trial_component_name
 from smcluster.tracking.select import build, choose
 
@@ -118,17 +118,6 @@ def test_artifact_files_skip_hidden_staging(tmp_path):
         "metrics.json",
         "plots/k.png",
     ]
-
-
-def test_store_lookup_accepts_job_folders_and_refuses_to_invent_a_store(tmp_path):
-    db = tmp_path / "output" / "data" / "mlflow" / "mlflow.db"
-    db.parent.mkdir(parents=True)
-    db.write_bytes(b"")
-    for given in (tmp_path, tmp_path / "output" / "data", db.parent, db):
-        assert store_uri(str(given)) == f"sqlite:///{db.resolve()}"
-    assert store_uri("http://mlflow:5000") == "http://mlflow:5000"
-    with pytest.raises(TrackingError, match="no MLflow store"):
-        store_uri(str(tmp_path / "typo"))
 
 
 def test_leaderboard_direction_comes_from_the_metric_registry():

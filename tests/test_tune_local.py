@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,8 @@ from smcluster.cli import main
 from smcluster.contract.metrics import OBJECTIVE
 from smcluster.output.metric_lines import read_metrics
 from smcluster.tools.demo import write_job_tree
+from smcluster.tools.tuning_report import local_study
+from tests.jobtree import clean_env
 from tests.metric_lines import scrape
 
 STATIC = ["id_column=customer_id", "label_column=segment", "reducer=pca", "tracker=none"]
@@ -98,3 +104,49 @@ def test_unknown_names_fail_before_any_trial(tmp_path: Path, demo_data: Path) ->
 def test_read_metrics_takes_the_last_printed_value() -> None:
     log = f"smcluster-metric {OBJECTIVE}=0.1\nnoise\nsmcluster-metric {OBJECTIVE}=-2.5e-1\n"
     assert read_metrics(log) == {OBJECTIVE: -0.25}
+
+
+def _trial_processes(out: Path) -> list[str]:
+    """Processes still running a trial of this study (their SAGEMAKER_BASE_DIR is under out)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"SAGEMAKER_BASE_DIR={out}".encode() in environ.read_bytes():
+                found.append(environ.parent.name)
+        except OSError:
+            continue  # gone, or another user's
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stopped_study_keeps_its_trials_and_stops_the_running_train(
+    demo_data: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    out = tmp_path / "study"
+    argv = _argv(demo_data, out, "--trials", "50")
+    study = subprocess.Popen(
+        [str(Path(sys.executable).with_name("smcluster")), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and study.poll() is None:
+        written = out / "study.json"
+        if written.is_file() and len(json.loads(written.read_text())["trials"]) >= 2:
+            break
+        time.sleep(0.2)
+    study.send_signal(signum)  # while the third run's `train` is (most likely) under way
+    _, stderr = study.communicate(timeout=120)
+
+    assert study.returncode == code, stderr
+    assert stderr.strip().splitlines()[-1].startswith("Stopped:"), stderr
+    assert signal.Signals(signum).name in stderr and "Fix:" in stderr
+    written = json.loads((out / "study.json").read_text())
+    assert written["complete"] is False
+    assert written["stopped"]["signal"] == signal.Signals(signum).name
+    assert len(written["trials"]) >= 2
+    assert _trial_processes(out) == []  # no orphaned `train`
+    assert len(local_study(out).trials) == len(written["trials"])  # tuning-report reads it

@@ -62,7 +62,8 @@ def _tuning_ranges(_: argparse.Namespace) -> int:
 
 def _runs(args: argparse.Namespace) -> int:
     from .contract.errors import SmclusterError
-    from .tracking.leaderboard import format_json, format_table, leaderboard, store_uri
+    from .tracking.leaderboard import format_json, format_table, leaderboard
+    from .tracking.store import store_uri
 
     try:
         rows = leaderboard(store_uri(args.store), args.metric, args.experiment)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -16,6 +16,7 @@ from ..output.atomic import check_output
 from . import compare, launch
 
 Command = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
 
 
 def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
@@ -40,13 +41,22 @@ def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
     return run
 
 
-def _spec(args: argparse.Namespace) -> launch.JobSpec:
+def _collect(errors: list[SmclusterError], build: Callable[[], T], empty: T) -> T:
+    """`build()`, or `empty` with its error kept, so that every problem is reported at once."""
+    try:
+        return build()
+    except SmclusterError as exc:
+        errors.append(exc)
+        return empty
+
+
+def _spec(args: argparse.Namespace, errors: list[SmclusterError]) -> launch.JobSpec:
     return launch.JobSpec(
         image_uri=args.image,
         role=args.role,
         instance_type=args.instance_type,
         output_path=args.output_path,
-        hyperparameters=launch.static_hyperparameters(args.hp),
+        hyperparameters=_collect(errors, lambda: launch.static_hyperparameters(args.hp), {}),
         train=args.train,
         validation=args.validation,
         base_job_name=args.base_job_name,
@@ -55,7 +65,7 @@ def _spec(args: argparse.Namespace) -> launch.JobSpec:
         spot=getattr(args, "spot", False),
         max_wait=getattr(args, "max_wait", None),
         checkpoint_s3_uri=getattr(args, "checkpoint_s3_uri", None),
-        tags=launch.parse_assignments(args.tag, "--tag"),
+        tags=_collect(errors, lambda: launch.parse_assignments(args.tag, "--tag"), {}),
     )
 
 
@@ -81,18 +91,26 @@ def _settings(args: argparse.Namespace) -> launch.TuningSettings:
 
 @guarded
 def launch_training(args: argparse.Namespace) -> str:
-    spec = _spec(args)
+    errors: list[SmclusterError] = []
+    spec = _spec(args, errors)
+    launch.raise_all(errors, spec.problems(), "launch-training")  # before any AWS client
     return launch.launch_training(spec, launch.client(args.region, args.profile))
 
 
 @guarded
 def launch_tuning(args: argparse.Namespace) -> str:
-    spec = _spec(args)
+    errors: list[SmclusterError] = []
+    spec = _spec(args, errors)
     only = args.tune.split(",") if args.tune else None
-    ranges = launch.tuning_ranges(args.range, only=only, fixed=spec.hyperparameters)
-    return launch.launch_tuning(
-        spec, ranges, _settings(args), launch.client(args.region, args.profile)
-    )
+    fixed = set(spec.hyperparameters) | {a.partition("=")[0].strip() for a in args.hp}
+    none: dict[str, dict[str, Any]] = {}
+    ranges = _collect(errors, lambda: launch.tuning_ranges(args.range, only, fixed), none)
+    settings = _settings(args)
+    problems = launch.tuning_problems(spec, launch.grid_ranges(ranges, settings), settings)
+    if errors:  # the ranges are unknown: their own error says why, not "nothing to tune"
+        problems = [p for p in problems if not p.startswith("nothing to tune")]
+    launch.raise_all(errors, problems, "launch-tuning")  # before any AWS client
+    return launch.launch_tuning(spec, ranges, settings, launch.client(args.region, args.profile))
 
 
 @guarded

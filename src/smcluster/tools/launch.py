@@ -6,10 +6,11 @@ so a typo fails on the laptop with the message the job would have written to its
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..contract.errors import HyperparameterError
+from ..contract.errors import ArgumentError, HyperparameterError, SmclusterError
 from ..contract.hyperparameters import parse
 from ..contract.schema import SCHEMA
 from .sagemaker_requests import (
@@ -18,24 +19,51 @@ from .sagemaker_requests import (
     JobSpec,
     TuningSettings,
     as_grid,
+    flag_error,
     job_name,
     training_job_request,
     tuning_job_request,
+    tuning_problems,
 )
 
-__all__ = ["JobSpec", "TuningSettings", "launch_training", "launch_tuning", "tuning_ranges"]
+__all__ = [
+    "JobSpec",
+    "TuningSettings",
+    "launch_training",
+    "launch_tuning",
+    "tuning_problems",
+    "tuning_ranges",
+]
 
 SCALINGS = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
 
 
+# A valid example per flag, for the Fix of a malformed one (--range: `range_example`).
+EXAMPLES = {"--hp": "eps=auto", "--tag": "team=ml"}
+
+
+def range_example(name: str) -> str:
+    """`--range` for `name` as the schema's own range (a valid example); any tunable otherwise."""
+    ranges = SCHEMA.tuning_ranges()
+    name = name if name in ranges else "min_samples"
+    entry = ranges[name]
+    if entry["type"] == "Categorical":
+        return f"{name}={','.join(str(v) for v in entry['values'][:2])}"
+    return f"{name}={entry['min']}:{entry['max']}"
+
+
 def parse_assignments(items: Iterable[str], flag: str) -> dict[str, str]:
-    """`["eps=auto", "reducer=pca"]` → `{"eps": "auto", "reducer": "pca"}`."""
+    """`["eps=auto", "reducer=pca"]` → `{"eps": "auto", "reducer": "pca"}`. A malformed one is
+    a HyperparameterError for --hp and --range, an ArgumentError for other flags (--tag)."""
     pairs: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise HyperparameterError(
-                f"{flag} {item!r} is not of the form name=value.", f"write e.g. {flag} eps=auto."
+            example = range_example(name.strip()) if flag == "--range" else EXAMPLES.get(flag)
+            error = HyperparameterError if flag in ("--hp", "--range") else ArgumentError
+            raise error(
+                f"{flag} {item!r} is not of the form name=value.",
+                f"write e.g. {flag} {example or 'name=value'}.",
             )
         pairs[name.strip()] = value.strip()
     return pairs
@@ -48,8 +76,12 @@ def static_hyperparameters(items: Iterable[str]) -> dict[str, str]:
     return raw
 
 
-def _range_error(name: str, text: str, fix: str) -> HyperparameterError:
-    return HyperparameterError(f"--range {name}={text} is invalid: {fix}", "")
+def _range_error(name: str, text: str, why: str) -> HyperparameterError:
+    return HyperparameterError(
+        f"--range {name}={text} is invalid: {why}",
+        f"write e.g. --range {range_example(name)} (low:high[:Scaling] or a,b,c; "
+        "`smcluster tuning-ranges` lists the schema's ranges).",
+    )
 
 
 def _values(name: str, text: str, param: Any) -> dict[str, Any]:
@@ -87,27 +119,88 @@ def _override(name: str, base: Mapping[str, Any], text: str) -> dict[str, Any]:
     return {"type": base["type"], "min": low, "max": high, "scaling": scaling}
 
 
+def _unknown_names(names: list[str], tunable: list[str], flag: str) -> HyperparameterError:
+    """Every name without a schema range, each with its closest tunable name."""
+    described = []
+    for name in names:
+        close = difflib.get_close_matches(name, tunable, n=1, cutoff=0.6)
+        described.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return HyperparameterError(
+        f"{flag} {', '.join(described)}: no tuning range in the schema.",
+        f"tunable names: {', '.join(tunable)} (see `smcluster tuning-ranges`).",
+    )
+
+
 def tuning_ranges(
     overrides: Iterable[str] = (), only: Iterable[str] | None = None, fixed: Iterable[str] = ()
 ) -> dict[str, dict[str, Any]]:
     """The schema's tuning ranges, narrowed by `--range` and `--tune`, less the fixed `--hp` names.
 
-    A name SageMaker receives both as a static value and as a range fails the job, so a fixed
-    value wins and its range is left out.
+    Without --tune a fixed name's range is left out. A name asked for by --tune or --range and
+    also fixed is refused: SageMaker fails a job that gets a name both as a static value and as
+    a range, and tune-local would run identical trials. Every problem is raised at once.
     """
     ranges = SCHEMA.tuning_ranges()
-    fix = f"tunable names: {', '.join(ranges)} (see `smcluster tuning-ranges`)."
-    selected = list(only) if only is not None else list(ranges)
-    for name in selected:
-        if name not in ranges:
-            raise HyperparameterError(f"'{name}' has no tuning range in the schema.", fix)
+    fixed = set(fixed)
+    selected = [n.strip() for n in only if n.strip()] if only is not None else list(ranges)
+    asked = set(selected) if only is not None else set()
+    problems: list[SmclusterError] = []
+    unknown = [name for name in selected if name not in ranges]
+    if unknown:
+        problems.append(_unknown_names(unknown, list(ranges), "--tune"))
+    bad_overrides = []
     for name, text in parse_assignments(overrides, "--range").items():
         if name not in ranges:
-            raise HyperparameterError(f"--range {name}: '{name}' is not a tunable name.", fix)
-        ranges[name] = _override(name, ranges[name], text)
+            bad_overrides.append(name)
+            continue
+        try:
+            ranges[name] = _override(name, ranges[name], text)
+        except HyperparameterError as exc:
+            problems.append(exc)
+        asked.add(name)
         if name not in selected:
             selected.append(name)
-    return {name: ranges[name] for name in selected if name not in set(fixed)}
+    if bad_overrides:
+        problems.append(_unknown_names(bad_overrides, list(ranges), "--range"))
+    both = sorted(asked & fixed)
+    if both:
+        problems.append(
+            HyperparameterError(
+                f"{', '.join(both)}: both tuned (--tune/--range) and fixed with --hp.",
+                "drop the name from --tune/--range to keep the fixed value, or drop its --hp "
+                "to tune it.",
+            )
+        )
+    chosen = {name: ranges[name] for name in selected if name in ranges and name not in fixed}
+    if not chosen and not problems:
+        problems.append(
+            HyperparameterError(
+                "nothing to tune: every range was left out or fixed with --hp.",
+                "name at least one tunable name in --tune that is not fixed with --hp.",
+            )
+        )
+    if problems:
+        raise HyperparameterError.combine(problems)
+    return chosen
+
+
+def grid_ranges(
+    ranges: Mapping[str, Mapping[str, Any]], settings: TuningSettings
+) -> Mapping[str, Mapping[str, Any]]:
+    """The ranges as sent: with the Grid strategy, numeric ones become a few values each."""
+    return as_grid(ranges) if settings.strategy == "Grid" else ranges
+
+
+def raise_all(errors: list[SmclusterError], problems: list[str], command: str) -> None:
+    """Every local problem at once, before any AWS client exists: the hyperparameter and tuning
+    range errors, then the flags. Labelled by what they are: all hyperparameter problems, all
+    flag problems, or a neutral Error when both."""
+    found = [*errors, *([flag_error(problems, command)] if problems else [])]
+    if not found:
+        return
+    kinds = {type(e) for e in found}
+    combined = kinds.pop() if len(kinds) == 1 else SmclusterError
+    raise combined.combine(found)
 
 
 def client(region: str | None = None, profile: str | None = None) -> Any:
@@ -133,8 +226,7 @@ def launch_tuning(
 ) -> str:
     """Start a hyperparameter tuning job over `ranges` without waiting; returns its name.
     With the Grid strategy, numeric ranges become a few values each (`as_grid`)."""
-    if settings.strategy == "Grid":
-        ranges = as_grid(ranges)
+    ranges = grid_ranges(ranges, settings)
     name = job_name(spec.base_job_name, TUNING_NAME_MAX, now)
     sagemaker.create_hyper_parameter_tuning_job(**tuning_job_request(spec, ranges, settings, name))
     return name

@@ -15,12 +15,13 @@ Every problem with the settings is found before anything is sent, all at once.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contract.errors import HyperparameterError
+from ..contract.errors import ArgumentError
 from ..contract.metrics import OBJECTIVE, objective_direction
 from ..output.metric_lines import metric_definitions
 
@@ -33,6 +34,11 @@ TUNING_NAME_MAX = 32
 MAX_PARENTS = 5
 MAX_GRID_JOBS = 500  # a guard against a grid nobody meant to pay for; --max-jobs raises it
 GRID_POINTS = 3  # values per numeric range when a grid is generated from the schema
+MAX_RUN_LIMIT = 28 * 24 * 60 * 60  # SageMaker's MaxRuntimeInSeconds maximum (28 days)
+# Shapes from the SageMaker API reference (RoleArn, TrainingJobName; ml.* instance types).
+ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 
 
 def job_name(base: str | None, limit: int, now: float | None = None) -> str:
@@ -63,6 +69,22 @@ class JobSpec:
 
     def problems(self) -> list[str]:
         found = []
+        if not ROLE_ARN.match(self.role):
+            found.append(
+                f"--role {self.role!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+            )
+        if not INSTANCE_TYPE.match(self.instance_type):
+            found.append(
+                f"--instance-type {self.instance_type!r} is not a SageMaker instance type "
+                "(ml.FAMILY.SIZE, e.g. ml.g5.2xlarge)"
+            )
+        if self.base_job_name is not None and not JOB_NAME.match(self.base_job_name):
+            found.append(
+                f"--base-job-name {self.base_job_name!r}: letters, digits and hyphens, starting "
+                "with a letter or digit"
+            )
+        if not 1 <= self.max_run <= MAX_RUN_LIMIT:
+            found.append(f"--max-run {self.max_run} is outside 1..{MAX_RUN_LIMIT} (28 days)")
         if not self.output_path.startswith("s3://"):
             found.append(f"--output-path {self.output_path!r} is not an s3:// URI")
         for flag, uri in (("--train", self.train), ("--validation", self.validation)):
@@ -132,7 +154,7 @@ class JobSpec:
 
 def training_job_request(spec: JobSpec, name: str) -> dict[str, Any]:
     """The CreateTrainingJob request (raises every problem with the spec at once)."""
-    _raise(spec.problems())
+    _raise(spec.problems(), "launch-training")
     request: dict[str, Any] = {
         "TrainingJobName": name,
         "HyperParameters": dict(spec.hyperparameters),
@@ -211,7 +233,7 @@ class TuningSettings:
             elif self.max_jobs is None and size > MAX_GRID_JOBS:
                 found.append(
                     f"this grid has {size:,} combinations, more than {MAX_GRID_JOBS} training "
-                    "jobs: narrow it with --tune / --range, or pass --max-jobs {size} to mean it"
+                    f"jobs: narrow it with --tune / --range, or pass --max-jobs {size} to mean it"
                 )
         return found
 
@@ -270,13 +292,10 @@ def parameter_ranges(ranges: Mapping[str, Mapping[str, Any]]) -> dict[str, list[
     return built
 
 
-def tuning_job_request(
-    spec: JobSpec,
-    ranges: Mapping[str, Mapping[str, Any]],
-    settings: TuningSettings,
-    name: str,
-) -> dict[str, Any]:
-    """The CreateHyperParameterTuningJob request (raises every problem at once)."""
+def tuning_problems(
+    spec: JobSpec, ranges: Mapping[str, Mapping[str, Any]], settings: TuningSettings
+) -> list[str]:
+    """Every problem of a tuning job's flags, found without AWS."""
     problems = spec.problems() + settings.problems(ranges)
     if not ranges:
         problems.append("nothing to tune: every range was left out or fixed with --hp")
@@ -285,7 +304,17 @@ def tuning_job_request(
             "--spot is for launch-training: the trials of a tuning job would share one "
             "checkpoint location"
         )
-    _raise(problems)
+    return problems
+
+
+def tuning_job_request(
+    spec: JobSpec,
+    ranges: Mapping[str, Mapping[str, Any]],
+    settings: TuningSettings,
+    name: str,
+) -> dict[str, Any]:
+    """The CreateHyperParameterTuningJob request (raises every problem at once)."""
+    _raise(tuning_problems(spec, ranges, settings), "launch-tuning")
     limits: dict[str, Any] = {"MaxParallelTrainingJobs": settings.max_parallel_jobs}
     if settings.max_jobs is not None:
         limits["MaxNumberOfTrainingJobs"] = settings.max_jobs
@@ -341,9 +370,14 @@ def tuning_job_request(
     return request
 
 
-def _raise(problems: list[str]) -> None:
+def flag_error(problems: list[str], command: str) -> ArgumentError:
+    """Every problem with the flags in one error; they are flags, not hyperparameters."""
+    return ArgumentError(
+        "the job was not sent: " + "; ".join(problems) + ".",
+        f"change the flags named above (`smcluster {command} --help`).",
+    )
+
+
+def _raise(problems: list[str], command: str) -> None:
     if problems:
-        raise HyperparameterError(
-            "the job was not sent: " + "; ".join(problems) + ".",
-            "change the flags named above (`smcluster launch-tuning --help`).",
-        )
+        raise flag_error(problems, command)

@@ -4,40 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 from ..contract.metrics import METRICS, OBJECTIVE, spec_of
 from .base import TrackingError
-from .mlflow_backend import LOCAL_DB
-from .select import LOCAL_STORE_DIR
+from .mlflow_backend import bound_http_requests
 
 SHOWN_PARAMS = ("min_samples", "eps_used", "reducer", "n_components")
 SHOWN_METRICS = ("train:n_clusters", "train:noise_fraction")
-
-
-def store_uri(store: str) -> str:
-    """A URI or ARN as given; a path to `mlflow.db`, its folder, or a job's base/output folder."""
-    if "://" in store or store.startswith("arn:"):
-        return store
-    path = Path(store).expanduser().resolve()
-    candidates = [
-        path,
-        path / LOCAL_DB,
-        path / LOCAL_STORE_DIR / LOCAL_DB,
-        path / "data" / LOCAL_STORE_DIR / LOCAL_DB,
-        path / "output" / "data" / LOCAL_STORE_DIR / LOCAL_DB,
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return f"sqlite:///{candidate}"
-    # Never let MLflow create an empty database where the user mistyped a path.
-    raise TrackingError(
-        f"no MLflow store at {path} (looked for {LOCAL_DB} there and under "
-        f"{LOCAL_STORE_DIR}/, data/{LOCAL_STORE_DIR}/ and output/data/{LOCAL_STORE_DIR}/).",
-        "pass the job's base directory, its output data directory, the mlflow.db file, or a "
-        "tracking URI such as http://host:5000.",
-    )
 
 
 def direction(metric: str) -> str:
@@ -55,10 +29,33 @@ def leaderboard(
     uri: str, metric: str = OBJECTIVE, experiment: str | None = None
 ) -> list[dict[str, Any]]:
     """Runs sorted best first by `metric` (direction from `metrics.METRICS`); missing ones last."""
+    maximize = direction(metric) == "Maximize"
+    bound_http_requests()  # an unreachable server: an answer in seconds, not minutes of retries
+    from mlflow.exceptions import MlflowException
+
+    try:
+        runs, names = _search(uri, experiment)
+    except MlflowException as exc:
+        raise _unanswered(uri, exc) from None
+    rows = [_row(run, names, metric) for run in runs]
+
+    def key(row: dict[str, Any]) -> tuple[int, float]:
+        value = row["value"]
+        if value is None or math.isnan(value):
+            return (1, 0.0)
+        return (0, -value if maximize else value)
+
+    rows.sort(key=key)
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return rows
+
+
+def _search(uri: str, experiment: str | None) -> tuple[list[Any], dict[str, str]]:
+    """Every run of the chosen experiments (all active ones by default), and their names."""
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
 
-    maximize = direction(metric) == "Maximize"
     client = MlflowClient(tracking_uri=uri)
     if experiment:
         found = client.get_experiment_by_name(experiment)
@@ -79,18 +76,24 @@ def leaderboard(
         page_token = page.token
         if not page_token:
             break
-    rows = [_row(run, names, metric) for run in runs]
+    return runs, names
 
-    def key(row: dict[str, Any]) -> tuple[int, float]:
-        value = row["value"]
-        if value is None or math.isnan(value):
-            return (1, 0.0)
-        return (0, -value if maximize else value)
 
-    rows.sort(key=key)
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return rows
+def _unanswered(uri: str, exc: Exception) -> TrackingError:
+    """MLflow's failure as the user's problem: a server out of reach, or what the store said."""
+    text = str(exc)
+    causes = {"refused": "the connection was refused", "timed out": "no answer in time"}
+    if "Max retries exceeded" in text or "Connection" in text:
+        cause = next((why for sign, why in causes.items() if sign in text), "no connection")
+        return TrackingError(
+            f"the MLflow tracking server at {uri} cannot be reached ({cause}).",
+            "check the URI and port, that the server is running, and the network between "
+            "(proxy, VPN, security group).",
+        )
+    return TrackingError(
+        f"the MLflow store at {uri} refused the search: {text[:300]}",
+        "check the store URI and your access to it.",
+    )
 
 
 def _row(run: Any, experiments: dict[str, str], metric: str) -> dict[str, Any]:

@@ -25,6 +25,12 @@ PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a parameter value
 BATCH = 100  # MLflow's limit on parameters per log_batch call
 
 
+def bound_http_requests() -> None:
+    """Cap MLflow's HTTP retries and timeout (unless set already); call before importing it."""
+    for key, value in HTTP_BOUNDS.items():
+        os.environ.setdefault(key, value)
+
+
 def local_store_uri(store_dir: Path) -> str:
     return f"sqlite:///{(store_dir / LOCAL_DB).resolve()}"
 
@@ -42,8 +48,7 @@ class MlflowTracker:
         return f"MLflow at {self.tracking_uri}"
 
     def start(self, info: RunInfo) -> None:
-        for key, value in HTTP_BOUNDS.items():
-            os.environ.setdefault(key, value)
+        bound_http_requests()
         from mlflow.tracking import MlflowClient, set_tracking_uri
 
         # sagemaker-mlflow's request headers read the global URI, not the client's: set both.
