@@ -341,17 +341,41 @@ def test_tool_commands_fail_with_a_reason(name: str) -> None:
     assert first.startswith(kind) and fragment in first and "Fix:" in first, first
 
 
-def test_an_aws_failure_says_what_to_do(tmp_path: Path) -> None:
-    # No credentials and no region reach botocore here: the call fails before any request.
+@pytest.mark.parametrize(
+    ("setting", "fix"),
+    [
+        ({}, "Fix: set a region"),
+        ({"AWS_DEFAULT_REGION": "eu-west-1"}, "Fix: configure credentials"),
+        (
+            {
+                "AWS_DEFAULT_REGION": "eu-west-1",
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "example",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens: connection refused
+                "AWS_MAX_ATTEMPTS": "2",
+            },
+            "Fix: the SageMaker endpoint could not be reached",
+        ),
+    ],
+    ids=["no region", "no credentials", "endpoint unreachable"],
+)
+def test_an_aws_failure_says_what_to_do(tmp_path: Path, setting: dict[str, str], fix: str) -> None:
+    # No AWS is reachable: each failure happens in botocore, before or at the first request.
     done = subprocess.run(
         [str(Path(sys.executable).parent / "smcluster"), "compare-jobs", "--tuning-job", "t"],
         capture_output=True,
         text=True,
-        env={**clean_env(), "AWS_CONFIG_FILE": str(tmp_path / "none"), "HOME": str(tmp_path)},
+        env={
+            **clean_env(),
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "HOME": str(tmp_path),
+            **setting,
+        },
         timeout=120,
     )
     assert done.returncode == 2
-    assert done.stderr.startswith("AWSError:") and "Fix: configure credentials" in done.stderr
+    assert done.stderr.startswith("AWSError:") and fix in done.stderr, done.stderr
 
 
 def _predict_into(trained: JobTree, tmp_path: Path, output: Path) -> subprocess.CompletedProcess:

@@ -106,4 +106,14 @@ def test_aws_errors_are_one_line(stubbed: Stubber, capsys: pytest.CaptureFixture
 
     assert main(["compare-jobs", "--tuning-job", "nope"]) == 2
 
-    assert "can't find a tuning job named nope" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "can't find a tuning job named nope" in err
+    assert "Fix: check the name and the region" in err
+
+
+@pytest.mark.parametrize("names", ["", ",,", " , "])
+def test_training_jobs_naming_no_job_is_refused_before_aws(
+    names: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compare-jobs", "--training-jobs", names]) == 2
+    assert capsys.readouterr().err.startswith("ArgumentError: --training-jobs names no job")

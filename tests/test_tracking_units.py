@@ -125,6 +125,10 @@ def test_leaderboard_direction_comes_from_the_metric_registry():
     assert direction("validation:davies_bouldin") == "Minimize"
     with pytest.raises(TrackingError, match="unknown metric"):
         direction("train:accuracy")
+    # A bare name matched no run's metric and sorted nothing: it needs its split.
+    with pytest.raises(TrackingError, match="needs its split") as caught:
+        direction("dbcv")
+    assert caught.value.fix == "use --metric train:dbcv (or validation:dbcv)."
 
 
 class SlowStart(NoTracker):

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..contract.errors import ArgumentError, SmclusterError, StudyError
 from ..output.atomic import check_output
 from . import compare, launch
+from .aws_errors import aws_fix
 
 Command = Callable[[argparse.Namespace], int]
 T = TypeVar("T")
@@ -29,11 +30,7 @@ def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
             print(exc.reason(), file=sys.stderr)
             return exc.exit_code
         except (BotoCoreError, ClientError) as exc:
-            print(
-                f"AWSError: {exc}. Fix: configure credentials and a region (`aws configure`, "
-                "or --profile and --region), and check the names given.",
-                file=sys.stderr,
-            )
+            print(f"AWSError: {exc}. Fix: {aws_fix(exc)}", file=sys.stderr)
             return 2
         print(text.rstrip("\n"))
         return 0
@@ -115,11 +112,16 @@ def launch_tuning(args: argparse.Namespace) -> str:
 
 @guarded
 def compare_jobs(args: argparse.Namespace) -> str:
+    names = [n.strip() for n in (args.training_jobs or "").split(",") if n.strip()]
+    if not args.tuning_job and not names:  # before any AWS client
+        raise ArgumentError(
+            f"--training-jobs names no job ({args.training_jobs!r}).",
+            "give comma-separated training job names, e.g. --training-jobs job-a,job-b.",
+        )
     client = compare.sagemaker_client(args.region, args.profile)
     if args.tuning_job:
         rows = compare.tuning_job_rows(client, args.tuning_job)
     else:
-        names = [n.strip() for n in args.training_jobs.split(",") if n.strip()]
         rows = compare.training_job_rows(client, names, args.objective)
     ranked = compare.rank(rows, args.objective)
     if args.format == "json":

@@ -16,8 +16,14 @@ SHOWN_METRICS = ("train:n_clusters", "train:noise_fraction")
 
 def direction(metric: str) -> str:
     spec = spec_of(metric)
-    if spec is not None:
+    if spec is not None and ":" in metric:
         return spec.direction
+    if spec is not None:  # runs record train:dbcv, validation:dbcv, never a bare dbcv
+        raise TrackingError(
+            f"metric '{metric}' needs its split: runs record train:{metric} and "
+            f"validation:{metric}.",
+            f"use --metric train:{metric} (or validation:{metric}).",
+        )
     raise TrackingError(
         f"unknown metric '{metric}'.",
         f"use one of {', '.join(s.name for s in METRICS)}, prefixed by train: or validation: "
