@@ -28,6 +28,7 @@ from ..contract.hyperparameters import parse
 from ..contract.local_tree import channel_config, write_job_config
 from ..contract.metrics import OBJECTIVE, objective_direction
 from ..contract.tables import check_same_columns, discover
+from ..output.atomic import write_whole
 from ..output.metric_lines import read_metrics
 from .compare import rank
 
@@ -204,9 +205,8 @@ class Study:
     def write(self) -> Path:
         """Write study.json atomically (a stop mid-write leaves the previous one)."""
         path = self.out / STUDY_FILE
-        partial = path.with_name(f".{STUDY_FILE}.partial")
-        partial.write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        os.replace(partial, path)
+        text = json.dumps(self.to_json(), indent=2) + "\n"
+        write_whole(path, lambda target: target.write_text(text), "--out")
         return path
 
     def stop(self, signum: int) -> StudyStopped:
