@@ -24,15 +24,17 @@ from .jobtree import JobTree
 PEAK_SCRIPT = """
 import resource, sys
 import numpy as np
-from sklearn.cluster import DBSCAN
 from smcluster.backends import cpu_dbscan as dbscan_chunked
 data = np.random.default_rng(0).normal(size=(8000, 2)).astype(np.float32)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # imports and data
 if sys.argv[1] == "chunked":
     labels, _ = dbscan_chunked.dbscan(data, 1e6, 5, memory_mb=16)
+    assert set(labels.tolist()) == {0}
 else:
-    labels = DBSCAN(eps=1e6, min_samples=5).fit(data).labels_
-assert set(labels.tolist()) == {0}
+    # What an unchunked radius query holds at this eps (scikit-learn's DBSCAN does): every
+    # row's 8,000 neighbour indices at once, 8000 x 8000 int64 = 488 MiB.
+    neighbours = [np.arange(len(data), dtype=np.int64) for _ in range(len(data))]
+    assert sum(len(n) for n in neighbours) == len(data) ** 2
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 """
 
@@ -47,13 +49,14 @@ def _added_peak_rss_mib(which: str) -> float:
 
 
 def test_chunked_dbscan_memory_stays_bounded_at_a_huge_eps():
-    """Every row is every row's neighbour: scikit-learn holds n² = 64M indices (512 MiB)."""
+    """Every row is every row's neighbour: an unchunked query holds n² = 64M indices."""
     ours = _added_peak_rss_mib("chunked")
-    theirs = _added_peak_rss_mib("sklearn")
+    unchunked = _added_peak_rss_mib("unchunked")
     assert ours < 48, f"chunked DBSCAN added {ours:.0f} MiB (budget: 16 MiB + index and arrays)"
-    # scikit-learn adds ~740 MiB run alone but ~200 MiB inside the full suite on a fresh clone
-    # (three runs; cause not found): either way an order of magnitude above ours.
-    assert theirs > max(150, 10 * ours), f"scikit-learn added only {theirs:.0f} MiB"
+    # The baseline shows the measurement sees such lists. It was scikit-learn's DBSCAN itself,
+    # but that added 740 MiB run alone and 94 to 200 MiB inside the full suite (cause not
+    # found), which made the test flaky; the lists it holds are the deterministic part.
+    assert unchunked > max(400, 10 * ours), f"the unchunked lists added only {unchunked:.0f} MiB"
 
 
 def test_sampled_reducer_fits_on_a_sample_and_transforms_the_rest_in_chunks(monkeypatch):
