@@ -49,6 +49,7 @@ def metrics_payload(result: RunResult) -> dict[str, Any]:
     }
     if result.validation is not None:
         payload["validation"] = result.validation.metrics
+        payload["validation_notes"] = result.validation.notes
         payload["rows"]["validation_input"] = len(result.validation.ids)
     return payload
 

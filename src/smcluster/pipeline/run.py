@@ -25,6 +25,7 @@ from .density import LADDER
 from .eps import EpsChoice
 from .evaluation import evaluate, evaluation_space
 from .features import feature_matrix, prepare_features
+from .ids import id_column_notes
 from .load import ChannelInput, load
 from .model import ClusterModel
 from .pca import PcaSummary
@@ -130,10 +131,15 @@ class Pipeline:
         self.checkpoints = checkpoints or Checkpoints(None)
         self.evaluation: FeaturePrep | None = None  # fitted by `fit`, used for validation
 
-    def _ids(self, frame: Frame) -> np.ndarray:
+    def _ids(self, frame: Frame, channel: str) -> tuple[np.ndarray, list[str]]:
+        """The rows' ids, and notes (also logged) if they cannot name each row once."""
         if not self.hp.id_column:
-            return np.arange(len(frame))
-        return np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
+            return np.arange(len(frame)), []
+        ids = np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
+        notes = id_column_notes(ids, self.hp.id_column, channel)
+        for note in notes:
+            log.warning(note)
+        return ids, notes
 
     def _truth(self, frame: Frame, kept: np.ndarray) -> np.ndarray | None:
         if not self.hp.label_column or self.hp.label_column not in frame.columns:
@@ -146,6 +152,7 @@ class Pipeline:
     def fit(self, train: Channel, validation: Channel | None) -> RunResult:
         hp, backend, clock = self.hp, self.backend, self.clock
         table = load(backend, train, clock, hp.id_column)
+        ids, id_notes = self._ids(table.frame, train.name)  # said before the long stages
         features = prepare_features(backend, hp, table.frame, clock)
         columns = features.columns
         reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
@@ -214,14 +221,14 @@ class Pipeline:
             outliers=refined.outliers,
         )
         train_result = SplitResult(
-            ids=self._ids(table.frame),
+            ids=ids,
             kept=features.kept,
             labels=to_host(labels).astype(np.int32),
             embedding=to_host(embedding),
             raw_features=raw_kept,
             truth=truth,
             metrics=scores.values,
-            notes=[*refined.notes, *scores.notes],
+            notes=[*id_notes, *refined.notes, *scores.notes],
             input=table.input,
         )
         validation_result = None
@@ -248,6 +255,7 @@ class Pipeline:
         table = load(backend, channel, self.clock, self.hp.id_column)
         columns = model.features
         check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
+        ids, id_notes = self._ids(table.frame, channel.name)
         where = f" in the {channel.name} channel"
         raw = feature_matrix(backend, table.frame, columns, where)
         with self.clock.stage("validation", rows=raw.shape[0]):
@@ -270,13 +278,13 @@ class Pipeline:
             scored = evaluate(self.evaluation, raw_kept)
             scores = score(backend, self.hp, embedding, labels, truth, scored)
         return SplitResult(
-            ids=self._ids(table.frame),
+            ids=ids,
             kept=kept,
             labels=to_host(labels).astype(np.int32),
             embedding=to_host(embedding),
             raw_features=raw_kept,
             truth=truth,
             metrics=scores.values,
-            notes=scores.notes,
+            notes=[*id_notes, *scores.notes],
             input=table.input,
         )
