@@ -1,6 +1,7 @@
 """Rewrite the generated blocks of README.md from the schema and the metric registry.
 
-`make readme` runs it; `tests/test_readme.py` fails when the README is out of date.
+`make readme` runs it; `test_readme_generated_blocks_are_current` in `tests/test_cli.py` fails
+when the README is out of date.
 """
 
 from __future__ import annotations
