@@ -90,8 +90,13 @@ def _metrics(result: RunResult) -> str:
     validation = result.validation.metrics if result.validation is not None else {}
     names = list(dict.fromkeys([*result.train.metrics, *validation]))
     rows = [(name, result.train.metrics.get(name, ""), validation.get(name, "")) for name in names]
-    notes = "".join(f'<p class="note">{_escape(note)}</p>' for note in result.train.notes)
-    return _table(rows, ("metric", "train", "validation")) + notes
+    notes = [("train", note) for note in result.train.notes]
+    if result.validation is not None:
+        notes += [("validation", note) for note in result.validation.notes]
+    said = "".join(
+        f'<p class="note"><b>{channel}:</b> {_escape(note)}</p>' for channel, note in notes
+    )
+    return _table(rows, ("metric", "train", "validation")) + said
 
 
 def _hyperparameters(result: RunResult) -> str:
