@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, Patch
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import PercentFormatter
 
 from ..pipeline.pca import PcaSummary
@@ -25,7 +28,9 @@ DPI = 110
 MAX_NAMED = 20  # clusters with their own colour and legend entry
 MAX_HEATMAP_ROWS = 30
 MAX_HEATMAP_COLUMNS = 40  # wider tables show the features that differ most between clusters
+FEATURES_ACROSS = 15  # more features than this (and than clusters drawn) run down the heatmap
 MAX_ARROWS = 25  # features drawn on the correlation circle
+MAX_TIP_CHARS = 26  # longer feature names are numbered at the arrow tip, named in the legend
 LABEL_SPACING = 0.12  # arrow tips closer than this to a labelled one are named in the legend only
 MAX_COMPONENTS = 30  # components drawn on the variance plot
 NOISE_COLOR = "#bdbdbd"
@@ -33,12 +38,28 @@ OTHER_COLOR = "#5f6b73"
 OTHER = -99  # group key of the clusters that share one colour
 
 Color = str | tuple[float, float, float, float]
+TEXT_TO_PATH = TextToPath()
 
 
 def _colors(name: str) -> list[Color]:
     """The colours of a qualitative colormap (`tab10`, `tab20`) in order."""
     colormap = colormaps[name]
     return [colormap(i) for i in range(colormap.N)]
+
+
+def _is_grey(color: Color) -> bool:
+    red, green, blue = to_rgb(color)
+    return max(red, green, blue) - min(red, green, blue) < 0.08
+
+
+def cluster_colors(named: int) -> list[Color]:
+    """`named` distinct colours for clusters, none of them grey: grey means noise (and the
+    clusters that share one colour). tab10 less its grey up to 9 clusters; else tab20 less its
+    two greys, and two darker hues of tab20b, 20 in all (`MAX_NAMED`)."""
+    if named <= 9:
+        return [c for c in _colors("tab10") if not _is_grey(c)]
+    extra = [colormaps["tab20b"](0), colormaps["tab20b"](4)]  # indigo, olive
+    return [c for c in _colors("tab20") if not _is_grey(c)] + extra
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,7 @@ class Palette:
     def __init__(self, sizes: pd.Series) -> None:
         clusters = [int(c) for c in sizes.sort_values(ascending=False).index if c != NOISE]
         named, rest = clusters[:MAX_NAMED], clusters[MAX_NAMED:]
-        colors = _colors("tab20" if len(named) > 10 else "tab10")
+        colors = cluster_colors(len(named))
         self.groups: list[Group] = [
             Group(c, f"cluster {c} (n={int(sizes[c]):,})", colors[i % len(colors)], int(sizes[c]))
             for i, c in enumerate(named)
@@ -98,15 +119,14 @@ def note_plot(path: Path, title: str, message: str) -> Path:
 
 def _legend(axes: Axes, palette: Palette, present: set[int], title: str = "cluster") -> None:
     handles = [Patch(color=g.color, label=g.name) for g in palette.groups if g.key in present]
-    axes.legend(
-        handles=handles,
-        title=title,
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        fontsize=8,
-        title_fontsize=9,
-        frameon=False,
-    )
+    style: dict[str, Any] = {"title": title, "fontsize": 8, "title_fontsize": 9, "frameon": False}
+    figure = axes.get_figure()
+    if axes.name == "3d" and isinstance(figure, Figure):
+        # A 3-D axes' z label lies outside its box, where a legend beside the box would cover
+        # it: the figure's legend, for which the constrained layout keeps room of its own.
+        figure.legend(handles=handles, loc="outside right upper", **style)
+    else:
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), **style)
 
 
 def embedding_scatter(
@@ -118,7 +138,10 @@ def embedding_scatter(
     present = set(np.unique(groups).tolist())
     size = float(np.clip(30_000 / max(len(labels), 1), 1.0, 12.0))
     figure = _figure(10, 7.5)
-    subtitle = f"{len(labels):,} of {total_rows:,} rows, sampled by cluster"
+    if len(labels) < total_rows:
+        subtitle = f"a sample of {len(labels):,} of {total_rows:,} rows, drawn per cluster"
+    else:
+        subtitle = f"all {total_rows:,} rows"
     axes: Any = figure.add_subplot(projection="3d") if dims >= 3 else figure.add_subplot()
     rank = {g.key: i for i, g in enumerate(palette.groups)}
     jitter = np.random.default_rng(0).uniform(-0.35, 0.35, len(labels))
@@ -152,7 +175,8 @@ def embedding_scatter(
         axes.set_ylabel("cluster")
         axes.set_yticks(range(len(palette.groups)), [g.name for g in palette.groups], fontsize=7)
         axes.invert_yaxis()
-    axes.set_title(f"Clusters in the {dims}-D embedding\n{subtitle}")
+    shown = f"the first 3 of {dims} embedding axes" if dims > 3 else f"the {dims}-D embedding"
+    axes.set_title(f"Clusters in {shown}\n{subtitle}")
     _legend(axes, palette, present)
     return _save(figure, path)
 
@@ -189,8 +213,19 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
     strength = np.hypot(pairs[:, 0], pairs[:, 1])
     order = np.argsort(-strength)[:MAX_ARROWS]
     colors = _colors("tab20")
-    figure = _figure(8.5, 7.5)
-    axes = figure.add_subplot()
+    # Each arrow is numbered in the legend, which gives its full name; the tip shows the name
+    # when it is short enough to sit there, else the number.
+    entries = [
+        f"{rank + 1}  {summary.features[index]} ({pairs[index, 0]:+.2f}, {pairs[index, 1]:+.2f})"
+        for rank, index in enumerate(order)
+    ]
+    # Laid out by hand, in inches: the constrained layout, given an equal-aspect axes and a
+    # legend beside it, cuts off the axis label or the legend at some figure widths.
+    left, bottom, side, gap = 0.85, 0.7, 6.0, 0.75  # gap: the tip labels that overhang the box
+    legend_width = max(_text_inches(e, 7) for e in entries) + 0.7  # and the line beside it
+    width, height = left + side + gap + legend_width, bottom + side + 0.75
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.add_axes((left / width, bottom / height, side / width, side / height))
     axes.add_patch(Circle((0, 0), 1.0, fill=False, color="#444444", linewidth=1))
     axes.axhline(0, color="#999999", linewidth=0.6)
     axes.axvline(0, color="#999999", linewidth=0.6)
@@ -204,14 +239,15 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
             xytext=(0, 0),
             arrowprops={"arrowstyle": "->", "color": color, "linewidth": 1.4},
         )
-        axes.plot([], [], color=color, label=f"{summary.features[index]} ({x:+.2f}, {y:+.2f})")
+        axes.plot([], [], color=color, label=entries[rank])
         if any(np.hypot(x - lx, y - ly) < LABEL_SPACING for lx, ly in labelled):
             continue  # too close to a stronger feature's label: the legend names it
         labelled.append((x, y))
+        name = summary.features[index]
         axes.text(
             x * 1.07,
             y * 1.07,
-            summary.features[index],
+            name if len(name) <= MAX_TIP_CHARS else str(rank + 1),
             fontsize=8,
             color=color,
             ha="left" if x >= 0 else "right",
@@ -227,9 +263,10 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
         title + (f"\n{len(order)} strongest of {len(summary.features)} features" if hidden else "")
     )
     axes.legend(
-        title="feature (PC1, PC2)",
+        title="#  feature (PC1, PC2)",
         loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
+        bbox_to_anchor=(1 + gap / side, 1.0),
+        borderaxespad=0,
         fontsize=7,
         frameon=False,
     )
@@ -312,8 +349,22 @@ def k_distance(
     return _save(figure, path)
 
 
+def _text_inches(text: str, fontsize: float) -> float:
+    """How wide `text` runs at `fontsize`, measured with the font matplotlib draws it in."""
+    width, _, _ = TEXT_TO_PATH.get_text_width_height_descent(
+        text, FontProperties(size=fontsize), ismath=False
+    )
+    return float(width) / 72
+
+
 def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path:
-    """Per-cluster standardized means of the original features (largest clusters, noise last)."""
+    """Per-cluster standardized means of the original features (largest clusters, noise last).
+
+    Clusters run down the side and features across, unless there are more than
+    `FEATURES_ACROSS` features and more features than clusters drawn: then features run down
+    the side, so that the picture grows down the page rather than past its width. The figure
+    makes room for the longest feature name either way.
+    """
     clusters = [int(c) for c in sizes.index if c != NOISE][:MAX_HEATMAP_ROWS]
     if NOISE in sizes.index:
         clusters.append(NOISE)
@@ -324,9 +375,19 @@ def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path
         spread = rows.abs().max(axis=0).fillna(0.0)
         keep = spread.sort_values(ascending=False, kind="stable").index[:MAX_HEATMAP_COLUMNS]
         rows = rows[[c for c in rows.columns if c in set(keep)]]
-    matrix = rows.to_numpy(dtype=float)
+    features = [str(c) for c in rows.columns]
+    cluster_labels = [f"{n} (n={int(sizes[c]):,})" for n, c in zip(names, clusters, strict=True)]
+    across = len(features) <= max(FEATURES_ACROSS, len(names))
+    matrix = rows.to_numpy(dtype=float) if across else rows.to_numpy(dtype=float).T
     limit = float(np.clip(np.abs(matrix).max(initial=0.0), 1.0, 3.0))
-    figure = _figure(max(7.0, 0.7 * matrix.shape[1] + 3), max(3.5, 0.35 * len(names) + 2))
+    longest = max((_text_inches(f, 8) for f in features), default=0.0)
+    if across:  # feature names below, turned 45 degrees
+        width = max(7.0, 0.7 * matrix.shape[1] + 3)
+        height = max(3.5, 0.35 * len(names) + 2) + 0.71 * longest
+    else:  # feature names beside the rows, level
+        width = max(7.0, 0.7 * matrix.shape[1] + 3.5 + longest)
+        height = max(3.5, 0.3 * len(features) + 3)
+    figure = _figure(width, height)
     axes = figure.add_subplot()
     image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     if matrix.size <= 600:
@@ -340,24 +401,28 @@ def profile_heatmap(zscores: pd.DataFrame, sizes: pd.Series, path: Path) -> Path
                 fontsize=7,
                 color="white" if abs(value) > 0.6 * limit else "black",
             )
-    axes.set_xticks(range(matrix.shape[1]), list(rows.columns), rotation=45, ha="right", fontsize=8)
-    axes.set_yticks(
-        range(len(names)),
-        [f"{n} (n={int(sizes[c]):,})" for n, c in zip(names, clusters, strict=True)],
-        fontsize=8,
-    )
-    axes.set_xlabel("feature")
-    axes.set_ylabel("cluster")
+    if across:
+        axes.set_xticks(range(len(features)), features, rotation=45, ha="right", fontsize=8)
+        axes.set_yticks(range(len(names)), cluster_labels, fontsize=8)
+        axes.set_xlabel("feature")
+        axes.set_ylabel("cluster")
+    else:
+        axes.set_xticks(range(len(names)), cluster_labels, rotation=45, ha="right", fontsize=8)
+        axes.set_yticks(range(len(features)), features, fontsize=8)
+        axes.set_xlabel("cluster")
+        axes.set_ylabel("feature")
     shown = sum(1 for c in sizes.index if c != NOISE)
     more = [f"{MAX_HEATMAP_ROWS} largest of {shown} clusters"] if shown > MAX_HEATMAP_ROWS else []
-    if total_features > matrix.shape[1]:
-        more.append(f"the {matrix.shape[1]} of {total_features} features that differ most")
+    if total_features > len(features):
+        more.append(f"the {len(features)} of {total_features} features that differ most")
     axes.set_title(
         "Cluster profiles: standardized mean of each feature"
         + "".join(f"\n{line}" for line in more)
     )
     colorbar = figure.colorbar(image, ax=axes)
+    capped = np.abs(matrix).max(initial=0.0) > limit
     colorbar.set_label(
-        f"(cluster mean − overall mean) / overall std, colours capped at ±{limit:.1f}"
+        "(cluster mean − overall mean)\n/ overall std"
+        + (f", colours capped at ±{limit:.0f}" if capped else "")
     )
     return _save(figure, path)
