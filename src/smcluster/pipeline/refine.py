@@ -78,27 +78,31 @@ def refine(
             members = host == cluster
             share = float(flagged[members].mean())
             if share > SCATTERED_SHARE:
+                # Its id is the clusterer's: the clusters reported are renumbered by size below.
                 note = (
-                    f"cluster {cluster} ({int(members.sum()):,} rows) looks like scattered "
-                    f"outliers: {share:.0%} of its rows lie far from every dense group of the "
-                    "prepared features; they are labelled noise, not reported as a segment"
+                    f"a {hp.algorithm} cluster of {int(members.sum()):,} rows (the clusterer's "
+                    f"id {cluster}, before renumbering) looks like scattered outliers: "
+                    f"{share:.0%} of its rows lie far from every dense group of the prepared "
+                    "features; they are labelled noise, not reported as a segment"
                 )
                 log.warning(note)
                 notes.append(note)
         host = np.where(flagged, -1, host).astype(np.int32)
     report = find_sparse_splits(host, raw, to_host(prepared), columns, merge=hp.merge_sparse_splits)
-    for split in report.splits:
-        if not hp.merge_sparse_splits:
-            notes.append(
-                f"clusters {split.kept} and {split.merged} differ only in whether "
-                f"'{split.feature}' is zero: probably one segment (merge_sparse_splits=false)"
-            )
     info["sparse_splits"] = [
         {"kept": s.kept, "merged": s.merged, "feature": s.feature} for s in report.splits
     ]
     merged = report.mapping() if hp.merge_sparse_splits else {}
     minimum = hp.min_samples or 2
     final, renumbered = _renumber(report.labels, minimum)
+    for split in report.splits:
+        if not hp.merge_sparse_splits:  # named by the ids reported, not the clusterer's
+            kept, other = (renumbered.get(c, -1) for c in (split.kept, split.merged))
+            names = " and ".join(f"cluster {c}" if c >= 0 else "noise" for c in (kept, other))
+            notes.append(
+                f"{names} differ only in whether '{split.feature}' is zero: probably one "
+                "segment (merge_sparse_splits=false)"
+            )
     dissolved = sorted(old for old, new in renumbered.items() if new < 0)
     if dissolved:
         log.info(
