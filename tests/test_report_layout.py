@@ -5,6 +5,7 @@ their room next to long feature names. Figures are caught as `plots._save` write
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,17 @@ def test_scatter_title_says_which_axes_and_whether_sampled(tmp_path, figures) ->
     write_report(result, tmp_path)
     title = figures["embedding_scatter"].axes[0].get_title()
     assert "of 3,000 rows" in title and "sample" in title
+
+
+def test_variance_plot_labels_do_not_run_together_with_many_components(tmp_path, figures):
+    write_report(synthetic_result(2_000, features=40), tmp_path)
+    figure = figures["pca_variance"]
+    renderer = drawn(figure)
+    axes = figure.axes[0]
+    ticks = [t.get_window_extent(renderer) for t in axes.get_xticklabels() if t.get_text()]
+    notes = [t.get_window_extent(renderer) for t in axes.texts]
+    assert len(ticks) == plots.MAX_COMPONENTS
+    assert f"first {plots.MAX_COMPONENTS} of 40 components" in axes.get_title()
+    for boxes in (ticks, notes):
+        for first, second in itertools.pairwise(boxes):
+            assert not first.overlaps(second), (first, second)

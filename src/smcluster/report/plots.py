@@ -190,15 +190,28 @@ def pca_variance(summary: PcaSummary, path: Path) -> Path:
     axes.plot(
         positions, summary.cumulative[:shown], color="#dd8452", marker="o", label="cumulative"
     )
+    step = -(-shown // 12)  # at most about 12 percentages, so that they never run together
     for x, y in zip(positions, summary.cumulative[:shown], strict=True):
-        axes.annotate(
-            f"{y:.0%}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7
-        )
+        if (x - 1) % step == 0 or x == shown:
+            axes.annotate(
+                f"{y:.0%}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+            )
     axes.set_ylim(0, 1.08)
-    axes.set_xticks(positions, [f"PC{i}" for i in positions], fontsize=8)
+    axes.set_xticks(
+        positions, [f"PC{i}" for i in positions], fontsize=8, rotation=90 if shown > 15 else 0
+    )
     axes.set_xlabel("principal component of the prepared features")
     axes.set_ylabel("share of variance explained")
-    axes.set_title("PCA: variance explained per component and cumulative")
+    total = len(summary.explained)
+    axes.set_title(
+        "PCA: variance explained per component and cumulative"
+        + (f"\nthe first {shown} of {total} components" if total > shown else "")
+    )
     axes.legend(loc="center right")
     axes.grid(axis="y", alpha=0.3)
     return _save(figure, path)
