@@ -177,3 +177,13 @@ def test_variance_plot_labels_do_not_run_together_with_many_components(tmp_path,
     for boxes in (ticks, notes):
         for first, second in itertools.pairwise(boxes):
             assert not first.overlaps(second), (first, second)
+
+
+def test_silhouette_title_says_sampled_only_when_rows_were_left_out(tmp_path, figures) -> None:
+    write_report(synthetic_result(1_500, dims=2), tmp_path)
+    title = figures["silhouette"].axes[0].get_title()
+    assert "sampled" not in title and "rows, noise left out" in title
+
+    small_sample = {"plot_sample_size": "500"}
+    write_report(synthetic_result(3_000, dims=2, hyperparameters=small_sample), tmp_path)
+    assert "sampled rows" in figures["silhouette"].axes[0].get_title()

@@ -5,6 +5,7 @@ a real headless Chromium with every image loaded and no console error."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +68,10 @@ def check_model_dir(model: Path, rows: int) -> None:
     assert listed <= set(manifest["files"])
 
 
+def _page(model: Path) -> str:
+    return (model / "report.html").read_text()
+
+
 def test_pca_run_writes_plots_profiles_and_report(pca_model: Path) -> None:
     check_model_dir(pca_model, rows=3_000)
     page = (pca_model / "report.html").read_text()
@@ -79,6 +84,12 @@ def test_pca_run_writes_plots_profiles_and_report(pca_model: Path) -> None:
 def test_umap_3d_run_writes_plots(tmp_path) -> None:
     model = run_train(tmp_path, {"reducer": "umap", "n_components": "3"}, rows=2_000)
     check_model_dir(model, rows=2_000)
+    # min_samples=auto resolved by the run: the table shows the value and says who chose it
+    chosen = json.loads((model / "hyperparameters.json").read_text())
+    min_samples = chosen["hyperparameters"]["min_samples"]
+    row = re.search(r"<tr><td>min_samples</td><td>(\d+)</td><td>([^<]*)</td>", _page(model))
+    assert row is not None and row.groups() == (str(min_samples), "default auto, chosen by the run")
+    assert re.search(r"<tr><td>reducer</td><td>umap</td><td>given</td>", _page(model))
 
 
 def test_plots_false_skips_pictures_but_keeps_profiles(tmp_path) -> None:

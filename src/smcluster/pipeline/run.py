@@ -66,6 +66,7 @@ class RunResult:
     prep_report: dict[str, Any]
     pca: PcaSummary | None = None
     resumed: list[str] = field(default_factory=list)  # stages reloaded from checkpoints
+    requested: Hyperparameters | None = None  # as asked for: `auto` where the run chose
 
 
 def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
@@ -151,6 +152,7 @@ class Pipeline:
 
     def fit(self, train: Channel, validation: Channel | None) -> RunResult:
         hp, backend, clock = self.hp, self.backend, self.clock
+        requested = hp
         table = load(backend, train, clock, hp.id_column)
         ids, id_notes = self._ids(table.frame, train.name)  # said before the long stages
         features = prepare_features(backend, hp, table.frame, clock)
@@ -246,6 +248,7 @@ class Pipeline:
             prep_report=features.report,
             pca=features.pca,
             resumed=list(checkpoints.resumed),
+            requested=requested,
         )
 
     def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:

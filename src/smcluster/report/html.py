@@ -100,15 +100,17 @@ def _metrics(result: RunResult) -> str:
 
 
 def _hyperparameters(result: RunResult) -> str:
+    """Each value as run; where the run chose it (`auto`), the source says so."""
     given = result.hp.given
-    rows = [
-        (
-            param.name,
-            param.format(getattr(result.hp, param.name)) or "(none)",
-            "given" if param.name in given else "default",
-        )
-        for param in sorted(SCHEMA, key=lambda p: p.name)
-    ]
+    requested = result.requested or result.hp
+    rows = []
+    for param in sorted(SCHEMA, key=lambda p: p.name):
+        value = param.format(getattr(result.hp, param.name)) or "(none)"
+        asked = param.format(getattr(requested, param.name)) or "(none)"
+        source = "given" if param.name in given else "default"
+        if asked != value:
+            source += f" {asked}, chosen by the run"
+        rows.append((param.name, value, source))
     return _table(rows, ("hyperparameter", "value", "source"), "text")
 
 

@@ -312,8 +312,9 @@ def silhouette(values: np.ndarray, labels: np.ndarray, palette: Palette, path: P
     knife.set_yticks(centres, [g.name.split(" (")[0] for g in present], fontsize=7)
     knife.invert_yaxis()  # the same order as the bars beside it: largest cluster on top
     knife.set_xlabel("silhouette coefficient")
-    knife.set_ylabel("sampled rows of each cluster, sorted by silhouette")
-    knife.set_title(f"Silhouette per cluster ({len(values):,} sampled rows, noise left out)")
+    drawn = "sampled rows" if len(values) < sum(g.rows for g in present) else "rows"
+    knife.set_ylabel(f"{drawn} of each cluster, sorted by silhouette")
+    knife.set_title(f"Silhouette per cluster ({len(values):,} {drawn}, noise left out)")
     knife.legend(loc="lower right", fontsize=8)
 
     means = [float(values[groups == g.key].mean()) for g in present]
