@@ -187,3 +187,12 @@ def test_silhouette_title_says_sampled_only_when_rows_were_left_out(tmp_path, fi
     small_sample = {"plot_sample_size": "500"}
     write_report(synthetic_result(3_000, dims=2, hyperparameters=small_sample), tmp_path)
     assert "sampled rows" in figures["silhouette"].axes[0].get_title()
+
+
+def test_correlation_circle_labels_read_on_white(tmp_path, figures) -> None:
+    write_report(synthetic_result(1_500, features=20), tmp_path)
+    axes = figures["pca_correlation_circle"].axes[0]
+    labels = [t for t in axes.texts if t.get_text().strip()]
+    assert len(labels) >= 5
+    for label in labels:  # tab20's pale shades (contrast 1.4) darkened in their own hue
+        assert plots.contrast_on_white(label.get_color()) >= plots.TEXT_CONTRAST, label

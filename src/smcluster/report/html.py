@@ -35,7 +35,8 @@ th { background: #f4f6f8; } td:first-child, th:first-child { text-align: left; }
 .wide { overflow-x: auto; } figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; } .note { color: #8a5a00; }
-table.text td { text-align: left; }
+table.text td, table.text th { text-align: left; }
+div.apart { text-align: left; min-width: 9rem; max-width: 16rem; overflow-wrap: anywhere; }
 """
 
 
@@ -43,7 +44,13 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+class _Markup(str):
+    """A table cell already written as HTML (its text escaped), put in as it is."""
+
+
 def _number(value: Any) -> str:
+    if isinstance(value, _Markup):
+        return str(value)
     if isinstance(value, float):
         return "n/a" if not math.isfinite(value) else f"{value:.4g}"
     return _escape(value)
@@ -129,7 +136,15 @@ def _profiles(table: pd.DataFrame) -> str:
         rows.append((feature, *(f"{_number(m)} ({_number(a)})" for m, a in pairs)))
     if "distinguishing_features" in table:
         marks = table["distinguishing_features"].fillna("")
-        rows.append(("sets it apart", *(str(v) for v in marks)))
+        # One feature a line, long names wrapped: a cell as wide as its longest name would
+        # push the other clusters off the page.
+        cells = (
+            _Markup(
+                f'<div class="apart">{"<br>".join(_escape(x) for x in str(v).split("; "))}</div>'
+            )
+            for v in marks
+        )
+        rows.append(("sets it apart", *cells))
     header = ("feature: median (mean)", *columns)
     return f'<div class="wide">{_table(rows, header)}</div>'
 

@@ -6,6 +6,7 @@ readable: the largest `MAX_NAMED` get their own colour and legend entry, the res
 
 from __future__ import annotations
 
+import colorsys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ LABEL_SPACING = 0.12  # arrow tips closer than this to a labelled one are named 
 MAX_COMPONENTS = 30  # components drawn on the variance plot
 NOISE_COLOR = "#bdbdbd"
 OTHER_COLOR = "#5f6b73"
+TEXT_CONTRAST = 4.5  # WCAG AA for normal text: arrow labels drawn in their arrow's hue
 OTHER = -99  # group key of the clusters that share one colour
 
 Color = str | tuple[float, float, float, float]
@@ -45,6 +47,22 @@ def _colors(name: str) -> list[Color]:
     """The colours of a qualitative colormap (`tab10`, `tab20`) in order."""
     colormap = colormaps[name]
     return [colormap(i) for i in range(colormap.N)]
+
+
+def contrast_on_white(color: Color) -> float:
+    """WCAG 2 contrast ratio of `color` against white (1 to 21)."""
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def readable_on_white(color: Color) -> Color:
+    """The same hue, darkened until text in it reads on white (tab20's pale shades do not)."""
+    hue, lightness, saturation = colorsys.rgb_to_hls(*to_rgb(color))
+    while contrast_on_white(color) < TEXT_CONTRAST and lightness > 0:
+        lightness = max(lightness - 0.02, 0.0)
+        color = colorsys.hls_to_rgb(hue, lightness, saturation)
+    return color
 
 
 def _is_grey(color: Color) -> bool:
@@ -262,7 +280,7 @@ def correlation_circle(summary: PcaSummary, path: Path) -> Path:
             y * 1.07,
             name if len(name) <= MAX_TIP_CHARS else str(rank + 1),
             fontsize=8,
-            color=color,
+            color=readable_on_white(color),
             ha="left" if x >= 0 else "right",
             va="bottom" if y >= 0 else "top",
         )
