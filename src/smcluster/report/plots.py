@@ -39,7 +39,7 @@ OTHER_COLOR = "#5f6b73"
 TEXT_CONTRAST = 4.5  # WCAG AA for normal text: arrow labels drawn in their arrow's hue
 OTHER = -99  # group key of the clusters that share one colour
 
-Color = str | tuple[float, float, float, float]
+Color = str | tuple[float, float, float] | tuple[float, float, float, float]
 TEXT_TO_PATH = TextToPath()
 
 
@@ -58,11 +58,12 @@ def contrast_on_white(color: Color) -> float:
 
 def readable_on_white(color: Color) -> Color:
     """The same hue, darkened until text in it reads on white (tab20's pale shades do not)."""
-    hue, lightness, saturation = colorsys.rgb_to_hls(*to_rgb(color))
-    while contrast_on_white(color) < TEXT_CONTRAST and lightness > 0:
+    rgb = to_rgb(color)
+    hue, lightness, saturation = colorsys.rgb_to_hls(*rgb)
+    while contrast_on_white(rgb) < TEXT_CONTRAST and lightness > 0:
         lightness = max(lightness - 0.02, 0.0)
-        color = colorsys.hls_to_rgb(hue, lightness, saturation)
-    return color
+        rgb = colorsys.hls_to_rgb(hue, lightness, saturation)
+    return rgb
 
 
 def _is_grey(color: Color) -> bool:
