@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smcluster.pipeline.ids import id_column_notes
+from smcluster.pipeline.ids import id_column_notes, shared_ids_note
 
 from .jobtree import FAST, JobTree
 
 CSV = {"ContentType": "text/csv", "TrainingInputMode": "File"}
 
 
-def _customers(rows: int, seed: int) -> pd.DataFrame:
+def _customers(rows: int, seed: int, first_id: int = 1) -> pd.DataFrame:
     from smcluster.synthetic import make_customers
 
-    return make_customers(rows, seed=seed).fillna({"email_open_rate": 0.5})
+    return make_customers(rows, seed=seed, first_id=first_id).fillna({"email_open_rate": 0.5})
 
 
 def test_unique_ids_and_no_id_column_get_no_note() -> None:
@@ -46,7 +46,7 @@ def test_a_file_given_twice_and_blank_ids_are_said_and_every_row_labelled(
     blanks["customer_id"] = blanks["customer_id"].str.replace("C", "D")
     blanks.loc[:9, "customer_id"] = None
     job_tree.write_table(blanks, file="part-1.csv")
-    validation = _customers(100, 9)
+    validation = _customers(100, 9, first_id=10_000)
     validation.loc[[0, 1], "customer_id"] = validation.loc[0, "customer_id"]
     job_tree.write_table(validation, name="validation")
     job_tree.write_config({**FAST, "id_column": "customer_id"}, {"train": CSV, "validation": CSV})
@@ -67,3 +67,23 @@ def test_a_file_given_twice_and_blank_ids_are_said_and_every_row_labelled(
     assert len(labels) == 900 and labels["customer_id"].isna().sum() == 10
     report = (job_tree.model_dir / "report.html").read_text()
     assert "is empty in 10 of 900 train rows" in report
+
+
+def test_validation_rows_that_are_train_rows_are_said() -> None:
+    train = np.array(["a", "b", "c", None], dtype=object)
+    note = shared_ids_note(np.array(["c", "x", None, "a"], dtype=object), train, "id", "validation")
+    assert note is not None and note.startswith("2 of 4 validation rows (50%) have an id_column")
+    assert shared_ids_note(np.array(["x", None], dtype=object), train, "id", "validation") is None
+    assert shared_ids_note(np.array([1, 2]), np.array([2, 3]), "", "validation") is None
+
+
+def test_a_validation_channel_cut_from_the_train_table_is_said(job_tree: JobTree) -> None:
+    train = _customers(600, 2)
+    job_tree.write_table(train)
+    job_tree.write_table(train.iloc[:150], name="validation")  # a sample of the same rows
+    job_tree.write_config({**FAST, "id_column": "customer_id"}, {"train": CSV, "validation": CSV})
+    run = job_tree.run(timeout=300)
+    assert run.returncode == 0, run.log[-3000:]
+    shared = [n for n in run.metrics()["validation_notes"] if "also a train row's" in n]
+    assert shared and shared[0].startswith("150 of 150 validation rows (100%)"), shared
+    assert shared[0] in run.log

@@ -1,4 +1,5 @@
-"""Notes when the `id_column` cannot name every row once: empty cells, repeated ids.
+"""Notes when the `id_column` cannot name every row once (empty cells, repeated ids), and when
+validation rows are training rows.
 
 `labels.parquet` is joined back to the customer table on this column. A row without an id
 cannot be joined; an id on several rows joins each of them to several labels. Neither stops
@@ -13,11 +14,16 @@ import pandas as pd
 EXAMPLES = 3
 
 
+def _as_series(ids: np.ndarray) -> pd.Series:
+    """Ids as pandas sees them: text kept as objects (not pandas' string type), NaN/None empty."""
+    return pd.Series(ids, dtype=object if ids.dtype == object else None)
+
+
 def id_column_notes(ids: np.ndarray, id_column: str, channel: str) -> list[str]:
     """What is wrong with `ids` (one per input row of `channel`) as a join key, if anything."""
     if not id_column or len(ids) == 0:
         return []
-    values = pd.Series(ids, dtype=object if ids.dtype == object else None)
+    values = _as_series(ids)
     notes: list[str] = []
     missing = int(values.isna().sum())
     rows = len(values)
@@ -41,3 +47,20 @@ def id_column_notes(ids: np.ndarray, id_column: str, channel: str) -> list[str]:
             "file given twice, or choose a column that names each row once"
         )
     return notes
+
+
+def shared_ids_note(
+    ids: np.ndarray, train_ids: np.ndarray, id_column: str, channel: str
+) -> str | None:
+    """A note when rows of `channel` carry ids of training rows: their scores are then of rows
+    the model was fitted on, not of new ones."""
+    if not id_column or len(ids) == 0:
+        return None
+    shared = int(_as_series(ids).dropna().isin(_as_series(train_ids).dropna()).sum())
+    if not shared:
+        return None
+    return (
+        f"{shared:,} of {len(ids):,} {channel} rows ({shared / len(ids):.0%}) "
+        f"have an id_column '{id_column}' value that is also a train row's: their scores "
+        f"measure rows the model was fitted on; give the {channel} channel rows not in train"
+    )

@@ -25,7 +25,7 @@ from .density import LADDER
 from .eps import EpsChoice
 from .evaluation import evaluate, evaluation_space
 from .features import feature_matrix, prepare_features
-from .ids import id_column_notes
+from .ids import id_column_notes, shared_ids_note
 from .load import ChannelInput, load
 from .model import ClusterModel
 from .pca import PcaSummary
@@ -131,6 +131,7 @@ class Pipeline:
         self.clock = clock
         self.checkpoints = checkpoints or Checkpoints(None)
         self.evaluation: FeaturePrep | None = None  # fitted by `fit`, used for validation
+        self.train_ids: np.ndarray = np.empty(0)  # set by `fit`: validation ids are checked
 
     def _ids(self, frame: Frame, channel: str) -> tuple[np.ndarray, list[str]]:
         """The rows' ids, and notes (also logged) if they cannot name each row once."""
@@ -155,6 +156,7 @@ class Pipeline:
         requested = hp
         table = load(backend, train, clock, hp.id_column)
         ids, id_notes = self._ids(table.frame, train.name)  # said before the long stages
+        self.train_ids = ids
         features = prepare_features(backend, hp, table.frame, clock)
         columns = features.columns
         reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
@@ -259,6 +261,10 @@ class Pipeline:
         columns = model.features
         check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
         ids, id_notes = self._ids(table.frame, channel.name)
+        shared = shared_ids_note(ids, self.train_ids, self.hp.id_column, channel.name)
+        if shared:
+            log.warning(shared)
+            id_notes.append(shared)
         where = f" in the {channel.name} channel"
         raw = feature_matrix(backend, table.frame, columns, where)
         with self.clock.stage("validation", rows=raw.shape[0]):
