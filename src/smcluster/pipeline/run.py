@@ -155,9 +155,9 @@ class Pipeline:
         hp, backend, clock = self.hp, self.backend, self.clock
         requested = hp
         table = load(backend, train, clock, hp.id_column)
+        features = prepare_features(backend, hp, table.frame, clock)  # checks the columns
         ids, id_notes = self._ids(table.frame, train.name)  # said before the long stages
         self.train_ids = ids
-        features = prepare_features(backend, hp, table.frame, clock)
         columns = features.columns
         reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
         if reducer_kind != hp.reducer:
