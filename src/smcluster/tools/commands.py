@@ -104,8 +104,6 @@ def launch_tuning(args: argparse.Namespace) -> str:
     ranges = _collect(errors, lambda: launch.tuning_ranges(args.range, only, fixed), none)
     settings = _settings(args)
     problems = launch.tuning_problems(spec, launch.grid_ranges(ranges, settings), settings)
-    if errors:  # the ranges are unknown: their own error says why, not "nothing to tune"
-        problems = [p for p in problems if not p.startswith("nothing to tune")]
     launch.raise_all(errors, problems, "launch-tuning")  # before any AWS client
     return launch.launch_tuning(spec, ranges, settings, launch.client(args.region, args.profile))
 

@@ -295,10 +295,9 @@ def parameter_ranges(ranges: Mapping[str, Mapping[str, Any]]) -> dict[str, list[
 def tuning_problems(
     spec: JobSpec, ranges: Mapping[str, Mapping[str, Any]], settings: TuningSettings
 ) -> list[str]:
-    """Every problem of a tuning job's flags, found without AWS."""
+    """Every problem of a tuning job's flags, found without AWS (the ranges themselves are
+    checked where they are made: `launch.tuning_ranges`)."""
     problems = spec.problems() + settings.problems(ranges)
-    if not ranges:
-        problems.append("nothing to tune: every range was left out or fixed with --hp")
     if spec.spot:
         problems.append(
             "--spot is for launch-training: the trials of a tuning job would share one "
@@ -314,7 +313,10 @@ def tuning_job_request(
     name: str,
 ) -> dict[str, Any]:
     """The CreateHyperParameterTuningJob request (raises every problem at once)."""
-    _raise(tuning_problems(spec, ranges, settings), "launch-tuning")
+    problems = tuning_problems(spec, ranges, settings)
+    if not ranges:  # ranges from a caller that did not make them with `tuning_ranges`
+        problems.append("nothing to tune: every range was left out or fixed with --hp")
+    _raise(problems, "launch-tuning")
     limits: dict[str, Any] = {"MaxParallelTrainingJobs": settings.max_parallel_jobs}
     if settings.max_jobs is not None:
         limits["MaxNumberOfTrainingJobs"] = settings.max_jobs
