@@ -9,12 +9,20 @@ feature table, and nothing else (no id, no truth), as CSV into a SageMaker-shape
   a default (neither changes the labels: one skips the run record, the other the pictures);
   `--hp name=value` adds more for experiments;
 - `naive`: standardize → umap-learn 3-D → k-distance knee → DBSCAN (`quality_references.py`);
-- `hdbscan`: standardize → scikit-learn HDBSCAN with its defaults (`quality_references.py`).
+- `hdbscan`: standardize → scikit-learn HDBSCAN with its defaults (`quality_references.py`);
+- `train/<algorithm>` (`--algorithms`, default every other choice of the schema): `train` with
+  only `algorithm` set, so each choice a tuning job may try is scored on its own defaults.
+
+The sets: the generated battery of `quality_sets.py` and, as family `benchmark`, the real files
+of a benchmark-suite folder (`--benchmarks`, else $SMCLUSTER_BENCHMARKS, else
+`../shared/benchmarks` when it exists; `none` leaves them out). The data is read where it lies,
+never copied into the repository.
 
 Scores per set and method, against the set's truth (planted outliers are labelled "noise"):
 AMI and ARI over all rows (noise is one more label on both sides), `noise_recall` (share of the
 planted outliers labelled -1; only where the set plants some), `segment_ari` (ARI on the rows
-whose truth is not noise), clusters found (noise excluded), share labelled noise, and the wall
+whose truth is not noise), clusters found (noise excluded) against the true count (a set is
+`off` when more than twice or fewer than half as many are found), share labelled noise, and the wall
 seconds of the subprocess (interpreter start, imports and numba's compilation included; its CPU
 seconds too, which other work on the machine inflates less). A failed run scores 0 in the
 medians and is listed with its reason. Writes `quality.json` and `quality.md` to `--out`.
@@ -39,14 +47,16 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
-from quality_sets import FAMILIES, NOISE, QualitySet, select
+from quality_sets import FAMILIES, NOISE, QualitySet, benchmark_folder, select
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 REFERENCES = Path(__file__).resolve().parent / "quality_references.py"
 BASE_HP = {"tracker": "none", "plots": "false"}
-METHODS = ("train", "naive", "hdbscan")
+REFERENCES_METHODS = ("naive", "hdbscan")
+ALGORITHMS = ("hdbscan", "kmeans", "gmm")  # the schema's choices besides the default dbscan
 GAP_THRESHOLD = 0.10
+COUNT_FACTOR = 2.0  # clusters found more than this times (or under 1/this of) the true count
 
 
 def parse_hp(pairs: list[str]) -> dict[str, str]:
@@ -149,10 +159,16 @@ def score(truth: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
 
 
+def count_off(found: int, true: int) -> bool:
+    """More than `COUNT_FACTOR` times, or under 1/`COUNT_FACTOR` of, the true cluster count."""
+    return found > COUNT_FACTOR * true or found * COUNT_FACTOR < true
+
+
 def run_set(qs: QualitySet, work: Path, hp: dict[str, str], methods: tuple[str, ...]):
     features, truth = qs.load()
     base = work / qs.name
     table = write_tree(base, features, hp)
+    true_clusters = len(np.unique(truth[truth != NOISE]))
     entry: dict[str, Any] = {
         "set": qs.name,
         "family": qs.family,
@@ -160,19 +176,24 @@ def run_set(qs: QualitySet, work: Path, hp: dict[str, str], methods: tuple[str, 
         "rows": len(features),
         "features": features.shape[1],
         "missing_values": int(features.isna().sum().sum()),
-        "true_clusters": len(np.unique(truth[truth != NOISE])),
+        "true_clusters": true_clusters,
         "planted_outliers": int((truth == NOISE).sum()),
         "methods": {},
     }
     for method in methods:
         if method == "train":
             result = run_train(base, len(features))
+        elif method.startswith("train/"):
+            variant = base / method.replace("/", "_")
+            write_tree(variant, features, {**hp, "algorithm": method.split("/", 1)[1]})
+            result = run_train(variant, len(features))
         else:
             result = run_reference(method, table, base, len(features))
         labels = result.pop("labels", None)
         result["status"] = "ok" if labels is not None else "failed"
         if labels is not None:
             result.update(score(truth, labels))
+            result["count_off"] = count_off(result["n_clusters"], true_clusters)
         entry["methods"][method] = result
         status = result.get("failure") or f"AMI {result['ami']:.3f}, k={result['n_clusters']}"
         print(f"  {qs.name:<24} {method:<8} {result['seconds']:>7.1f}s  {status}", flush=True)
@@ -207,6 +228,9 @@ def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[s
         summary["medians"][method]["failed"] = [
             e["set"] for e in entries if e["methods"][method]["status"] != "ok"
         ]
+        summary["medians"][method]["count_off"] = [
+            e["set"] for e in entries if e["methods"][method].get("count_off", True)
+        ]
     for family in FAMILIES:
         members = [e for e in entries if e["family"] == family]
         if members:
@@ -214,11 +238,12 @@ def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[s
                 "sets": len(members),
                 **{m: median([value(e, m, "ami") for e in members]) for m in methods},
             }
-    references = [m for m in methods if m != "train"]
+    references = [m for m in methods if m in REFERENCES_METHODS]
     if "train" in methods and references:
-        gaps = {}
+        gaps, best_reference = {}, {}
         for e in entries:
             best = max(value(e, m, "ami") for m in references)
+            best_reference[e["set"]] = best
             gaps[e["set"]] = round(value(e, "train", "ami") - best, 4)
             e["train_gap_ami"] = gaps[e["set"]]
         summary["train_gap_ami"] = {
@@ -227,6 +252,17 @@ def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[s
             "sets_below": sorted(s for s, g in gaps.items() if g < -GAP_THRESHOLD),
         }
         summary["train_gap_ami"]["count_below"] = len(summary["train_gap_ami"]["sets_below"])
+        # Sets where train's count is off while some reference's is within range.
+        summary["count_off_where_a_reference_is_not"] = sorted(
+            e["set"]
+            for e in entries
+            if e["methods"]["train"].get("count_off", True)
+            and any(e["methods"][m].get("count_off") is False for m in references)
+        )
+        for family, row in summary["family_median_ami"].items():
+            members = [e for e in entries if e["family"] == family]
+            row["better_reference"] = median([best_reference[e["set"]] for e in members])
+        summary["better_reference_median_ami"] = median(list(best_reference.values()))
     return summary
 
 
@@ -293,14 +329,26 @@ def markdown(payload: dict[str, Any]) -> str:
             f"`train` is more than {GAP_THRESHOLD:.2f} AMI below the better reference on "
             f"**{gap['count_below']} of {len(entries)}** sets"
             + (f": {', '.join(gap['sets_below'])}." if gap["sets_below"] else "."),
+            "",
+            f"Median AMI of the per-set better reference: "
+            f"**{fmt(summary['better_reference_median_ami'])}**. `train` finds more than "
+            f"{COUNT_FACTOR:g}x or under 1/{COUNT_FACTOR:g} of the true cluster count while a "
+            f"reference is within that range on "
+            f"**{len(summary['count_off_where_a_reference_is_not'])}** sets"
+            + (
+                f": {', '.join(summary['count_off_where_a_reference_is_not'])}."
+                if summary["count_off_where_a_reference_is_not"]
+                else "."
+            ),
         ]
     lines += [
         "",
         "## Clusters found, noise, seconds",
         "",
-        "k = clusters found (noise excluded); noise = share of rows labelled -1; recall = share "
-        "of planted outliers labelled -1; seg ARI = ARI on the rows that are not planted "
-        "outliers; s = wall seconds of the subprocess.",
+        "k = clusters found (noise excluded; **bold** when more than twice or under half the "
+        "true count); noise = share of rows labelled -1; recall = share of planted outliers "
+        "labelled -1; seg ARI = ARI on the rows that are not planted outliers; s = wall "
+        "seconds of the subprocess.",
         "",
     ]
     head = ["set", "k true"]
@@ -310,8 +358,9 @@ def markdown(payload: dict[str, Any]) -> str:
     for e in entries:
         row = [e["set"], str(e["true_clusters"])]
         for m in methods:
+            k = cell(e, m, "n_clusters")
             row += [
-                cell(e, m, "n_clusters"),
+                f"**{k}**" if e["methods"][m].get("count_off") else k,
                 cell(e, m, "noise_share", 2),
                 cell(e, m, "noise_recall", 2),
                 cell(e, m, "segment_ari"),
@@ -322,27 +371,28 @@ def markdown(payload: dict[str, Any]) -> str:
         "",
         "## Medians",
         "",
-        "| method | AMI | ARI | noise recall | segment ARI | s per set | s total | CPU s total "
-        "| failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| method | AMI | ARI | noise recall | segment ARI | k off (>2x or <1/2) | s per set "
+        "| s total | CPU s total | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for m in methods:
         s = medians[m]
         lines.append(
             f"| {m} | {fmt(s['ami'])} | {fmt(s['ari'])} | {fmt(s['noise_recall'])} | "
-            f"{fmt(s['segment_ari'])} | {fmt(s['seconds'], 1)} | {fmt(s['total_seconds'], 1)} | "
+            f"{fmt(s['segment_ari'])} | {len(s['count_off'])} of {len(entries)} | "
+            f"{fmt(s['seconds'], 1)} | {fmt(s['total_seconds'], 1)} | "
             f"{fmt(s['total_cpu_seconds'], 1)} | {', '.join(s['failed']) or '-'} |"
         )
     lines += [
         "",
         "## Median AMI per family",
         "",
-        "| family | sets | " + " | ".join(methods) + " |",
-        "|---|---:|" + "---:|" * len(methods),
+        "| family | sets | " + " | ".join(methods) + " | better reference |",
+        "|---|---:|" + "---:|" * (len(methods) + 1),
     ]
     for family, row in summary["family_median_ami"].items():
         cells = " | ".join(fmt(row[m]) for m in methods)
-        lines.append(f"| {family} | {row['sets']} | {cells} |")
+        lines.append(f"| {family} | {row['sets']} | {cells} | {fmt(row.get('better_reference'))} |")
     failures = [
         (e["set"], m, r["failure"])
         for e in entries
@@ -364,20 +414,48 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--jobs", type=int, default=1, help="sets run in parallel (default 1)")
     parser.add_argument("--no-references", action="store_true", help="run train only")
+    parser.add_argument(
+        "--algorithms", default=",".join(ALGORITHMS),
+        help="algorithms also run as train/<name> on their defaults, comma-separated "
+        f"(default {','.join(ALGORITHMS)}; 'none' for none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--benchmarks",
+        help="folder of benchmark-suite files (<name>.data.gz, <name>.labels0.gz), scored as "
+        "family 'benchmark' (default $SMCLUSTER_BENCHMARKS, else ../shared/benchmarks when "
+        "present; 'none' leaves them out)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work", type=Path, default=ROOT / "tmp" / "quality")
     args = parser.parse_args()
 
-    sets = select(args.sets)
+    benchmarks = benchmark_folder(args.benchmarks)
+    sets = select(args.sets, benchmarks)
     extra_hp = parse_hp(args.hp)
     hp = {**BASE_HP, **extra_hp}
-    methods = ("train",) if args.no_references else METHODS
+    variants = [a.strip() for a in args.algorithms.split(",") if a.strip() not in ("", "none")]
+    unknown = sorted(set(variants) - set(ALGORITHMS))
+    if unknown:
+        raise SystemExit(
+            f"--algorithms: unknown {', '.join(unknown)}; known {', '.join(ALGORITHMS)}"
+        )
+    methods = (
+        "train",
+        *([] if args.no_references else REFERENCES_METHODS),
+        *(f"train/{a}" for a in variants),
+    )
     if not (BIN / "train").exists():
         raise SystemExit(f"{BIN / 'train'} not found: run `make install` first")
     args.work.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     print(
-        f"quality: {len(sets)} sets, methods {', '.join(methods)}, --jobs {args.jobs}, "
+        f"quality: {len(sets)} sets"
+        + (
+            f" ({sum(qs.family == 'benchmark' for qs in sets)} from {benchmarks})"
+            if benchmarks
+            else ""
+        )
+        + f", methods {', '.join(methods)}, --jobs {args.jobs}, "
         f"train hyperparameters {json.dumps(hp)} (tracker and plots change no label)",
         flush=True,
     )
@@ -409,6 +487,7 @@ def main() -> int:
         "methods": list(methods),
         "train_hp": hp,
         "extra_hp": extra_hp,
+        "benchmarks": str(benchmarks) if benchmarks else None,
         "summary": summarize(entries, methods),
         "sets": entries,
     }

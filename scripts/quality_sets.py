@@ -7,22 +7,41 @@ tables, its generators, and look-alikes of the FCPS and SIPU benchmark shapes wr
 their published descriptions (sizes and cluster counts follow the originals; the points are
 drawn afresh, so scores are comparable in kind, not to the digit, with published ones).
 
-Families: shape-2d, shape-3d, gaussian, noisy, real, customer, high-dim.
+Families: shape-2d, shape-3d, gaussian, noisy, real, customer, high-dim, and `benchmark`: the
+real files of a folder in the format of Gagolewski's clustering benchmark suite
+(`<battery>_<name>.data.gz` whitespace-separated rows, `<battery>_<name>.labels0.gz` one integer
+label a row, 0 = noise), read by `benchmark_sets` and never copied into the repository.
 
     python scripts/quality_sets.py          # list the sets (name, family, rows, features)
+    python scripts/quality_sets.py --benchmarks ../shared/benchmarks
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn import datasets
 
 NOISE = "noise"
-FAMILIES = ("shape-2d", "shape-3d", "gaussian", "noisy", "real", "customer", "high-dim")
+FAMILIES = (
+    "shape-2d",
+    "shape-3d",
+    "gaussian",
+    "noisy",
+    "real",
+    "customer",
+    "high-dim",
+    "benchmark",
+)
+BENCHMARK_ENV = "SMCLUSTER_BENCHMARKS"  # a folder of benchmark-suite files (see benchmark_sets)
+DEFAULT_BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 
 Table = tuple[pd.DataFrame, np.ndarray]
 
@@ -568,21 +587,193 @@ def _customers_mixed_scale(seed: int) -> Table:
     return table.drop(columns="segment"), table["segment"].to_numpy()
 
 
-def select(names: str | None = None) -> list[QualitySet]:
-    """The sets named in a comma-separated list (all when empty), in registry order."""
+COUNT_SEGMENTS = {  # share, spend $, basket $, tenure months, tickets/yr, returns: P(0), mean
+    "loyal_high": (0.15, 4000, 120, 60, 1.0, (0.50, 1.5)),
+    "family_weekly": (0.30, 1800, 60, 36, 0.5, (0.80, 1.0)),
+    "bargain_hunters": (0.25, 600, 25, 24, 2.0, (0.30, 2.5)),
+    "new_customers": (0.18, 300, 45, 4, 3.0, (0.95, 1.0)),
+    "lapsing": (0.12, 150, 35, 48, 0.2, (0.90, 1.0)),
+}
+
+
+def customers_with_counts(seed: int, rows: int = 8000) -> Table:
+    """5 segments told apart by skewed spend, basket and tenure; among the columns two
+    small-integer counts (support tickets, Poisson; returns, zero-inflated with a zero share
+    that differs by segment) and household size 1-6; ~1% NaN; 3% scattered outliers."""
+    rng = np.random.default_rng(seed)
+    n_noise = round(rows * 0.03)
+    shares = np.array([s[0] for s in COUNT_SEGMENTS.values()])
+    counts = rng.multinomial(rows - n_noise, shares / shares.sum())
+    frames = []
+    for (name, (_, spend, basket, tenure, tickets, (zero, returns))), n in zip(
+        COUNT_SEGMENTS.items(), counts, strict=True
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "annual_spend": rng.lognormal(np.log(spend), 0.25, n).round(2),
+                    "avg_basket": rng.lognormal(np.log(basket), 0.2, n).round(2),
+                    "tenure_months": rng.gamma(25.0, tenure / 25.0, n).round(1),
+                    "support_tickets": rng.poisson(tickets, n),
+                    "returns": np.where(rng.random(n) < zero, 0, 1 + rng.poisson(returns, n)),
+                    "household_size": rng.integers(1, 7, n),
+                    "segment": name,
+                }
+            )
+        )
+    noise = pd.DataFrame(
+        {
+            "annual_spend": rng.uniform(50, 20000, n_noise).round(2),
+            "avg_basket": rng.uniform(5, 600, n_noise).round(2),
+            "tenure_months": rng.uniform(0, 150, n_noise).round(1),
+            "support_tickets": rng.integers(0, 12, n_noise),
+            "returns": rng.integers(0, 10, n_noise),
+            "household_size": rng.integers(1, 7, n_noise),
+            "segment": NOISE,
+        }
+    )
+    table = pd.concat([*frames, noise], ignore_index=True).sample(frac=1.0, random_state=seed)
+    table = table.reset_index(drop=True)
+    for column in ("avg_basket", "support_tickets"):
+        table.loc[rng.random(rows) < 0.01, column] = np.nan
+    return table.drop(columns="segment"), table["segment"].to_numpy()
+
+
+ACCOUNT_SEGMENTS = {  # share, seats, monthly $, API calls/day, P(sso, api, annual, premium
+    # support), plan months (1, 12, 24, 36) probabilities
+    "startups": (0.25, 5, 80, 200, (0.05, 0.7, 0.2, 0.05), (0.7, 0.25, 0.05, 0.0)),
+    "smb": (0.25, 25, 400, 50, (0.2, 0.3, 0.5, 0.2), (0.3, 0.5, 0.15, 0.05)),
+    "mid_market": (0.18, 120, 2500, 2000, (0.6, 0.6, 0.7, 0.5), (0.1, 0.5, 0.3, 0.1)),
+    "enterprise": (0.08, 900, 20000, 20000, (0.95, 0.8, 0.9, 0.9), (0.0, 0.2, 0.4, 0.4)),
+    "agencies": (0.12, 12, 900, 8000, (0.1, 0.95, 0.4, 0.3), (0.4, 0.4, 0.2, 0.0)),
+    "education": (0.12, 300, 600, 100, (0.8, 0.1, 0.9, 0.1), (0.0, 0.9, 0.1, 0.0)),
+}
+PLAN_MONTHS = (1, 12, 24, 36)
+
+
+def business_accounts(seed: int, rows: int = 6000) -> Table:
+    """6 segments of business accounts told apart by skewed seats, spend and API use; among
+    the columns four 0/1 flags set with segment-dependent probability and a plan length of
+    1, 12, 24 or 36 months; 3% scattered outliers."""
+    rng = np.random.default_rng(seed)
+    n_noise = round(rows * 0.03)
+    shares = np.array([s[0] for s in ACCOUNT_SEGMENTS.values()])
+    counts = rng.multinomial(rows - n_noise, shares / shares.sum())
+    flags = ("has_sso", "uses_api", "annual_billing", "premium_support")
+    frames = []
+    for (name, (_, seats, monthly, calls, flag_p, plan_p)), n in zip(
+        ACCOUNT_SEGMENTS.items(), counts, strict=True
+    ):
+        part = {
+            "seats": np.maximum(1, rng.lognormal(np.log(seats), 0.25, n).round()),
+            "monthly_spend": rng.lognormal(np.log(monthly), 0.25, n).round(2),
+            "api_calls_per_day": rng.lognormal(np.log(calls), 0.3, n).round(),
+        }
+        for flag, p in zip(flags, flag_p, strict=True):
+            part[flag] = (rng.random(n) < p).astype(int)
+        part["plan_months"] = rng.choice(PLAN_MONTHS, n, p=plan_p)
+        frame = pd.DataFrame(part)
+        frame["segment"] = name
+        frames.append(frame)
+    noise = pd.DataFrame(
+        {
+            "seats": rng.integers(1, 3000, n_noise).astype(float),
+            "monthly_spend": rng.uniform(10, 60000, n_noise).round(2),
+            "api_calls_per_day": rng.uniform(0, 60000, n_noise).round(),
+            **{flag: rng.integers(0, 2, n_noise) for flag in flags},
+            "plan_months": rng.choice(PLAN_MONTHS, n_noise),
+            "segment": NOISE,
+        }
+    )
+    table = pd.concat([*frames, noise], ignore_index=True).sample(frac=1.0, random_state=seed)
+    table = table.reset_index(drop=True)
+    return table.drop(columns="segment"), table["segment"].to_numpy()
+
+
+FEW_VALUED_SEEDS = (1, 2, 3, 4, 5)
+for _seed in FEW_VALUED_SEEDS:
+    register(
+        f"customers_counts_s{_seed}",
+        "customer",
+        "5 segments; skewed spend, two small-integer counts (one zero-inflated, its zero share "
+        "by segment), household size 1-6, ~1% NaN, 3% scattered outliers",
+        seed=_seed,
+    )(customers_with_counts)
+    register(
+        f"business_flags_s{_seed}",
+        "customer",
+        "6 segments of accounts; skewed seats, spend and API use, four 0/1 flags by segment, "
+        "plan length 1/12/24/36 months, 3% scattered outliers",
+        seed=_seed,
+    )(business_accounts)
+
+
+# --- real benchmark files (read from a folder outside the repository) --------------------------
+
+
+def _benchmark_table(data: Path, labels: Path, seed: int) -> Table:
+    """One suite set: its points as columns x0.., label 0 as planted noise (seed unused)."""
+    points = np.loadtxt(data, ndmin=2)
+    truth = np.loadtxt(labels, dtype=int, ndmin=1)
+    named = np.where(truth == 0, NOISE, truth.astype(str))
+    return _frame(points), named
+
+
+def benchmark_folder(given: str | None) -> Path | None:
+    """The benchmark folder: `given`, else $SMCLUSTER_BENCHMARKS, else ../shared/benchmarks
+    when it exists; None for `none` (or nothing found)."""
+    chosen = given if given is not None else os.environ.get(BENCHMARK_ENV)
+    if chosen is not None:
+        if chosen.lower() == "none":
+            return None
+        folder = Path(chosen)
+        if not folder.is_dir():
+            raise SystemExit(f"benchmark folder {folder} does not exist (--benchmarks)")
+        return folder
+    return DEFAULT_BENCHMARKS if DEFAULT_BENCHMARKS.is_dir() else None
+
+
+def benchmark_sets(folder: Path) -> list[QualitySet]:
+    """Every `<name>.data.gz` with its `<name>.labels0.gz` in `folder`, as family benchmark."""
+    sets = []
+    for data in sorted(folder.glob("*.data.gz")):
+        name = data.name.removesuffix(".data.gz")
+        labels = data.with_name(f"{name}.labels0.gz")
+        if not labels.exists():
+            raise SystemExit(f"{data} has no labels file {labels.name}")
+        make = partial(_benchmark_table, data, labels)
+        sets.append(QualitySet(name, "benchmark", f"benchmark suite file {data.name}", make))
+    if not sets:
+        raise SystemExit(f"no <name>.data.gz files in benchmark folder {folder}")
+    return sets
+
+
+def select(names: str | None = None, benchmarks: Path | None = None) -> list[QualitySet]:
+    """The sets named in a comma-separated list (all when empty): the registry's, then the
+    benchmark folder's."""
+    known = dict(REGISTRY)
+    if benchmarks is not None:
+        known.update({qs.name: qs for qs in benchmark_sets(benchmarks)})
     if not names:
-        return list(REGISTRY.values())
+        return list(known.values())
     wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in REGISTRY]
+    unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise SystemExit(f"unknown set(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
-    return [REGISTRY[n] for n in wanted]
+        raise SystemExit(f"unknown set(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[n] for n in wanted]
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="List the quality battery's sets.")
+    parser.add_argument(
+        "--benchmarks",
+        help=f"benchmark folder (default ${BENCHMARK_ENV}, "
+        "../shared/benchmarks when present; 'none' for the generated sets only)",
+    )
+    args = parser.parse_args()
     print("| set | family | rows | features | planted outliers | description |")
     print("|---|---|---:|---:|---:|---|")
-    for qs in REGISTRY.values():
+    for qs in select(None, benchmark_folder(args.benchmarks)):
         features, truth = qs.load()
         outliers = int((truth == NOISE).sum())
         print(
