@@ -26,6 +26,7 @@ from smcluster.contract.tables import TableFile
 from smcluster.pipeline.clock import StageClock
 from smcluster.pipeline.eps import strongest_knee
 from smcluster.pipeline.features import Features, prepare_features
+from smcluster.pipeline.mass import auto_min_cluster_size
 from smcluster.pipeline.reduce import reduce
 from smcluster.pipeline.sampling import sample_index
 from smcluster.pipeline.score import silhouette_sample
@@ -193,7 +194,9 @@ class Stages:
 
     def hdbscan(self, points: np.ndarray) -> np.ndarray:
         labels = self.backend.hdbscan(
-            self.backend.xp.asarray(points), self.hp.min_cluster_size, MIN_SAMPLES
+            self.backend.xp.asarray(points),
+            self.hp.min_cluster_size or auto_min_cluster_size(len(points)),
+            MIN_SAMPLES,
         )
         return to_host(labels)
 

@@ -1,4 +1,5 @@
-"""DBSCAN's automatic settings: min_samples by DBCV, knee eps, the split search, validity."""
+"""DBSCAN's automatic settings: a radius per cluster by excess of mass, knee eps with
+min_samples set, the split search, validity."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import pytest
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
+from smcluster.pipeline.clock import StageClock
+from smcluster.pipeline.cluster import run_dbscan
 from smcluster.pipeline.density import (
     DOMINANT_SHARE,
-    LADDER,
-    choose_min_samples,
     dominant_share,
     run_candidate,
     split_share,
 )
+from smcluster.pipeline.mass import MIN_SAMPLES, auto_min_cluster_size, select_by_mass
+from smcluster.pipeline.model import ClusterModel
+from smcluster.pipeline.preparation import FeaturePrep
 from smcluster.pipeline.validity import UNDEFINED, dbcv
 
 
@@ -47,19 +51,66 @@ def test_split_share_weighs_the_largest_against_the_next() -> None:
     assert split_share(np.array([0, 0, -1])) == 1.0
 
 
-def test_min_samples_auto_tries_the_ladder_and_keeps_the_best_dbcv(caplog) -> None:
-    rng = np.random.default_rng(1)
-    data = _blobs(rng, [(0, 0), (8, 0), (0, 8), (8, 8)], 200, 0.6)
+def _dense_and_sparse(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two tight groups and two groups eight times as spread out (one eps cannot suit both)."""
+    rng = np.random.default_rng(seed)
+    parts = [
+        rng.normal((0, 0), 0.15, (300, 2)),
+        rng.normal((3, 0), 0.15, (300, 2)),
+        rng.normal((0, 12), 1.2, (300, 2)),
+        rng.normal((12, 12), 1.2, (300, 2)),
+    ]
+    return np.concatenate(parts).astype(np.float32), np.repeat(np.arange(4), 300)
+
+
+def test_auto_settings_give_each_cluster_its_own_radius() -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    data, truth = _dense_and_sparse(0)
     hp = parse({"random_state": "0"})
-    with caplog.at_level("INFO", logger="smcluster.pipeline.density"):
-        best = choose_min_samples(CpuBackend(), hp, data)
-    tried = [m for m in LADDER if f"min_samples=auto: {m} gives" in caplog.text]
-    assert tried == list(LADDER)
-    assert best.min_samples in LADDER
-    labels = np.asarray(best.labels)
+    chosen = select_by_mass(CpuBackend(), hp, data)
+    labels = chosen.sample_labels
     assert len(np.unique(labels[labels >= 0])) == 4
-    assert best.validity == max(
-        dbcv(data, run_candidate(CpuBackend(), hp, data, m).labels, 0) for m in LADDER
+    assert adjusted_rand_score(truth[labels >= 0], labels[labels >= 0]) == 1.0
+    assert (labels < 0).mean() < 0.1
+    assert chosen.min_cluster_size == auto_min_cluster_size(len(data)) == 24
+    radius = {int(c): chosen.member_radii[chosen.member_labels == c][0] for c in range(4)}
+    dense = {int(c) for c in np.unique(labels[:600]) if c >= 0}  # the two tight groups
+    assert max(radius[c] for c in dense) * 3 < min(r for c, r in radius.items() if c not in dense)
+    # a cluster's radius is the largest core distance among its rows (MIN_SAMPLES, self included)
+    from sklearn.neighbors import NearestNeighbors
+
+    core = NearestNeighbors(n_neighbors=MIN_SAMPLES).fit(data).kneighbors(data)[0][:, -1]
+    for c in range(4):
+        assert radius[c] == pytest.approx(core[labels == c].max(), rel=1e-5)
+    assert chosen.eps.method == "per_cluster" and chosen.eps.eps == max(radius.values())
+
+
+def test_rows_outside_the_sample_and_new_rows_follow_the_same_rule() -> None:
+    data, truth = _dense_and_sparse(1)
+    hp = parse({"random_state": "0", "eps_sample_size": "400"})
+    clustering = run_dbscan(CpuBackend(), hp, data, StageClock())
+    labels = np.asarray(clustering.labels)
+    assert clustering.info == {"min_samples": MIN_SAMPLES, "min_cluster_size": 10}
+    assert len(clustering.reference_points) <= 400 and clustering.reference_radii is not None
+    clustered = labels >= 0
+    assert clustered.mean() > 0.9
+    for group in range(4):  # each true group is one cluster
+        assert len(np.unique(labels[(truth == group) & clustered])) == 1
+    model = ClusterModel(
+        prep=FeaturePrep(["x", "y"], "median", "none", "none"),
+        reducer=None,
+        core_points=clustering.reference_points,
+        core_labels=clustering.reference_labels,
+        eps=clustering.radius,
+        radii=clustering.reference_radii,
+    )
+    new, _ = _dense_and_sparse(2)
+    far = np.array([[6.0, 6.0], [1.5, 0.0]], dtype=np.float32)  # between groups: noise
+    assigned = model.assign(np.concatenate([new, far]))
+    assert (assigned[-2:] == -1).all()
+    assert np.array_equal(
+        assigned, np.asarray(model.assign_on(CpuBackend(), np.concatenate([new, far]), None))
     )
 
 
@@ -94,7 +145,7 @@ def test_the_split_cuts_touching_diamonds_at_the_neck_not_at_their_rims() -> Non
         return rng.uniform(-1, 1, (400, 2)) @ np.array([[1, 1], [-1, 1]]) / 2 + (centre_x, 0)
 
     data = _standardized(np.concatenate([diamond(-1.0), diamond(1.02)]))
-    best = choose_min_samples(CpuBackend(), parse({}), data)
+    best = run_candidate(CpuBackend(), parse({}), data, 8)
     labels = np.asarray(best.labels)
     assert best.eps.method == "split"
     left, right = (np.bincount(part[part >= 0]).argmax() for part in (labels[:400], labels[400:]))

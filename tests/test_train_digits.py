@@ -71,7 +71,7 @@ def test_artifacts_are_complete_and_consistent(digits_run) -> None:
     assert not (tree.model_dir / ".incomplete").exists()
     resolved = json.loads((tree.model_dir / "hyperparameters.json").read_text())
     assert resolved["hyperparameters"]["id_column"] == "image_id"
-    assert resolved["eps_method"] in {"knee", "quantile"}
+    assert resolved["eps_method"] == "per_cluster"  # eps and min_samples auto
     assert resolved["eps_used"] > 0
     assert "scikit-learn" in resolved["versions"]
     assert "digit" not in resolved["features_used"] and "image_id" not in resolved["features_used"]

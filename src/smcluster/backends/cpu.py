@@ -166,7 +166,10 @@ class CpuBackend:
                 "rows) scale further",
                 f"{rows:,}",
             )
-        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples).fit(data)
+        # copy=True: scikit-learn may otherwise write into `data`, which later stages reuse.
+        model = HDBSCAN(
+            min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True
+        ).fit(data)
         return np.asarray(model.labels_, dtype=np.int32)
 
     def kmeans(

@@ -194,30 +194,34 @@ class Hyperparameters:
         "cluster",
         TuningRange("Categorical", values=("full", "diag")),
     )
-    min_cluster_size: int = _param(
-        Integer(2, 10_000_000),
-        100,
-        "`hdbscan`: smallest group that counts as a cluster (its `min_samples` is `min_samples`).",
+    min_cluster_size: int | None = _param(
+        IntegerOrAuto(2, 10_000_000),
+        None,
+        "Smallest group that counts as a cluster, for `hdbscan` and for `dbscan` with `eps` and "
+        "`min_samples` both `auto`. `auto`: 2% of the rows clustered (of the sample, for "
+        "`dbscan`), at least 10; groups smaller than that are not reported.",
         "cluster",
         TuningRange("Integer", 20, 2000, scaling="Logarithmic"),
     )
     eps: float | None = _param(
         RealOrAuto(),
         None,
-        "DBSCAN neighbourhood radius in the embedding. `auto`: the knee of the k-distance "
-        "curve (k = `min_samples`); when that radius leaves one cluster holding over 90% of "
-        "the clustered rows, the largest smaller radius that cuts that cluster's rows into two "
-        "parts of comparable size (the larger at most 90% of both; at most 30% noise).",
+        "DBSCAN neighbourhood radius in the embedding. `auto` with `min_samples=auto`: a radius "
+        "per cluster, the clusters chosen by excess of mass over the DBSCAN hierarchy (as "
+        "HDBSCAN selects them) on up to `eps_sample_size` rows. `auto` with `min_samples` set: "
+        "the knee of the k-distance curve (k = `min_samples`); when that radius leaves one "
+        "cluster holding over 90% of the clustered rows, the largest smaller radius that cuts "
+        "that cluster's rows into two parts of comparable size (the larger at most 90% of "
+        "both; at most 30% noise).",
         "cluster",
     )
     min_samples: int | None = _param(
         IntegerOrAuto(2, 10_000),
         None,
-        "DBSCAN and HDBSCAN core-point threshold, and k for the k-distance curve. `auto`: "
-        "DBSCAN tries 4, 8, 16 and 32 (those up to 5% of the rows; on a sample of up to "
-        "`eps_sample_size` rows), each with its own knee `eps`, and keeps the one whose "
-        "clustering has the best density-based validity (DBCV); HDBSCAN uses "
-        "`min_cluster_size` (on the gpu at most 1024, cuML's limit).",
+        "DBSCAN and HDBSCAN core-point threshold (rows within the radius, the row itself "
+        "included), and k for the k-distance curve. `auto`: 5 (for DBSCAN with `eps=auto`, "
+        "with a radius per cluster, see `eps`). On the gpu HDBSCAN takes at most 1024, "
+        "cuML's limit.",
         "cluster",
         TuningRange("Integer", 3, 50, scaling="Logarithmic"),
     )

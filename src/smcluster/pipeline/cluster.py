@@ -23,8 +23,9 @@ import numpy as np
 from ..backends.base import Array, Backend, HostEstimator, to_host
 from ..contract.schema import Hyperparameters
 from .clock import StageClock
-from .density import DensityRun, choose_min_samples, dbscan_with, run_candidate
-from .eps import EpsChoice, choose_eps, query_neighbours
+from .density import run_candidate
+from .eps import EpsChoice, query_neighbours
+from .mass import MIN_SAMPLES, auto_min_cluster_size, label_rows, select_by_mass
 from .sampling import sample_index
 
 ALGORITHMS = ("dbscan", "hdbscan", "kmeans", "gmm")
@@ -36,38 +37,38 @@ class Clustering:
     labels: Array  # per row, on the backend (-1 noise)
     reference_points: np.ndarray  # host; new rows take the label of the nearest one ...
     reference_labels: np.ndarray
-    radius: float  # ... when it lies within this distance (inf: always)
+    radius: float  # ... when it lies within this distance (inf: always) ...
+    reference_radii: np.ndarray | None = None  # ... or within its own cluster's radius
     eps: EpsChoice | None = None  # DBSCAN only
     estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
     info: dict[str, Any] = field(default_factory=dict)
 
 
 def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
-    """DBSCAN; with `min_samples=auto` its settings are chosen on a sample first.
-
-    When the sample is every row the chosen run is the result; otherwise the chosen
-    `min_samples` runs on every row with its own knee (or the split quantile found).
-    """
+    """DBSCAN. With `eps` and `min_samples` both `auto`, a radius per cluster by excess of mass
+    (`mass.py`); with `min_samples` set, `eps` at the knee of its k-distance curve (a split
+    sought when one cluster dominates, `density.py`) or as given; with only `eps` set,
+    `min_samples` is `MIN_SAMPLES`."""
     rows = data.shape[0]
-    sampled = rows > hp.eps_sample_size
+    if hp.eps is None and hp.min_samples is None:
+        with clock.stage("choose_eps", rows=rows):
+            chosen = select_by_mass(backend, hp, data)
+        with clock.stage("cluster_dbscan", rows=rows):
+            labels = label_rows(backend, chosen, data)
+        return Clustering(
+            labels=labels,
+            reference_points=chosen.members,
+            reference_labels=chosen.member_labels.astype(np.int32),
+            radius=chosen.eps.eps,
+            reference_radii=chosen.member_radii.astype(np.float32),
+            eps=chosen.eps,
+            info={"min_samples": MIN_SAMPLES, "min_cluster_size": chosen.min_cluster_size},
+        )
+    min_samples = hp.min_samples if hp.min_samples is not None else MIN_SAMPLES
     with clock.stage("choose_eps", rows=rows):
-        chosen = choose_min_samples(backend, hp, data) if hp.min_samples is None else None
-        min_samples = chosen.min_samples if chosen is not None else hp.min_samples
-        assert min_samples is not None
-        if chosen is not None and sampled:  # chosen on a sample: eps from every row
-            neighbours = query_neighbours(backend, hp, data, min_samples)
-            eps = choose_eps(hp, neighbours, min_samples)
-            if chosen.split_quantile is not None and neighbours is not None:
-                split = neighbours.core_distance_quantile(min_samples, chosen.split_quantile)
-                eps = EpsChoice(split, "split", eps.k, eps.curve, eps.knee_index)
+        neighbours = query_neighbours(backend, hp, data, min_samples)
     with clock.stage("cluster_dbscan", rows=rows):
-        if chosen is None:
-            run = run_candidate(backend, hp, data, min_samples)
-        elif not sampled:
-            run = chosen  # the sample was every row: the chosen run is the clustering
-        else:
-            labels, core = dbscan_with(backend, hp, data, min_samples, eps.eps, neighbours)
-            run = DensityRun(min_samples, eps, labels, core)
+        run = run_candidate(backend, hp, data, min_samples, neighbours)
     core_index = backend.xp.asarray(run.core)
     return Clustering(
         labels=run.labels,
@@ -84,7 +85,8 @@ def run_hdbscan(
 ) -> Clustering:
     rows = data.shape[0]
     with clock.stage("cluster_hdbscan", rows=rows):
-        labels = backend.hdbscan(data, min(hp.min_cluster_size, rows), hp.min_samples)
+        size = hp.min_cluster_size or auto_min_cluster_size(rows)
+        labels = backend.hdbscan(data, min(size, rows), hp.min_samples or MIN_SAMPLES)
     picked = sample_index(rows, HDBSCAN_REFERENCE_ROWS, hp.random_state)
     index = backend.xp.asarray(picked)
     return Clustering(
@@ -92,7 +94,11 @@ def run_hdbscan(
         reference_points=to_host(data[index]),
         reference_labels=to_host(labels[index]).astype(np.int32),
         radius=math.inf,
-        info={"reference_rows": len(picked)},
+        info={
+            "reference_rows": len(picked),
+            "min_cluster_size": size,
+            "min_samples": hp.min_samples or MIN_SAMPLES,
+        },
     )
 
 

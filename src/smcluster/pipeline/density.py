@@ -1,9 +1,7 @@
-"""DBSCAN's automatic settings: `min_samples` from a ladder by DBCV, `eps` at the knee, and a
-split sought when the knee leaves one dominant cluster.
+"""DBSCAN with `min_samples` set and `eps=auto`: `eps` at the knee, and a split sought when the
+knee leaves one dominant cluster (with both `auto`, `mass.py` chooses a radius per cluster).
 
-Each candidate `min_samples` in `LADDER` up to 5% of the rows gets its own knee `eps` and its
-own DBSCAN run on a seeded sample of at most `eps_sample_size` rows; the candidate whose
-clustering has the highest DBCV (`validity.dbcv`) wins. When a knee `eps` leaves one cluster
+When a knee `eps` leaves one cluster
 with more than `DOMINANT_SHARE` of the clustered rows (overlapping or touching groups, where
 density has no deep gap), the largest smaller `eps` (a quantile of the core distances) that
 splits it, with at most `SEEK_MAX_NOISE` noise, replaces it: the coarsest clustering that cuts
@@ -23,15 +21,9 @@ import numpy as np
 from ..backends.base import Array, Backend, to_host
 from ..contract.schema import Hyperparameters
 from .eps import EpsChoice, Neighbours, choose_eps, query_neighbours
-from .sampling import sample_index
-from .validity import dbcv
 
 log = logging.getLogger(__name__)
 
-LADDER = (4, 8, 16, 32)
-# A core point's neighbourhood must stay small next to the groups it should find: candidates
-# above this share of the rows are skipped (r15's 40-row clusters merge at min_samples=32).
-MAX_MIN_SAMPLES_SHARE = 0.05
 DOMINANT_SHARE = 0.9
 SEEK_MAX_NOISE = 0.3
 SEEK_QUANTILES = np.round(np.arange(0.99, 0.295, -0.01), 2)
@@ -45,7 +37,6 @@ class DensityRun:
     eps: EpsChoice
     labels: Array
     core: Array
-    validity: float = float("nan")
     split_quantile: float | None = None  # set when the split search chose eps
 
 
@@ -133,38 +124,3 @@ def run_candidate(
             split.eps.curve, split.eps.knee_index = eps.curve, eps.knee_index
             return split
     return run
-
-
-def choose_min_samples(backend: Backend, hp: Hyperparameters, data: Array) -> DensityRun:
-    """The best ladder candidate by DBCV, run on a sample of at most `eps_sample_size` rows."""
-    rows = data.shape[0]
-    picked = sample_index(rows, hp.eps_sample_size, hp.random_state)
-    sample = data if len(picked) == rows else data[backend.xp.asarray(picked)]
-    most = max(LADDER[0], MAX_MIN_SAMPLES_SHARE * len(picked))
-    ladder = [m for m in LADDER if m <= most]
-    # One neighbour query at the largest k serves every candidate: k-NN distances are sorted,
-    # so a smaller k's columns are a prefix of the larger query's.
-    neighbours = query_neighbours(backend, hp, sample, max(ladder))
-    runs = []
-    for min_samples in ladder:
-        run = run_candidate(backend, hp, sample, min_samples, neighbours)
-        run.validity = dbcv(sample, run.labels, hp.random_state)
-        labels = to_host(run.labels)
-        log.info(
-            "min_samples=auto: %d gives %d cluster(s), %.1f%% noise, eps=%.6g (%s), DBCV %.3f",
-            min_samples,
-            len(np.unique(labels[labels >= 0])),
-            100 * float((labels < 0).mean()),
-            run.eps.eps,
-            run.eps.method,
-            run.validity,
-        )
-        runs.append(run)
-    best = max(runs, key=lambda r: r.validity)  # the first (smallest) wins ties
-    log.info(
-        "min_samples=auto: %d (highest DBCV of %s, on %s rows)",
-        best.min_samples,
-        ", ".join(str(r.min_samples) for r in runs),
-        f"{len(picked):,}",
-    )
-    return best

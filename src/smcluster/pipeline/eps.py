@@ -35,7 +35,7 @@ class EpsChoice:
         return {"eps": self.eps, "method": self.method, "k": self.k, "knee_index": self.knee_index}
 
 
-def _downsample_sorted(values: np.ndarray, points: int) -> np.ndarray:
+def downsample_sorted(values: np.ndarray, points: int) -> np.ndarray:
     if len(values) <= points:
         return values
     positions = np.linspace(0, len(values) - 1, points).round().astype(int)
@@ -112,7 +112,7 @@ def choose_eps(hp: Hyperparameters, neighbours: Neighbours | None, min_samples: 
     k = min_samples
     curve = np.empty(0, np.float64)
     if neighbours is not None and neighbours.distances.shape[1] > k:
-        curve = _downsample_sorted(
+        curve = downsample_sorted(
             k_distance_curve(neighbours, k, hp.eps_sample_size, hp.random_state), CURVE_POINTS
         )
     if hp.eps is not None:

@@ -23,6 +23,7 @@ from .correlation import drop_correlated
 from .near_constant import drop_near_constant
 from .pca import PcaSummary, fit_pca
 from .preparation import FeaturePrep, nonfinite_counts
+from .steps import spread_steps
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Features:
     columns: list[str]  # the features used, after the near-constant and correlation drops
     raw: Array  # those columns per input row, float32, original units (NaN where missing)
     prepared: Array  # per kept row: imputed, log-transformed where chosen, scaled
+    spread: Array  # `prepared` with few-valued columns spread in their steps: what is embedded
     kept: np.ndarray  # bool per input row (False: removed by missing=drop)
     prep: FeaturePrep  # fitted: prepares new rows the same way
     pca: PcaSummary | None
@@ -137,6 +139,8 @@ def prepare_features(
         )
     if pca is not None:
         pca.log()
+    spread, stepped = spread_steps(prepared, columns, xp, hp.random_state)
+    prep.report["spread_columns"] = stepped
     prep.report["near_constant"] = near_constant.to_json()
     prep.report["correlation"] = correlation.to_json()
     prep.report["pca"] = {} if pca is None else pca.to_json()
@@ -144,6 +148,7 @@ def prepare_features(
         columns=columns,
         raw=raw,
         prepared=prepared,
+        spread=spread,
         kept=to_host(keep).astype(bool),
         prep=prep,
         pca=pca,

@@ -43,6 +43,7 @@ class ClusterModel:
     core_points: np.ndarray  # embedding coordinates of DBSCAN core samples
     core_labels: np.ndarray
     eps: float  # assignment radius: DBSCAN's eps, infinite for the other algorithms
+    radii: np.ndarray | None = None  # per core point, where each cluster has its own radius
     algorithm: str = "dbscan"
     info: dict[str, Any] = field(default_factory=dict)
     estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
@@ -104,7 +105,8 @@ class ClusterModel:
         index = host_neighbors(len(embedding), n_neighbors=1).fit(self.core_points)
         distances, nearest = index.kneighbors(embedding)
         labels = self.core_labels[nearest[:, 0]]
-        return np.where(distances[:, 0] <= self.eps, labels, -1).astype(np.int32)
+        limit = self.eps if self.radii is None else self.radii[nearest[:, 0]]
+        return np.where(distances[:, 0] <= limit, labels, -1).astype(np.int32)
 
     def assign_on(self, backend: Backend, embedding: Array, prepared: Array) -> Array:
         """`label` on a backend's arrays (CuPy stays on the device), labels on the backend."""
@@ -114,7 +116,8 @@ class ClusterModel:
         if len(self.core_points) == 0:
             return xp.full(embedding.shape[0], -1, dtype=xp.int32)
         distance, nearest = backend.nearest(xp.asarray(self.core_points), embedding)
-        labels = xp.where(distance <= self.eps, xp.asarray(self.core_labels)[nearest], -1)
+        limit = self.eps if self.radii is None else xp.asarray(self.radii)[nearest]
+        labels = xp.where(distance <= limit, xp.asarray(self.core_labels)[nearest], -1)
         if self.outliers is not None:
             labels = xp.where(xp.asarray(self.outliers.flags(backend, prepared)), -1, labels)
         return labels.astype(xp.int32)

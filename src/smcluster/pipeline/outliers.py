@@ -6,6 +6,14 @@ distance to the `K`-th nearest row: a row is an outlier when the log of that dis
 than `outlier_threshold` robust deviations (1.4826 x MAD) above the median. Distances are taken
 to a seeded reference sample of at most `REFERENCE_ROWS` prepared rows, which the model keeps,
 so new rows (validation, `predict`) are judged exactly as training rows were.
+
+When few-valued columns were spread within their steps (`steps.py`), the test runs on both views
+and a row far out in either is an outlier: on the features as they are, rows tied on every step
+are each other's nearest, so a row whose combination of counts and flags no group shares stands
+out; with the steps spread, the neighbour distances are smooth, so a row far from every group
+along the continuous columns stands out even where the steps' cells vary widely in population.
+Each view alone missed most of the planted outliers of one of the customer sets with such
+columns (README, "How the defaults find segments").
 """
 
 from __future__ import annotations
@@ -33,21 +41,48 @@ class OutlierRule:
 
     reference: np.ndarray  # float32 prepared rows (host)
     cutoff: float  # distance to the K-th nearest reference row above which a row is noise
+    spread: OutlierRule | None = None  # the same test on the spread view, where there is one
 
     def flags(self, backend: Backend, prepared: Array) -> np.ndarray:
-        """True for new rows (not in the reference) beyond the cut-off."""
+        """True for new rows (not in the reference) beyond the cut-off (in either view)."""
         reference = backend.xp.asarray(self.reference)
-        return backend.beyond_kth_nearest(reference, prepared, K, self.cutoff)
+        flagged = backend.beyond_kth_nearest(reference, prepared, K, self.cutoff)
+        spread = getattr(self, "spread", None)  # absent from bundles written before it
+        return flagged if spread is None else flagged | spread.flags(backend, prepared)
 
     def flags_host(self, prepared: np.ndarray) -> np.ndarray:
         """`flags` for host rows (the `predict` path: no backend)."""
-        return beyond_kth_nearest(self.reference, prepared, K, self.cutoff)
+        flagged = beyond_kth_nearest(self.reference, prepared, K, self.cutoff)
+        spread = getattr(self, "spread", None)
+        return flagged if spread is None else flagged | spread.flags_host(prepared)
 
 
 def fit_outliers(
-    backend: Backend, prepared: Array, threshold: float, random_state: int
+    backend: Backend,
+    prepared: Array,
+    threshold: float,
+    random_state: int,
+    spread: Array | None = None,
 ) -> tuple[OutlierRule | None, np.ndarray]:
-    """The rule and the training rows it flags; (None, all False) when it cannot apply."""
+    """The rule and the training rows it flags; (None, all False) when it cannot apply.
+
+    `spread`: the same rows with few-valued columns spread (None, or `prepared` itself, when
+    no column was): a row beyond the cut-off in either view is flagged."""
+    rule, flagged = _fit_view(backend, prepared, threshold, random_state, "")
+    if spread is None or spread is prepared:
+        return rule, flagged
+    other, flagged_spread = _fit_view(
+        backend, spread, threshold, random_state, ", with few-valued columns spread"
+    )
+    if rule is None:
+        return other, flagged_spread
+    rule.spread = other
+    return rule, flagged | flagged_spread
+
+
+def _fit_view(
+    backend: Backend, prepared: Array, threshold: float, random_state: int, view: str
+) -> tuple[OutlierRule | None, np.ndarray]:
     rows = prepared.shape[0]
     none = np.zeros(rows, dtype=bool)
     if threshold <= 0 or rows <= K + 1:
@@ -75,12 +110,13 @@ def fit_outliers(
         )
     log.info(
         "outliers: %s of %s rows (%.1f%%) lie beyond %.3g (their %d-th nearest row in the "
-        "prepared features; median %.3g, outlier_threshold=%g robust deviations): noise",
+        "prepared features%s; median %.3g, outlier_threshold=%g robust deviations): noise",
         f"{int(flagged.sum()):,}",
         f"{rows:,}",
         100 * flagged.mean(),
         cutoff,
         K,
+        view,
         math.exp(median),
         threshold,
     )

@@ -62,6 +62,7 @@ def refine(
     raw: np.ndarray,
     columns: list[str],
     reduced: bool,
+    spread: Array | None = None,
 ) -> Refinement:
     """Outliers as noise, sparse splits merged, small leftovers dissolved, ids by size."""
     original = to_host(labels).astype(np.int32)
@@ -72,7 +73,9 @@ def refine(
     info: dict[str, Any] = {}
     rule = None
     if reduced:
-        rule, flagged = fit_outliers(backend, prepared, hp.outlier_threshold, hp.random_state)
+        rule, flagged = fit_outliers(
+            backend, prepared, hp.outlier_threshold, hp.random_state, spread
+        )
         info["outlier_rows"] = int(flagged.sum())
         for cluster in np.unique(host[host >= 0]):
             members = host == cluster

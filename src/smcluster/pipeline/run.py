@@ -21,12 +21,12 @@ from ..version import __version__
 from .checkpoints import Checkpoints, stable_facts
 from .clock import StageClock
 from .cluster import cluster
-from .density import LADDER
 from .eps import EpsChoice
 from .evaluation import evaluate, evaluation_space
 from .features import feature_matrix, prepare_features
 from .ids import id_column_notes, shared_ids_note
 from .load import ChannelInput, load
+from .mass import MIN_SAMPLES
 from .model import ClusterModel
 from .pca import PcaSummary
 from .preparation import FeaturePrep
@@ -73,7 +73,7 @@ def check_sizes(rows: int, width: int, hp: Hyperparameters) -> None:
     """Fail before the expensive steps when the table is too small for the parameters."""
     needs: dict[str, int] = {}  # the parameter as set → rows it needs
     if hp.algorithm in {"dbscan", "hdbscan"}:
-        min_samples = hp.min_samples if hp.min_samples is not None else LADDER[0]
+        min_samples = hp.min_samples if hp.min_samples is not None else MIN_SAMPLES
         shown = "auto" if hp.min_samples is None else str(hp.min_samples)
         needs[f"min_samples={shown}"] = min_samples + 1
     else:
@@ -175,15 +175,21 @@ class Pipeline:
         )
         reduction = checkpoints.load("reduce")
         if reduction is None:
-            reduction = reduce(backend, hp, features.prepared, features.pca, clock)
+            reduction = reduce(backend, hp, features.spread, features.pca, clock)
             checkpoints.save("reduce", reduction)
         embedding = reduction.embedding
         clustering = checkpoints.load("cluster")
         if clustering is None:
             clustering = cluster(backend, hp, embedding, clock)
             checkpoints.save("cluster", clustering)
-        if "min_samples" in clustering.info:  # min_samples=auto, resolved by the cluster stage
-            hp = self.hp = hp.replace(min_samples=clustering.info["min_samples"])
+        # `auto` settings, resolved by the cluster stage
+        resolved = {
+            name: clustering.info[name]
+            for name in ("min_samples", "min_cluster_size")
+            if name in clustering.info
+        }
+        if resolved:
+            hp = self.hp = hp.replace(**resolved)
         raw_kept = to_host(features.raw)[features.kept]
         with clock.stage("refine", rows=embedding.shape[0]):
             refined = refine(
@@ -194,6 +200,7 @@ class Pipeline:
                 raw_kept,
                 columns,
                 reduced=reduction.reducer is not None,
+                spread=features.spread,
             )
         labels = backend.xp.asarray(refined.labels)
         truth = self._truth(table.frame, features.kept)
@@ -212,6 +219,7 @@ class Pipeline:
             core_points=clustering.reference_points,
             core_labels=reference_labels,
             eps=clustering.radius,
+            radii=clustering.reference_radii,
             algorithm=hp.algorithm,
             info={
                 "features": columns,

@@ -93,7 +93,7 @@ def few_clusters_advice(hp: Hyperparameters, noise_fraction: float, rows: int) -
             return "most rows are noise: try a larger eps, a smaller min_samples, or eps=auto"
         return "the rows form one cluster: try a smaller eps, or eps=auto"
     if hp.algorithm == "hdbscan":
-        if hp.min_cluster_size > rows / 2:
+        if hp.min_cluster_size is not None and hp.min_cluster_size > rows / 2:
             return (
                 f"min_cluster_size={hp.min_cluster_size} leaves room for fewer than two "
                 f"clusters in {rows:,} rows: lower it"
