@@ -167,9 +167,9 @@ class CpuBackend:
                 f"{rows:,}",
             )
         # copy=True: scikit-learn may otherwise write into `data`, which later stages reuse.
-        model = HDBSCAN(
-            min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True
-        ).fit(data)
+        model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True).fit(
+            data
+        )
         return np.asarray(model.labels_, dtype=np.int32)
 
     def kmeans(

@@ -23,7 +23,7 @@ from .correlation import drop_correlated
 from .near_constant import drop_near_constant
 from .pca import PcaSummary, fit_pca
 from .preparation import FeaturePrep, nonfinite_counts
-from .steps import spread_steps
+from .steps import DENSITY_ALGORITHMS, spread_steps
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,11 @@ def prepare_features(
         )
     if pca is not None:
         pca.log()
-    spread, stepped = spread_steps(prepared, columns, xp, hp.random_state)
+    # Density clusterers read gaps and stacks; kmeans and gmm place centres, and label new
+    # rows exactly as training rows only when both are embedded from the same values.
+    spread, stepped = prepared, []
+    if hp.algorithm in DENSITY_ALGORITHMS:
+        spread, stepped = spread_steps(prepared, columns, xp, hp.random_state)
     prep.report["spread_columns"] = stepped
     prep.report["near_constant"] = near_constant.to_json()
     prep.report["correlation"] = correlation.to_json()

@@ -9,7 +9,9 @@ row of such a column is moved uniformly within the half-gaps to its value's neig
 deterministic draw): the steps then fill the column's range without gaps or stacks, and the
 column still orders the rows as before (no row moves past the midpoint to another value).
 
-Only the training rows are spread; new rows (validation, `predict`) keep their values, which lie
+Only for `dbscan` and `hdbscan`, which read gaps and stacks (kmeans and gmm place centres, and
+label a training row again exactly only when it is embedded from the same values). Only the
+training rows are spread; new rows (validation, `predict`) keep their values, which lie
 inside their value's spread interval. The outlier rule and the sparse-split merge read the
 prepared rows as they are.
 """
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 # A column counts as stepped when its distinct values number at most this share of the rows
 # (the average value is then shared by two rows or more): a count or a flag, not a measure.
 DISTINCT_SHARE = 0.5
+DENSITY_ALGORITHMS = ("dbscan", "hdbscan")  # the clusterers whose embedding is spread
 
 
 def spread_steps(
