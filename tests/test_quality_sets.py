@@ -12,8 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-import quality  # noqa: E402
-import quality_sets  # noqa: E402
+import quality
+import quality_sets
 
 
 def _write(folder: Path, name: str, rows: str, labels: str) -> None:
