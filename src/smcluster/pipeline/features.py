@@ -141,7 +141,8 @@ def prepare_features(
         pca.log()
     # Density clusterers read gaps and stacks; kmeans and gmm place centres, and label new
     # rows exactly as training rows only when both are embedded from the same values.
-    spread, stepped = prepared, []
+    spread: Array = prepared
+    stepped: list[str] = []
     if hp.algorithm in DENSITY_ALGORITHMS:
         spread, stepped = spread_steps(prepared, columns, xp, hp.random_state)
     prep.report["spread_columns"] = stepped
