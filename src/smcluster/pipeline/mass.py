@@ -112,12 +112,18 @@ def label_rows(backend: Backend, selection: MassSelection, data: Array) -> Array
 
 
 def assign_within_radii(
-    backend: Backend, points: np.ndarray, labels: np.ndarray, radii: np.ndarray, rows: Array
+    backend: Backend,
+    points: np.ndarray,
+    labels: np.ndarray,
+    radii: np.ndarray | float,
+    rows: Array,
 ) -> Array:
-    """Per row, the cluster of its nearest point when within that point's radius, else -1."""
+    """Per row, the cluster of its nearest point when within that point's radius (one radius
+    for all: DBSCAN's eps), else -1: the DBSCAN rule for rows that were not clustered."""
     xp = backend.xp
     if len(points) == 0:
         return xp.full(rows.shape[0], -1, dtype=xp.int32)
     distance, nearest = backend.nearest(xp.asarray(points), rows)
-    within = distance <= xp.asarray(radii)[nearest]
+    limit = radii if isinstance(radii, float) else xp.asarray(radii)[nearest]
+    within = distance <= limit
     return xp.where(within, xp.asarray(labels)[nearest], -1).astype(xp.int32)

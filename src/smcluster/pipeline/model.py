@@ -30,6 +30,7 @@ from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
 from ..contract.output_columns import DROPPED
 from .features import check_float32_range
+from .mass import assign_within_radii
 from .outliers import OutlierRule
 from .preparation import FeaturePrep
 
@@ -113,11 +114,8 @@ class ClusterModel:
         xp = backend.xp
         if self.estimator is not None:
             return xp.asarray(self.estimator.predict(to_host(embedding)).astype(np.int32))
-        if len(self.core_points) == 0:
-            return xp.full(embedding.shape[0], -1, dtype=xp.int32)
-        distance, nearest = backend.nearest(xp.asarray(self.core_points), embedding)
-        limit = self.eps if self.radii is None else xp.asarray(self.radii)[nearest]
-        labels = xp.where(distance <= limit, xp.asarray(self.core_labels)[nearest], -1)
+        radii = float(self.eps) if self.radii is None else self.radii
+        labels = assign_within_radii(backend, self.core_points, self.core_labels, radii, embedding)
         if self.outliers is not None:
             labels = xp.where(xp.asarray(self.outliers.flags(backend, prepared)), -1, labels)
         return labels.astype(xp.int32)
