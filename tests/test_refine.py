@@ -89,3 +89,66 @@ def test_kmeans_labels_are_left_as_they_are() -> None:
         reduced=True,
     )
     assert (refined.labels == labels).all() and refined.outliers is None
+
+
+def test_rows_left_beyond_every_radius_join_their_nearest_cluster_unless_far() -> None:
+    """Two gaussians: the excess-of-mass clusters leave rows of their rims out; those rows join
+    their group's cluster, two rows far from both stay noise, and the model labels the training
+    rows again as refine did (host and backend paths)."""
+    from smcluster.pipeline.clock import StageClock
+    from smcluster.pipeline.cluster import run_dbscan
+    from smcluster.pipeline.model import ClusterModel
+    from smcluster.pipeline.preparation import FeaturePrep
+    from smcluster.pipeline.refine import Border, remap
+
+    rng = np.random.default_rng(3)
+    groups = [rng.normal((0, 0), 1.0, (500, 2)), rng.normal((6, 0), 1.0, (500, 2))]
+    data = np.concatenate([*groups, [[0.0, 40.0], [40.0, 0.0]]]).astype(np.float32)
+    hp = parse({"random_state": "0"})
+    clustering = run_dbscan(CpuBackend(), hp, data, StageClock())
+    left_out = np.asarray(clustering.labels) < 0
+    assert left_out[:1000].sum() >= 10 and left_out[-2:].all()
+    assert clustering.reference_radii is not None
+    border = Border(
+        clustering.reference_points,
+        clustering.reference_labels,
+        clustering.reference_radii,
+        data,
+    )
+    hp = hp.replace(**clustering.info)
+    refined = refine(
+        CpuBackend(), hp, clustering.labels, data, data, ["x", "y"], reduced=False, border=border
+    )
+    labels = refined.labels
+    assert (labels[-2:] == -1).all() and (labels[:1000] < 0).sum() <= 5  # the farthest tails
+    assert refined.info["joined_rows"] == int(left_out.sum() - (labels < 0).sum()) >= 5
+    first, second = (
+        set(labels[part][labels[part] >= 0]) for part in (slice(500), slice(500, 1000))
+    )
+    assert len(first) == len(second) == 1 and first != second  # each group one cluster
+    assert refined.join_beyond_radius and not refined.outliers_everywhere
+    model = ClusterModel(
+        prep=FeaturePrep(["x", "y"], "median", "none", "none"),
+        reducer=None,
+        core_points=clustering.reference_points,
+        core_labels=remap(clustering.reference_labels, refined.mapping),
+        eps=clustering.radius,
+        radii=clustering.reference_radii,
+        outliers=refined.outliers,
+        join_beyond_radius=refined.join_beyond_radius,
+        outliers_everywhere=refined.outliers_everywhere,
+    )
+    assert np.array_equal(model.label(data), labels)
+    assert np.array_equal(np.asarray(model.assign_on(CpuBackend(), data, data)), labels)
+    # without the outlier rule (outlier_threshold=0) rows beyond every radius stay noise
+    off = refine(
+        CpuBackend(),
+        hp.replace(outlier_threshold=0.0),
+        clustering.labels,
+        data,
+        data,
+        ["x", "y"],
+        reduced=False,
+        border=border,
+    )
+    assert (off.labels[left_out] == -1).all() and not off.join_beyond_radius

@@ -249,7 +249,8 @@ class Hyperparameters:
         "DBSCAN and HDBSCAN after a reducer: rows whose distance to their 10th nearest row in "
         "the prepared features lies more than this many robust deviations (MAD of the log "
         "distance) above the median are labelled noise (-1), as the embedding would pull "
-        "them into a cluster. `0` turns it off.",
+        "them into a cluster. With `eps` and `min_samples` `auto`, the rows the clusterer left "
+        "out join their nearest cluster unless this test calls them far. `0` turns it off.",
         "cluster",
     )
     merge_sparse_splits: bool = _param(

@@ -13,14 +13,18 @@ radius, itself included.
 The hierarchy is built on a seeded sample of at most `eps_sample_size` rows. Each cluster's
 radius is the largest core distance among its rows (every one of them is a core point at that
 radius); any other row, and later any new row (validation, `predict`), joins the cluster of its
-nearest clustered row when it lies within that cluster's radius, and is noise otherwise: the
-DBSCAN rule, with a radius per cluster.
+nearest clustered row when it lies within that cluster's radius: the DBSCAN rule, with a radius
+per cluster. A row beyond every radius joins its nearest cluster too unless the outlier test
+calls it far from every dense group (`refine.py`, `outliers.py`): the hierarchy leaves the
+sparse rims of groups and the rows between touching groups out (up to a third of the rows where
+gaussians overlap), and "noise" is for rows that belong to no group.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -117,13 +121,31 @@ def assign_within_radii(
     labels: np.ndarray,
     radii: np.ndarray | float,
     rows: Array,
+    far: Array | None = None,
 ) -> Array:
     """Per row, the cluster of its nearest point when within that point's radius (one radius
-    for all: DBSCAN's eps), else -1: the DBSCAN rule for rows that were not clustered."""
+    for all: DBSCAN's eps), else -1: the DBSCAN rule for rows that were not clustered.
+
+    `far` (per row, or None): rows beyond every radius join their nearest point's cluster too,
+    unless `far` flags them (`join_beyond_radius`)."""
     xp = backend.xp
     if len(points) == 0:
         return xp.full(rows.shape[0], -1, dtype=xp.int32)
     distance, nearest = backend.nearest(xp.asarray(points), rows)
+    return nearest_cluster(xp, distance, nearest, labels, radii, far)
+
+
+def nearest_cluster(
+    xp: ModuleType,
+    distance: Array,
+    nearest: Array,
+    labels: np.ndarray,
+    radii: np.ndarray | float,
+    far: Array | None,
+) -> Array:
+    """`assign_within_radii` from each row's nearest point (its index and distance)."""
     limit = radii if isinstance(radii, float) else xp.asarray(radii)[nearest]
-    within = distance <= limit
-    return xp.where(within, xp.asarray(labels)[nearest], -1).astype(xp.int32)
+    joins = distance <= limit
+    if far is not None:
+        joins = joins | ~xp.asarray(far, dtype=bool)
+    return xp.where(joins, xp.asarray(labels)[nearest], -1).astype(xp.int32)

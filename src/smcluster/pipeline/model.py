@@ -30,7 +30,7 @@ from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
 from ..contract.output_columns import DROPPED
 from .features import check_float32_range
-from .mass import assign_within_radii
+from .mass import assign_within_radii, nearest_cluster
 from .outliers import OutlierRule
 from .preparation import FeaturePrep
 
@@ -49,6 +49,11 @@ class ClusterModel:
     info: dict[str, Any] = field(default_factory=dict)
     estimator: HostEstimator | None = None  # labels new rows instead of the points (gmm)
     outliers: OutlierRule | None = None  # rows far from every dense group are noise (-1)
+    # Rows beyond every radius join their nearest cluster unless `outliers` flags them (the
+    # radius per cluster, `mass.py`); `outliers` then makes noise only of those rows when no
+    # reducer ran (the clusterer saw the prepared rows themselves), of any row after one.
+    join_beyond_radius: bool = False
+    outliers_everywhere: bool = True
 
     @property
     def features(self) -> list[str]:
@@ -95,8 +100,9 @@ class ClusterModel:
         missing=drop only the complete ones."""
         return self.reduce(self.prepare(frame))
 
-    def assign(self, embedding: np.ndarray) -> np.ndarray:
-        """Cluster ids for embedded rows by the algorithm's rule (-1 for noise)."""
+    def assign(self, embedding: np.ndarray, far: np.ndarray | None = None) -> np.ndarray:
+        """Cluster ids for embedded rows by the algorithm's rule (-1 for noise); `far`: the
+        outlier rule's flags, for `join_beyond_radius`."""
         if self.estimator is not None:
             return self.estimator.predict(np.asarray(embedding)).astype(np.int32)
         if len(self.core_points) == 0:
@@ -105,9 +111,11 @@ class ClusterModel:
 
         index = host_neighbors(len(embedding), n_neighbors=1).fit(self.core_points)
         distances, nearest = index.kneighbors(embedding)
-        labels = self.core_labels[nearest[:, 0]]
-        limit = self.eps if self.radii is None else self.radii[nearest[:, 0]]
-        return np.where(distances[:, 0] <= limit, labels, -1).astype(np.int32)
+        radii = float(self.eps) if self.radii is None else self.radii
+        joining = far if self._joins() else None
+        return np.asarray(
+            nearest_cluster(np, distances[:, 0], nearest[:, 0], self.core_labels, radii, joining)
+        )
 
     def assign_on(self, backend: Backend, embedding: Array, prepared: Array) -> Array:
         """`label` on a backend's arrays (CuPy stays on the device), labels on the backend."""
@@ -115,17 +123,29 @@ class ClusterModel:
         if self.estimator is not None:
             return xp.asarray(self.estimator.predict(to_host(embedding)).astype(np.int32))
         radii = float(self.eps) if self.radii is None else self.radii
-        labels = assign_within_radii(backend, self.core_points, self.core_labels, radii, embedding)
-        if self.outliers is not None:
-            labels = xp.where(xp.asarray(self.outliers.flags(backend, prepared)), -1, labels)
+        far = None if self.outliers is None else xp.asarray(self.outliers.flags(backend, prepared))
+        joining = far if self._joins() else None
+        labels = assign_within_radii(
+            backend, self.core_points, self.core_labels, radii, embedding, joining
+        )
+        if far is not None and self._everywhere():
+            labels = xp.where(far, -1, labels)
         return labels.astype(xp.int32)
 
     def label(self, prepared: np.ndarray) -> np.ndarray:
         """Cluster ids (-1 noise) for prepared new rows, by every rule the training rows met."""
-        labels = self.assign(self.reduce(prepared))
-        if self.outliers is not None:
-            labels = np.where(self.outliers.flags_host(prepared), -1, labels).astype(np.int32)
+        far = None if self.outliers is None else self.outliers.flags_host(prepared)
+        labels = self.assign(self.reduce(prepared), far)
+        if far is not None and self._everywhere():
+            labels = np.where(far, -1, labels).astype(np.int32)
         return labels
+
+    # Bundles written before these fields unpickle without them: the rules of that time.
+    def _joins(self) -> bool:
+        return bool(getattr(self, "join_beyond_radius", False)) and self.outliers is not None
+
+    def _everywhere(self) -> bool:
+        return bool(getattr(self, "outliers_everywhere", True))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Cluster ids per row of `frame`: -1 noise, DROPPED where missing=drop left it out."""

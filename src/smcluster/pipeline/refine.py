@@ -2,7 +2,9 @@
 
 1. Outliers stay noise: after a reducer, rows far from every dense group of the prepared
    features (`outliers.py`) are labelled -1; a cluster made mostly of such rows is reported as
-   scattered outliers, not as a segment.
+   scattered outliers, not as a segment. Where each cluster has its own radius (`mass.py`),
+   the rows the clusterer left beyond every radius join their nearest cluster unless they are
+   such rows (`Border`): rims of groups and rows between touching groups are not noise.
 2. Sparse splits: clusters that differ only in whether one mostly-zero feature is zero are
    merged (`sparse_splits.py`), or reported with `merge_sparse_splits=false`.
 3. Clusters left with fewer than `min_samples` rows become noise; the rest are numbered by size,
@@ -21,6 +23,7 @@ import numpy as np
 
 from ..backends.base import Array, Backend, to_host
 from ..contract.schema import Hyperparameters
+from .mass import assign_within_radii
 from .outliers import OutlierRule, fit_outliers
 from .sparse_splits import find_sparse_splits
 
@@ -31,10 +34,23 @@ NOISE_AWARE = ("dbscan", "hdbscan")
 
 
 @dataclass
+class Border:
+    """The clustered points with their clusters' radii, and every row in the space clustered:
+    what rows left out by the clusterer join (`mass.assign_within_radii`)."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    radii: np.ndarray
+    rows: Array
+
+
+@dataclass
 class Refinement:
     labels: np.ndarray  # per row, host, int32
     mapping: dict[int, int] = field(default_factory=dict)  # old id → new id (-1: dissolved)
     outliers: OutlierRule | None = None
+    join_beyond_radius: bool = False  # the model's rules for new rows (`ClusterModel`)
+    outliers_everywhere: bool = True
     notes: list[str] = field(default_factory=list)  # for the report and metrics.json
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -63,8 +79,10 @@ def refine(
     columns: list[str],
     reduced: bool,
     spread: Array | None = None,
+    border: Border | None = None,
 ) -> Refinement:
-    """Outliers as noise, sparse splits merged, small leftovers dissolved, ids by size."""
+    """Outliers as noise, border rows joined, sparse splits merged, small leftovers dissolved,
+    ids by size."""
     original = to_host(labels).astype(np.int32)
     host = original
     if hp.algorithm not in NOISE_AWARE:
@@ -72,11 +90,15 @@ def refine(
     notes: list[str] = []
     info: dict[str, Any] = {}
     rule = None
-    if reduced:
+    if reduced or border is not None:
         rule, flagged = fit_outliers(
             backend, prepared, hp.outlier_threshold, hp.random_state, spread
         )
         info["outlier_rows"] = int(flagged.sum())
+    if border is not None and rule is not None:
+        host = _join_border(backend, host, border, flagged)
+        info["joined_rows"] = int(((original < 0) & (host >= 0)).sum())
+    if reduced and rule is not None:
         for cluster in np.unique(host[host >= 0]):
             members = host == cluster
             share = float(flagged[members].mean())
@@ -116,4 +138,36 @@ def refine(
     mapping = {}
     for old in np.unique(original[original >= 0]).tolist():
         mapping[int(old)] = renumbered.get(merged.get(int(old), int(old)), -1)
-    return Refinement(final, mapping, rule, notes, info)
+    return Refinement(
+        final,
+        mapping,
+        rule,
+        join_beyond_radius=border is not None and rule is not None,
+        outliers_everywhere=reduced,
+        notes=notes,
+        info=info,
+    )
+
+
+def _join_border(
+    backend: Backend, labels: np.ndarray, border: Border, far: np.ndarray
+) -> np.ndarray:
+    """The clusterer's noise rows that are not far (`far`): the cluster of their nearest
+    clustered point (any row within a radius already has it)."""
+    noise = np.flatnonzero(labels < 0)
+    if len(noise) == 0 or len(border.points) == 0:
+        return labels
+    xp = backend.xp
+    rows = border.rows[xp.asarray(noise)]
+    joined = to_host(
+        assign_within_radii(backend, border.points, border.labels, border.radii, rows, far[noise])
+    ).astype(np.int32)
+    log.info(
+        "refine: %s of the %s rows the clusterer left beyond every cluster's radius join their "
+        "nearest cluster (the rest lie far from every dense group: noise)",
+        f"{int((joined >= 0).sum()):,}",
+        f"{len(noise):,}",
+    )
+    out = labels.copy()
+    out[noise] = joined
+    return out

@@ -20,7 +20,7 @@ from ..contract.schema import Hyperparameters
 from ..version import __version__
 from .checkpoints import Checkpoints, stable_facts
 from .clock import StageClock
-from .cluster import cluster
+from .cluster import Clustering, cluster
 from .eps import EpsChoice
 from .evaluation import evaluate, evaluation_space
 from .features import feature_matrix, prepare_features
@@ -31,7 +31,7 @@ from .model import ClusterModel
 from .pca import PcaSummary
 from .preparation import FeaturePrep
 from .reduce import reduce, resolve_reducer
-from .refine import refine, remap
+from .refine import Border, refine, remap
 from .score import score
 from .validation import check_validation_columns
 
@@ -201,6 +201,7 @@ class Pipeline:
                 columns,
                 reduced=reduction.reducer is not None,
                 spread=features.spread,
+                border=_border(clustering, embedding),
             )
         labels = backend.xp.asarray(refined.labels)
         truth = self._truth(table.frame, features.kept)
@@ -231,6 +232,8 @@ class Pipeline:
             },
             estimator=clustering.estimator,
             outliers=refined.outliers,
+            join_beyond_radius=refined.join_beyond_radius,
+            outliers_everywhere=refined.outliers_everywhere,
         )
         train_result = SplitResult(
             ids=ids,
@@ -305,3 +308,15 @@ class Pipeline:
             notes=[*id_notes, *scores.notes],
             input=table.input,
         )
+
+
+def _border(clustering: Clustering, embedding: Array) -> Border | None:
+    """Where each cluster has its own radius (`mass.py`): what the rows it left out join."""
+    if clustering.reference_radii is None:
+        return None
+    return Border(
+        clustering.reference_points,
+        clustering.reference_labels,
+        clustering.reference_radii,
+        embedding,
+    )

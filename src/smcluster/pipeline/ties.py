@@ -1,9 +1,11 @@
 """A note when the rows take few distinct values: ratings, counts, coded answers.
 
-Density clustering reads distances between neighbours; on such a grid most rows sit on top of
-others (distance 0), so DBSCAN's k-distance curve and HDBSCAN's core distances see steps of the
-grid instead of gaps between groups: the result splits at grid steps or merges into one. The
-job cannot tell that from the labels alone, so the metrics say it, with what to try instead.
+On such a grid most rows sit on top of others. For `dbscan` and `hdbscan` the few-valued
+columns are spread within their steps (`steps.py`), so the clusterer no longer sees stacks of
+ties; but groups whose answers differ by less than one step cannot be told apart, and the
+labels alone do not show it, so the metrics say how few rows are distinct. On a probe (900 rows
+of three 1-5 answers from three planted groups, 76 distinct rows) the defaults found 2 clusters
+(ARI 0.52), `kmeans` and `gmm` told k = 3 did no better (0.41, 0.41).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def few_distinct_rows_note(rows: np.ndarray, hp: Hyperparameters) -> str | None:
         return None
     return (
         f"only {distinct:,} of {len(sampled):,} rows are distinct (features with few values, "
-        f"such as ratings or counts): {hp.algorithm} sees the steps of that grid rather than "
-        "gaps between groups, and may split or merge groups at them; compare algorithm=gmm "
-        "or kmeans (n_clusters), and check the cluster sizes"
+        "such as ratings or counts): their steps were spread for the clusterer, but groups "
+        "that differ by less than one step cannot be told apart; check the cluster sizes and "
+        "profiles against what you know of the data"
     )
