@@ -87,6 +87,12 @@ def semicolons(tree: JobTree) -> None:
     tree.write_config(FAST)
 
 
+def cr_line_ends(tree: JobTree) -> None:
+    """Excel for Mac's "CSV": lines end with CR alone."""
+    _write(tree, "part-0.csv", _customers().to_csv(index=False, lineterminator="\r"))
+    tree.write_config(FAST)
+
+
 def tabs(tree: JobTree) -> None:
     _write(tree, "part-0.csv", _customers().to_csv(index=False, sep="\t"))
     tree.write_config(FAST)
@@ -268,6 +274,7 @@ CASES = {
     "no header row": Case(no_header_row, 2, "DataError:", ("has no header row",)),
     "semicolons": Case(semicolons, 2, "DataError:", ("semicolon-separated",)),
     "tabs": Case(tabs, 2, "DataError:", ("tab-separated",)),
+    "cr_line_ends": Case(cr_line_ends, 2, "DataError:", ("carriage return alone", "CSV UTF-8")),
     "beyond float32": Case(beyond_float32, 2, "DataError:", ("monetary (2 values)",)),
     "identical rows": Case(identical_rows, 2, "DataError:", ("identical in every feature (a, b)",)),
     "header-only file beside data": Case(

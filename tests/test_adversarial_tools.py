@@ -122,6 +122,12 @@ def headerless_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]
     return str(trained.model_dir), str(_input(tmp, text=text)), None
 
 
+def cr_line_ends(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
+    path = tmp / "rows.csv"  # Excel for Mac's "CSV": lines end with CR alone
+    path.write_text(_rows().to_csv(index=False, lineterminator="\r"), newline="")
+    return str(trained.model_dir), str(path), None
+
+
 def missing_input(trained: JobTree, tmp: Path) -> tuple[str, str, str | None]:
     return str(trained.model_dir), str(tmp / "absent.csv"), None
 
@@ -174,6 +180,7 @@ PREDICT_CASES: dict[str, tuple[Arrange, int, str, str]] = {
     "input not a table": (input_not_a_table, 2, "DataError:", "is not a .csv"),
     "headerless input": (headerless_input, 2, "DataError:", "has no header row"),
     "missing input": (missing_input, 2, "DataError:", "absent.csv: no such file"),
+    "CR line ends": (cr_line_ends, 2, "DataError:", "carriage return alone"),
     "unwritable output": (unwritable_output, 4, "PlatformError:", "cannot write --output"),
     "dates in a Parquet feature": (dates_in_parquet, 2, "DataError:", "holds dates or durations"),
     "input is a folder": (input_is_a_folder, 2, "DataError:", "is a directory (give a file)"),

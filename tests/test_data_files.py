@@ -85,6 +85,22 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         check_same_columns(discover(_channel(tmp_path)))
 
 
+def test_cr_only_line_ends_are_refused_gzipped_or_not_and_crlf_is_read(tmp_path: Path) -> None:
+    for name, data in (
+        ("mac.csv", b"a,b\r1,2\r3,4\r"),
+        ("mac.csv.gz", gzip.compress(b"a,b\r1,2\r3,4\r")),
+    ):
+        folder = tmp_path / name.replace(".", "_")
+        folder.mkdir()
+        (folder / name).write_bytes(data)
+        with pytest.raises(DataError, match="carriage return alone") as raised:
+            check_same_columns(discover(_channel(folder)))
+        assert "CSV UTF-8" in raised.value.fix
+    (tmp_path / "windows").mkdir()
+    (tmp_path / "windows" / "part.csv").write_bytes(b"a,b\r\n1,2\r\n")
+    assert check_same_columns(discover(_channel(tmp_path / "windows"))) == ["a", "b"]
+
+
 def test_an_empty_part_file_beside_data_is_left_out(tmp_path: Path) -> None:
     (tmp_path / "part-0.csv").write_text("a,b\n1,2\n")
     (tmp_path / "part-1.csv").write_text("")

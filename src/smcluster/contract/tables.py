@@ -31,6 +31,7 @@ TABLE_EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 GZIP_EXTENSIONS = {".gz", ".gzip"}
 PARQUET_MAGIC = b"PAR1"
 SNIFF_BYTES = 4096
+LINE_END_PROBE = 1 << 16  # bytes read to tell CR-only line ends (no LF among them)
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -169,6 +170,18 @@ def _looks_like_number(text: str) -> bool:
         return False
 
 
+def _cr_line_ends(table_file: TableFile) -> DataError:
+    # pandas would read them, cuDF's reader (the GPU path) splits lines at LF only: one refusal
+    # keeps a job's outcome the same on either backend.
+    return DataError(
+        f"{table_file.path} ends its lines with a carriage return alone (CR, as Excel for "
+        'Mac\'s "CSV" and classic Mac OS write them); smcluster reads CSV whose lines end '
+        "with LF or CRLF.",
+        'save the table as "CSV UTF-8 (Comma delimited)" (Excel) or convert its line ends, '
+        "for example `tr '\\r' '\\n' < in.csv > out.csv`.",
+    )
+
+
 def _header_fields(table_file: TableFile, line: bytes) -> list[str]:
     try:
         text = line.decode("utf-8-sig")
@@ -215,6 +228,10 @@ def _read_header(table_file: TableFile) -> tuple[list[str], dict[str, Any]]:
                 schema = pq.read_schema(handle)
                 return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
         with table_file.open_binary() as handle:
+            start = handle.read(LINE_END_PROBE)
+            if b"\r" in start and b"\n" not in start:
+                raise _cr_line_ends(table_file)
+            handle.seek(0)
             first_line = handle.readline()
     except SmclusterError:
         raise
