@@ -93,6 +93,29 @@ def cr_line_ends(tree: JobTree) -> None:
     tree.write_config(FAST)
 
 
+def _nested_parquet(tree: JobTree) -> None:
+    """List, struct and map columns beside the numbers, as Parquet writers produce them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_customers(), preserve_index=False)
+    rows = table.num_rows
+    table = table.append_column("tags", pa.array([["web", "app"]] * rows))
+    table = table.append_column("address", pa.array([{"zip": 1010, "city": "x"}] * rows))
+    mapped = pa.array([[("a", 1)]] * rows, type=pa.map_(pa.string(), pa.int64()))
+    pq.write_table(table.append_column("counts", mapped), tree.channel() / "part-0.parquet")
+
+
+def nested_parquet_columns(tree: JobTree) -> None:
+    _nested_parquet(tree)
+    tree.write_config(FAST)
+
+
+def nested_parquet_feature(tree: JobTree) -> None:
+    _nested_parquet(tree)
+    tree.write_config({**FAST, "features": "recency_days,monetary,tags"})
+
+
 def tabs(tree: JobTree) -> None:
     _write(tree, "part-0.csv", _customers().to_csv(index=False, sep="\t"))
     tree.write_config(FAST)
@@ -274,6 +297,12 @@ CASES = {
     "no header row": Case(no_header_row, 2, "DataError:", ("has no header row",)),
     "semicolons": Case(semicolons, 2, "DataError:", ("semicolon-separated",)),
     "tabs": Case(tabs, 2, "DataError:", ("tab-separated",)),
+    "nested Parquet columns": Case(
+        nested_parquet_columns, 0, "", ("skipping column 'tags'", "skipping column 'counts'")
+    ),
+    "nested Parquet feature": Case(
+        nested_parquet_feature, 2, "DataError:", ("'tags' holds lists, structs or maps",)
+    ),
     "cr_line_ends": Case(cr_line_ends, 2, "DataError:", ("carriage return alone", "CSV UTF-8")),
     "beyond float32": Case(beyond_float32, 2, "DataError:", ("monetary (2 values)",)),
     "identical rows": Case(identical_rows, 2, "DataError:", ("identical in every feature (a, b)",)),

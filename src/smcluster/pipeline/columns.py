@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..backends.base import Backend, Frame
@@ -34,6 +35,13 @@ def did_you_mean(name: str, columns: list[str]) -> str:
 
 def _is_numeric(dtype: object) -> bool:
     return getattr(dtype, "kind", "O") in "biuf"
+
+
+def _is_nested(values: pd.Series) -> bool:
+    """A host column of lists, structs or maps (as Parquet holds them): no value is a number,
+    and its values cannot be compared or hashed as text can."""
+    present = values.dropna().head(TYPE_PROBE_ROWS)
+    return any(isinstance(v, list | tuple | dict | np.ndarray) for v in present)
 
 
 def _text_examples(values: pd.Series, limit: int = 3) -> list[str]:
@@ -73,6 +81,15 @@ def text_columns(
             f"({frame[dates[0]].dtype}), not numbers.",
             "turn them into numbers before the job, such as days since the date (recency) or "
             "the duration in days, or drop them from `features`.",
+        )
+    nested = [c for c in text if _is_nested(backend.column_to_host(frame, c))]
+    if nested:
+        return DataError(
+            f"feature column{'s' if len(nested) > 1 else ''} {', '.join(map(repr, nested))}"
+            f"{where} hold{'' if len(nested) > 1 else 's'} lists, structs or maps (nested "
+            "Parquet values), not numbers.",
+            "turn them into numeric columns before the job (a count, a flag per item, one "
+            "column per field), or drop them from `features`.",
         )
     examples = _text_examples(backend.column_to_host(frame, text[0]))
     return DataError(
@@ -135,6 +152,13 @@ def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) 
         if column in chosen:
             continue
         values = backend.column_to_host(frame, column)
+        if _is_nested(values):
+            log.info(
+                "features=all: skipping column '%s': it holds lists, structs or maps (nested "
+                "Parquet values), not numbers",
+                column,
+            )
+            continue
         examples = _text_examples(values)
         share = _numeric_share(values)
         if examples and share >= MOSTLY_NUMERIC_SHARE:
