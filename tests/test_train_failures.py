@@ -187,3 +187,35 @@ def test_stale_failure_and_manifest_from_an_earlier_run_are_cleared(job_tree: Jo
     job_tree.write_config({**FAST, "bogus": "1"})
     assert job_tree.run().returncode == 2
     assert not job_tree.looks_complete()  # the earlier run's manifest no longer vouches for it
+
+
+def test_a_long_reason_shows_its_problem_and_fix_within_what_sagemaker_shows(
+    job_tree: JobTree,
+) -> None:
+    """SageMaker shows the first 1,024 characters of the failure file: a reason listing 300
+    names is shortened in its middle there, its start, end and Fix kept, and follows whole."""
+    job_tree.write_table(_customers())
+    wanted = [f"segment_score_{i:03d}" for i in range(300)]
+    job_tree.write_config({**FAST, "features": ",".join(wanted)})
+    completed = job_tree.run("train")
+    assert completed.returncode == 2, completed.stderr[-2000:]
+    first = job_tree.failure_first_line()
+    assert len(first) <= 1024, len(first)
+    assert first.startswith("DataError: feature columns not in the table: 'segment_score_000'")
+    assert "characters left out" in first and "'segment_score_299'" in first
+    assert "Fix: choose from: " in first and first.endswith(", email_open_rate.")
+    whole = job_tree.failure_file.read_text().split("The whole reason:\n", 1)[1].splitlines()[0]
+    assert len(whole) > 1024 and all(f"'{name}'" in whole for name in wanted)
+    assert whole in completed.stderr  # the log has it whole too
+    assert not job_tree.looks_complete()
+
+
+def test_shown_reason_keeps_a_long_fix_and_leaves_short_reasons_alone() -> None:
+    from smcluster.contract.failure import shown_reason
+
+    short = "DataError: the table is empty. Fix: upload rows."
+    assert shown_reason(short) == short
+    long_fix = "DataError: 2 columns clash. Fix: " + "rename them; " * 200 + "then rerun."
+    shown = shown_reason(long_fix)
+    assert len(shown) <= 1024 and shown.startswith("DataError: 2 columns clash. Fix: rename")
+    assert shown.endswith("then rerun.") and "characters left out" in shown

@@ -19,7 +19,8 @@ class SmclusterError(Exception):
         self.fix = fix
 
     def reason(self) -> str:
-        """One paragraph for `/opt/ml/output/failure` (the console shows its first 1024 chars)."""
+        """One paragraph for `/opt/ml/output/failure` (the console shows its first 1024 chars;
+        `failure.shown_reason` keeps the problem and the Fix within them)."""
         text = f"{self.kind}: {self.problem}"
         if self.fix:
             text += f" Fix: {self.fix}"

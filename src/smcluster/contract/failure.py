@@ -19,6 +19,8 @@ EXIT_STOPPED = 128 + signal.SIGTERM  # 143, the shell's convention (SIGINT: 130)
 
 # Room kept for the reason from the start, so that it can be written on a full disk.
 RESERVED_BYTES = 4096
+SHOWN_CHARS = 1024  # what SageMaker shows of the failure file (FailureReason)
+FIX_MARKER = " Fix: "
 KILLED_REASON = (
     "Killed: the job ended without writing a reason, so native code or a signal ended it "
     "outright: most often memory ran out (the kernel's out-of-memory killer sends SIGKILL; "
@@ -83,20 +85,46 @@ def _overwrite(paths: JobPaths, text: str) -> None:
         handle.truncate()
 
 
+def shown_reason(reason: str, limit: int = SHOWN_CHARS) -> str:
+    """`reason` cut to `limit` characters so that what is shown holds the problem and its Fix:
+    the middle of a long problem (a list of names, most often) and of a long Fix are left out,
+    their start and end kept, and the elision says how much is missing."""
+    reason = reason.strip()
+    if len(reason) <= limit:
+        return reason
+    problem, marker, fix = reason.partition(FIX_MARKER)
+    fix_room = min(len(marker + fix), limit // 3)
+    return _elide(problem, limit - fix_room) + (_elide(marker + fix, fix_room) if marker else "")
+
+
+def _elide(text: str, room: int) -> str:
+    if len(text) <= room:
+        return text
+    note = " [... {} characters left out; the whole reason follows below ...] "
+    keep = max(room - len(note.format(len(text))), 0)
+    head, tail = keep * 2 // 3, keep - keep * 2 // 3
+    left_out = len(text) - head - tail
+    return text[:head] + note.format(left_out) + (text[len(text) - tail :] if tail else "")
+
+
 def write_failure(paths: JobPaths, reason: str, details: str = "") -> None:
-    """Reason first (the console shows the first 1024 characters), then any details.
+    """Reason first (the console shows the first 1024 characters), then any details. A reason
+    longer than that comes first shortened (`shown_reason`), then whole.
 
     Never raises: on a full disk the reason alone goes into the reserved room; when even that
     fails, the log (which always has the reason too) says why.
     """
-    text = reason.strip() + "\n"
+    shown = shown_reason(reason)
+    text = shown + "\n"
+    if shown != reason.strip():
+        text += "\nThe whole reason:\n" + reason.strip() + "\n"
     if details:
         text += "\n" + details.strip() + "\n"
     try:
         _overwrite(paths, text)
     except OSError:
         try:
-            _overwrite(paths, reason.strip()[: RESERVED_BYTES - 1] + "\n")
+            _overwrite(paths, shown[: RESERVED_BYTES - 1] + "\n")
         except OSError as exc:
             log.error("cannot write the failure file %s: %s", paths.failure_file, exc)
 
