@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .jobtree import FAST, JobTree, clean_env, smcluster
+from .jobtree import BIN, FAST, JobTree, clean_env, smcluster
 
 
 @pytest.fixture(scope="module")
@@ -521,3 +521,43 @@ def test_demo_data_refuses_numbers_out_of_range(tmp_path: Path, option: str) -> 
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert DEMO_REFUSALS[option] in done.stderr
     assert not (tmp_path / "tree").exists()
+
+
+def test_tuning_report_without_plotly_says_so_before_reading_a_study(tmp_path: Path) -> None:
+    """plotly made unimportable by a package of that name that raises ImportError."""
+    blocker = tmp_path / "blocked" / "plotly"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('plotly blocked by the test')\n")
+    command = ["tuning-report", "--study", str(tmp_path / "nowhere")]
+    done = subprocess.run(
+        [str(BIN / "smcluster"), *command, "--out", str(tmp_path / "page.html")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env({"PYTHONPATH": str(tmp_path / "blocked")}),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("DependencyError: tuning-report needs plotly")
+    assert "Fix: pip install" in done.stderr and not (tmp_path / "page.html").exists()
+
+
+@pytest.mark.parametrize(
+    "trial",
+    [
+        {"status": "Completed", "objective": 0.5},  # no name
+        {"name": "trial-003", "status": "Completed", "objective": "high"},
+        {"name": "trial-003", "status": "Completed", "hyperparameters": ["eps", "0.5"]},
+        "trial-003",
+    ],
+)
+def test_tuning_report_refuses_a_damaged_trial_with_a_reason(tmp_path: Path, trial: object) -> None:
+    study = _study(tmp_path)
+    data = json.loads((study / "study.json").read_text())
+    (study / "study.json").write_text(json.dumps({"trials": [*data["trials"], trial]}))
+    done = smcluster("tuning-report", "--study", str(study), "--out", str(tmp_path / "p.html"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        done.stderr.startswith("ArgumentError: ") and "is damaged: its trial 3 of 3" in done.stderr
+    )
+    assert "Fix: rerun `smcluster tune-local`" in done.stderr
+    assert not (tmp_path / "p.html").exists()

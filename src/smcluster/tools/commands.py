@@ -170,6 +170,7 @@ def tuning_report(args: argparse.Namespace) -> str:
             "tuning-report needs at least one study.",
             "pass --tuning-job NAME (SageMaker) and/or --study DIR (a tune-local --out).",
         )
+    report.check_plotly()
     check_output(Path(args.out), "--out", make_parents=True)  # before reading any study
     studies = [report.local_study(Path(path)) for path in args.study]
     if args.tuning_job:

@@ -34,6 +34,7 @@ class Trial:
     hyperparameters: dict[str, str]
     ended: datetime | None = None  # None: the order of the trials stands in for time
     link: str | None = None
+    started: str = ""  # as written (ISO time), for the order of a local study's trials
 
 
 @dataclass
@@ -50,6 +51,17 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
+def check_plotly() -> None:
+    """plotly draws the page: its absence is said before any study is read."""
+    try:
+        import plotly  # noqa: F401
+    except ImportError:
+        raise DependencyError(
+            "tuning-report needs plotly, which is not installed.",
+            'pip install -e ".[tune]" (or the dev extra).',
+        ) from None
+
+
 def local_study(path: Path) -> Study:
     """A `tune-local` study from its folder or its `study.json`."""
     file = path / "study.json" if path.is_dir() else path
@@ -62,19 +74,31 @@ def local_study(path: Path) -> Study:
             "pass the --out folder of `smcluster tune-local` or its study.json.",
         ) from None
     trials = []
-    for row in sorted(rows, key=lambda r: (r.get("started") or "", r["name"])):
-        report = Path(row["path"]) / "model" / "report.html" if row.get("path") else None
-        trials.append(
-            Trial(
-                row["name"],
-                row["status"],
-                row.get("objective"),
-                {k: str(v) for k, v in row.get("hyperparameters", {}).items()},
-                _time(row.get("ended")),
-                report.as_uri() if report is not None and report.is_absolute() else None,
-            )
-        )
+    for number, row in enumerate(rows, 1):
+        try:
+            trials.append(_local_trial(row))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ArgumentError(
+                f"{file} is damaged: its trial {number} of {len(rows)} cannot be read "
+                f"({type(exc).__name__}: {exc}; each trial needs at least 'name' and 'status').",
+                "rerun `smcluster tune-local` into a new --out folder, or restore study.json.",
+            ) from None
+    trials.sort(key=lambda t: (t.started, t.name))
     return Study(f"local: {file.parent.name}", trials)
+
+
+def _local_trial(row: dict[str, Any]) -> Trial:
+    report = Path(row["path"]) / "model" / "report.html" if row.get("path") else None
+    objective = row.get("objective")
+    return Trial(
+        str(row["name"]),
+        str(row["status"]),
+        None if objective is None else float(objective),
+        {str(k): str(v) for k, v in (row.get("hyperparameters") or {}).items()},
+        _time(row.get("ended")),
+        report.as_uri() if report is not None and report.is_absolute() else None,
+        str(row.get("started") or ""),
+    )
 
 
 def sagemaker_study(client: Any, tuning_job: str) -> Study:
