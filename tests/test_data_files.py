@@ -85,6 +85,18 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         check_same_columns(discover(_channel(tmp_path)))
 
 
+def test_a_gzipped_empty_part_file_is_left_out_as_a_0_byte_one_is(tmp_path: Path) -> None:
+    (tmp_path / "part-0.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "part-1.csv.gz").write_bytes(gzip.compress(b""))
+    (tmp_path / "part-2.csv").write_text("")
+    assert [f.path.name for f in discover(_channel(tmp_path))] == ["part-0.csv"]
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "part-0.csv.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(DataError, match="empty \\(0 bytes, or 0 once decompressed\\)"):
+        discover(_channel(alone))
+
+
 def test_cr_only_line_ends_are_refused_gzipped_or_not_and_crlf_is_read(tmp_path: Path) -> None:
     for name, data in (
         ("mac.csv", b"a,b\r1,2\r3,4\r"),

@@ -110,6 +110,20 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
     return sorted(found.values()), sorted(outside)
 
 
+def _holds_nothing(table_file: TableFile) -> bool:
+    """0 bytes, or a gzip stream of 0 bytes (what compressing an empty part file gives): left
+    out alike. A damaged gzip file is not empty: reading it says what is wrong."""
+    if table_file.path.stat().st_size == 0:
+        return True
+    if not table_file.gzipped:
+        return False
+    try:
+        with table_file.open_binary() as handle:
+            return handle.read(1) == b""
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
 def discover(channel: Channel) -> list[TableFile]:
     """Table files under the channel folder (nested too), in a stable, sorted order."""
     paths, outside = _walk(channel.path)
@@ -129,19 +143,20 @@ def discover(channel: Channel) -> list[TableFile]:
         if fmt is None:
             skipped.append(str(path.relative_to(channel.path)))
             continue
-        if path.stat().st_size == 0:  # Spark writes empty part files for empty partitions
+        table_file = TableFile(path, fmt, gzipped)
+        if _holds_nothing(table_file):  # Spark writes empty part files for empty partitions
             empty.append(path)
             continue
-        files.append(TableFile(path, fmt, gzipped))
+        files.append(table_file)
     if empty and not files:
         raise DataError(
             f"{', '.join(str(p) for p in empty[:5])} {'is' if len(empty) == 1 else 'are'} "
-            "empty (0 bytes).",
+            "empty (0 bytes, or 0 once decompressed).",
             "upload the table with a header row and rows.",
         )
     if empty:
         log.warning(
-            "channel %s: left out %d empty (0-byte) file(s): %s",
+            "channel %s: left out %d empty file(s) (0 bytes, or 0 once decompressed): %s",
             channel.name,
             len(empty),
             ", ".join(str(p.relative_to(channel.path)) for p in empty[:10]),
