@@ -116,6 +116,12 @@ def nested_parquet_feature(tree: JobTree) -> None:
     tree.write_config({**FAST, "features": "recency_days,monetary,tags"})
 
 
+def symlink_loop(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    (tree.channel() / "latest.csv").symlink_to("latest.csv")  # leads to itself
+    tree.write_config(FAST)
+
+
 def tabs(tree: JobTree) -> None:
     _write(tree, "part-0.csv", _customers().to_csv(index=False, sep="\t"))
     tree.write_config(FAST)
@@ -302,6 +308,9 @@ CASES = {
     ),
     "nested Parquet feature": Case(
         nested_parquet_feature, 2, "DataError:", ("'tags' holds lists, structs or maps",)
+    ),
+    "symbolic link loop": Case(
+        symlink_loop, 2, "DataError:", ("lead round in a loop: latest.csv", "remove those links")
     ),
     "cr_line_ends": Case(cr_line_ends, 2, "DataError:", ("carriage return alone", "CSV UTF-8")),
     "beyond float32": Case(beyond_float32, 2, "DataError:", ("monetary (2 values)",)),

@@ -82,8 +82,9 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _walk(root: Path) -> tuple[list[Path], list[str]]:
-    """Files under `root` in sorted order, and the symlinks that lead out of it.
+def _walk(root: Path) -> tuple[list[Path], list[str], list[str]]:
+    """Files under `root` in sorted order, the symlinks that lead out of it, and those that
+    lead nowhere (a loop).
 
     Links are not followed blindly: one that resolves inside the channel is read as its target
     (once), one that leads outside is refused, so that a channel cannot pull in `/etc/passwd`.
@@ -91,23 +92,39 @@ def _walk(root: Path) -> tuple[list[Path], list[str]]:
     real_root = root.resolve()
     found: dict[Path, Path] = {}
     outside: list[str] = []
+    loops: list[str] = []
     for folder, dirs, names in os.walk(root, followlinks=False):
         here = Path(folder)
         for name in list(dirs):
             link = here / name
             if link.is_symlink():
                 dirs.remove(name)  # a linked folder inside the channel is walked as itself
-                if not _inside(link.resolve(), real_root):
+                real = _resolved(link)
+                if real is None:
+                    loops.append(str(link.relative_to(root)))
+                elif not _inside(real, real_root):
                     outside.append(str(link.relative_to(root)))
         for name in names:
             path = here / name
-            real = path.resolve()
+            real = _resolved(path)
+            if real is None:
+                if not _is_hidden(path, root):
+                    loops.append(str(path.relative_to(root)))
+                continue
             if path.is_symlink() and not _inside(real, real_root):
                 if not _is_hidden(path, root):
                     outside.append(str(path.relative_to(root)))
                 continue
             found.setdefault(real, path)
-    return sorted(found.values()), sorted(outside)
+    return sorted(found.values()), sorted(outside), sorted(loops)
+
+
+def _resolved(path: Path) -> Path | None:
+    """The path a link leads to; None for a loop (Python raises RuntimeError or OSError)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
 
 
 def _holds_nothing(table_file: TableFile) -> bool:
@@ -126,13 +143,26 @@ def _holds_nothing(table_file: TableFile) -> bool:
 
 def discover(channel: Channel) -> list[TableFile]:
     """Table files under the channel folder (nested too), in a stable, sorted order."""
-    paths, outside = _walk(channel.path)
+    paths, outside, loops = _walk(channel.path)
+    problems = []
     if outside:
-        raise DataError(
-            f"channel '{channel.name}' holds symbolic links that lead outside it: "
-            f"{', '.join(outside[:5])}.",
-            "copy the files into the channel folder instead of linking to them.",
+        problems.append(
+            DataError(
+                f"channel '{channel.name}' holds symbolic links that lead outside it: "
+                f"{', '.join(outside[:5])}.",
+                "copy the files into the channel folder instead of linking to them.",
+            )
         )
+    if loops:
+        problems.append(
+            DataError(
+                f"channel '{channel.name}' holds symbolic links that lead round in a loop: "
+                f"{', '.join(loops[:5])}{' ...' if len(loops) > 5 else ''}.",
+                "remove those links (or point them at the files they stand for).",
+            )
+        )
+    if problems:
+        raise DataError.combine(problems)
     files: list[TableFile] = []
     skipped: list[str] = []
     empty: list[Path] = []
