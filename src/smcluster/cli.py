@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 
 from .contract.metrics import METRICS, OBJECTIVE, SPLITS, metric_name
+from .contract.secrets import redact
 from .version import __version__
 
 Command = Callable[[argparse.Namespace], int]
@@ -70,7 +71,8 @@ def _runs(args: argparse.Namespace) -> int:
     except SmclusterError as exc:
         print(exc.reason(), file=sys.stderr)
         return 2
-    print(format_json(rows) if args.format == "json" else format_table(rows, args.metric), end="")
+    text = format_json(rows) if args.format == "json" else format_table(rows, args.metric)
+    print(redact(text), end="")  # runs recorded before redaction may hold a URI's credentials
     return 0
 
 

@@ -30,6 +30,7 @@ from .contract.failure import (
     write_failure,
 )
 from .contract.paths import JobPaths
+from .contract.secrets import redact_logging
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -51,14 +52,13 @@ Exit codes: 0 done, 2 bad input, 3 out of memory, 4 disk or permission, 1 intern
 """
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def configure_logging() -> None:
     level = os.environ.get("SMCLUSTER_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    redact_logging(LOG_FORMAT)  # a URI's credentials never reach the log (CloudWatch)
     for noisy in ("numba", "matplotlib", "urllib3", "botocore", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -6,6 +6,8 @@ import errno
 from collections.abc import Sequence
 from typing import ClassVar
 
+from .secrets import redact
+
 
 class SmclusterError(Exception):
     """Base of anticipated failures: the message goes first in the failure file."""
@@ -24,7 +26,7 @@ class SmclusterError(Exception):
         text = f"{self.kind}: {self.problem}"
         if self.fix:
             text += f" Fix: {self.fix}"
-        return text
+        return redact(text)
 
     @classmethod
     def combine(cls, errors: Sequence[SmclusterError]) -> SmclusterError:

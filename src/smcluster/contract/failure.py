@@ -9,6 +9,7 @@ import sys
 from typing import NoReturn
 
 from .paths import JobPaths
+from .secrets import redact
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -114,6 +115,7 @@ def write_failure(paths: JobPaths, reason: str, details: str = "") -> None:
     Never raises: on a full disk the reason alone goes into the reserved room; when even that
     fails, the log (which always has the reason too) says why.
     """
+    reason, details = redact(reason), redact(details)
     shown = shown_reason(reason)
     text = shown + "\n"
     if shown != reason.strip():

@@ -25,6 +25,7 @@ from .kinds import (
     TuningRange,
     ValueKind,
 )
+from .secrets import redact_value
 
 PARAM = "smcluster.param"  # the dataclass-field metadata key that makes a field a hyperparameter
 
@@ -350,8 +351,9 @@ class Hyperparameters:
         return getattr(self, SCHEMA[name].name)
 
     def to_json(self) -> dict[str, object]:
-        """Every hyperparameter as a JSON value (tuples become lists)."""
-        return {p.name: _json_safe(getattr(self, p.name)) for p in SCHEMA}
+        """Every hyperparameter as a JSON value (tuples become lists), as the project writes
+        them: a URI's credentials masked (`secrets.py`)."""
+        return {p.name: _json_safe(redact_value(getattr(self, p.name))) for p in SCHEMA}
 
 
 def _json_safe(value: object) -> object:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..contract.errors import ArgumentError, SmclusterError, StudyError
+from ..contract.secrets import redact
 from ..output.atomic import check_output
 from . import compare, launch
 from .aws_errors import aws_fix
@@ -21,7 +22,9 @@ T = TypeVar("T")
 
 
 def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
-    """Print the command's text and exit 0, or print the reason and exit 2."""
+    """Print the command's text and exit 0, or print the reason and exit with the error's code
+    (2 for bad input or AWS refusals). Neither ever shows a URI's credentials (`secrets.py`):
+    runs, lineage and leaderboard print what trackers and SageMaker recorded."""
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -30,9 +33,9 @@ def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
             print(exc.reason(), file=sys.stderr)
             return exc.exit_code
         except (BotoCoreError, ClientError) as exc:
-            print(f"AWSError: {exc}. Fix: {aws_fix(exc)}", file=sys.stderr)
+            print(redact(f"AWSError: {exc}. Fix: {aws_fix(exc)}"), file=sys.stderr)
             return 2
-        print(text.rstrip("\n"))
+        print(redact(text.rstrip("\n")))
         return 0
 
     return run

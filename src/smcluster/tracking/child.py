@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from ..contract.secrets import redact_logging
 from ..pipeline.load import ChannelInput
 from .base import KILLED, ParamValue, RunInfo, Tracker
 
@@ -161,11 +162,9 @@ def main() -> None:
     # the whole process group, so the child must not act on it by itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=log_format, stream=sys.stderr)
+    redact_logging(log_format)
     # Replies go to the original stdout; anything a library prints goes to the log instead.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
