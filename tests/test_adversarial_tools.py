@@ -253,6 +253,29 @@ def test_predict_reads_the_model_tar_gz_sagemaker_uploads(trained: JobTree, tmp_
     assert len(pd.read_csv(out)) == 20
 
 
+def test_predict_reads_a_model_tar_gz_repacked_with_its_folder_on_top(
+    trained: JobTree, tmp_path: Path
+) -> None:
+    import tarfile
+
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:  # tar czf model.tar.gz model/
+        bundle.add(trained.model_dir, arcname="model")
+    out = tmp_path / "out.csv"
+    args = ["--model", str(archive), "--input", str(_input(tmp_path)), "--output", str(out)]
+    done = smcluster("predict", *args)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out)) == 20
+    other = tmp_path / "other.tar.gz"
+    with tarfile.open(other, "w:gz") as bundle:  # two folders: which one is the model?
+        bundle.add(trained.model_dir, arcname="a")
+        bundle.add(trained.model_dir, arcname="b")
+    done = smcluster("predict", "--model", str(other), "--input", str(_input(tmp_path)))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"ModelError: --model {other} holds no manifest.json")
+    assert "(it holds: a, b)" in done.stderr and "smcluster-model-" not in done.stderr
+
+
 def test_tune_local_refuses_an_empty_data_folder_before_any_trial(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     done = tune_local(tmp_path, "3")

@@ -62,7 +62,24 @@ def unpack_archive(archive: Path) -> Path:
             f"--model {archive} is not a readable model.tar.gz ({exc}).",
             "download model.tar.gz again from the job's S3 output path.",
         ) from None
-    return target
+    return _model_root(target, archive)
+
+
+def _model_root(unpacked: Path, archive: Path) -> Path:
+    """Where the manifest lies: at the top (as SageMaker packs `/opt/ml/model`), or in the one
+    folder at the top (`tar czf model.tar.gz model/`, as a user may repack it)."""
+    if (unpacked / MANIFEST_FILE).exists():
+        return unpacked
+    entries = list(unpacked.iterdir())
+    if len(entries) == 1 and entries[0].is_dir() and (entries[0] / MANIFEST_FILE).exists():
+        return entries[0]
+    names = ", ".join(sorted(e.name for e in entries)[:10]) or "nothing"
+    raise ModelError(
+        f"--model {archive} holds no {MANIFEST_FILE} at its top or in a single folder there "
+        f"(it holds: {names}): it is not the model.tar.gz of a completed smcluster job.",
+        "pass the model.tar.gz from the job's S3 output path (`<output path>/<job>/output/"
+        "model.tar.gz`), or the unpacked model directory.",
+    )
 
 
 def check_bundle(directory: Path) -> None:
