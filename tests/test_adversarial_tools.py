@@ -584,3 +584,33 @@ def test_tuning_report_refuses_a_damaged_trial_with_a_reason(tmp_path: Path, tri
     )
     assert "Fix: rerun `smcluster tune-local`" in done.stderr
     assert not (tmp_path / "p.html").exists()
+
+
+def test_predict_stopped_by_sigterm_says_so_and_leaves_no_file(
+    trained: JobTree, tmp_path: Path
+) -> None:
+    """SIGTERM while predict waits for its input (a FIFO no one writes yet): exit 143, a
+    reason, and neither the output nor its temporary file."""
+    import os
+    import signal
+    import time
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    out = tmp_path / "assigned.csv"
+    command = ["predict", "--model", str(trained.model_dir), "--input", str(fifo)]
+    process = subprocess.Popen(
+        [str(BIN / "smcluster"), *command, "--output", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    time.sleep(3)  # imports done, blocked opening the FIFO
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert (
+        stderr.startswith("Stopped: smcluster predict received SIGTERM")
+        and "Traceback" not in stderr
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]

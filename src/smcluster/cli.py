@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -316,12 +317,23 @@ def closed_pipe() -> int:
     return SIGPIPE_EXIT
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that its cleanup runs (a file written whole is
+    removed unfinished, `output.atomic.write_whole`) instead of the process dying mid-write."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every anticipated failure is its reason with a Fix and its exit code
     (2 bad input, 3 out of memory, 4 disk or permission, 141 output pipe closed), never a
     traceback; SMCLUSTER_DEBUG=1 adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
     from .contract.errors import SmclusterError, os_error_reason
+
+    signal.signal(signal.SIGTERM, _terminated)  # a command may set its own (tune-local)
 
     try:
         code: int = args.run(args)
@@ -340,6 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"smcluster {args.command}: interrupted (Ctrl-C).", file=sys.stderr)
         return 130
+    except Terminated:
+        print(
+            f"Stopped: smcluster {args.command} received SIGTERM before it finished; no file it "
+            "was writing is left half-written. Run it again to get its output.",
+            file=sys.stderr,
+        )
+        return 128 + signal.SIGTERM
     except MemoryError:
         print(f"OutOfMemory: smcluster {args.command} ran out of memory.", file=sys.stderr)
         return 3
