@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import traceback
 from dataclasses import dataclass, field
 
@@ -42,6 +43,9 @@ class Job:
     writer: ModelDirWriter | None = None
     tracking: JobTracking | None = None
     exit_code: int | None = None
+    stopping: bool = False
+    # A stop (main thread) and the job's own end (worker) never write their outcome at once.
+    _ending: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(self) -> int:
         paths = self.paths
@@ -99,7 +103,10 @@ class Job:
             # has had that time too (a small job would otherwise wait for it here).
             self.tracking.record(result, backend.name)
         self.tracking.finish(paths.model_dir)
-        clear_failure(paths)
+        with self._ending:
+            if not self.stopping:  # a stop now being recorded keeps its reason
+                clear_failure(paths)
+                self.exit_code = EXIT_OK  # from here a stop leaves this outcome as it is
         log.info("job finished in %.1fs", self.clock.elapsed())
         return EXIT_OK
 
@@ -142,6 +149,13 @@ class Job:
         self._fail(reason, code)
 
     def _fail(self, reason: str, code: int, details: str = "") -> None:
+        with self._ending:
+            if self.stopping:  # a stop is being recorded: the worker's own error is its echo
+                log.info("after the stop: %s", reason)
+                return
+            self._fail_now(reason, code, details)
+
+    def _fail_now(self, reason: str, code: int, details: str) -> None:
         if self.writer is not None:
             self.writer.abort()
         log.error("%s", reason)
@@ -151,12 +165,21 @@ class Job:
         self.exit_code = code
 
     def stop(self, signum: int) -> None:
-        """SIGTERM: record that the job was stopped, clean up, and leave now."""
+        """SIGTERM (from the main thread, while the job runs in a worker): record that the job
+        was stopped, clean up, and leave now. The model directory settles first (a publish in
+        progress finishes, or none starts), so the reason says what it holds; the worker, still
+        running, can no longer write a reason of its own."""
+        with self._ending:
+            if self.exit_code is not None:  # the job ended already: its outcome stands
+                exit_now(self.exit_code)
+            self.stopping = True
+        published = self.writer is not None and self.writer.settle()
         reason = stopped_reason(
-            signal.Signals(signum).name, self.clock.current, self.clock.elapsed()
+            signal.Signals(signum).name,
+            self.clock.current,
+            self.clock.elapsed(),
+            self.paths.model_dir if published else None,
         )
-        if self.writer is not None:
-            self.writer.abort()
         write_failure(self.paths, reason)
         log.error("%s", reason)
         if self.tracking is not None:

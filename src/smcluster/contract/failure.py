@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from .paths import JobPaths
@@ -131,18 +132,27 @@ def write_failure(paths: JobPaths, reason: str, details: str = "") -> None:
             log.error("cannot write the failure file %s: %s", paths.failure_file, exc)
 
 
-def stopped_reason(signal_name: str, stage: str, elapsed: float) -> str:
+def stopped_reason(
+    signal_name: str, stage: str, elapsed: float, published: Path | None = None
+) -> str:
     """The failure file's reason when SageMaker stops the job (SIGTERM) or a user presses
-    Ctrl-C (SIGINT)."""
+    Ctrl-C (SIGINT); `published`: the model directory, when the model was complete already."""
     cause = (
         "Ctrl-C"
         if signal_name == "SIGINT"
         else "StopTrainingJob, MaxRuntimeInSeconds or a spot interruption"
     )
-    return (
+    stopped = (
         f"Stopped: the job received {signal_name} during stage '{stage}' after "
-        f"{elapsed:.0f}s ({cause}). No model was written; rerun the job to get one."
+        f"{elapsed:.0f}s ({cause})."
     )
+    if published is not None:
+        return (
+            f"{stopped} Its model was already published: {published} holds this run's "
+            "complete model (manifest.json lists it); only the tracker's record of the run "
+            "may be unfinished."
+        )
+    return f"{stopped} No model was written; rerun the job to get one."
 
 
 def exit_now(code: int) -> NoReturn:
