@@ -545,3 +545,20 @@ def test_memory_exhaustion_is_recognised_however_a_library_says_it() -> None:
     assert is_out_of_memory(RuntimeError("std::bad_alloc"))
     assert is_out_of_memory(MemoryError())
     assert not is_out_of_memory(OSError("No such file or directory"))
+
+
+def test_an_output_folder_that_cannot_be_written_stops_the_job_before_any_work(
+    job_tree: JobTree,
+) -> None:
+    """`output` is a file where the folder should be (as root, a read-only folder is still
+    writable; a file in its place is refused the same way): exit 4 at once, the reason in the
+    log, no training."""
+    job_tree.write_table(_customers())
+    job_tree.write_config(FAST)
+    (job_tree.base / "output").write_text("not a folder")
+    run = job_tree.run(timeout=120)
+    assert run.returncode == 4, run.log[-2000:]
+    assert "PlatformError: cannot write the failure file" in run.log
+    assert "so the job stops before any work" in run.log and "Fix: make" in run.log
+    assert "stage reduce" not in run.log and "Traceback" not in run.log
+    assert not (job_tree.model_dir / "manifest.json").exists()

@@ -22,6 +22,7 @@ from .contract.failure import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     EXIT_OUT_OF_MEMORY,
+    EXIT_PLATFORM,
     exit_code_for,
     exit_now,
     is_out_of_memory,
@@ -134,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     entrypoint = Entrypoint(paths)
     signal.signal(signal.SIGTERM, entrypoint.stop)
     signal.signal(signal.SIGINT, entrypoint.stop)  # Ctrl-C in `docker run -it` or a shell
-    reserve_failure(paths)
+    unwritable = reserve_failure(paths)
+    if unwritable is not None:
+        logging.getLogger("smcluster").error("%s", unwritable)  # the log is all that is left
+        return EXIT_PLATFORM
     worker = threading.Thread(target=entrypoint.work, name="smcluster-job", daemon=True)
     worker.start()
     while worker.is_alive():

@@ -64,14 +64,22 @@ def exit_code_for(signum: int) -> int:
     return 128 + signum
 
 
-def reserve_failure(paths: JobPaths) -> None:
+def reserve_failure(paths: JobPaths) -> str | None:
     """Write the 'killed' reason, padded, before anything else: a job killed outright still
-    leaves a true reason, and a later reason overwrites blocks already on disk."""
+    leaves a true reason, and a later reason overwrites blocks already on disk. Returns the
+    reason to stop at once when it cannot be written: a job that could not say why it failed
+    (a read-only or full output folder) would otherwise train to the end for nothing."""
     try:
         paths.output_dir.mkdir(parents=True, exist_ok=True)
         paths.failure_file.write_text(KILLED_REASON + "\n" + " " * RESERVED_BYTES + "\n")
     except OSError as exc:
-        log.warning("cannot write %s in advance: %s", paths.failure_file, exc)
+        return (
+            f"PlatformError: cannot write the failure file {paths.failure_file} "
+            f"({exc.strerror or exc}), so the job stops before any work. Fix: make "
+            f"{paths.output_dir} a writable folder with free space (in a container, mount it "
+            "read-write)."
+        )
+    return None
 
 
 def clear_failure(paths: JobPaths) -> None:
