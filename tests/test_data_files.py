@@ -153,3 +153,24 @@ def test_decimals_and_true_false_with_blanks_are_features(tmp_path: Path) -> Non
     run = tree.run()
     assert run.returncode == 0, run.failure
     assert run.resolved()["features_used"] == ["x", "flag", "amount"]
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        Exception("Error tokenizing data. C error: out of memory"),  # pandas' C parser
+        RuntimeError("can't start new thread"),  # a thread stack under a memory limit
+        MemoryError(),
+    ],
+)
+def test_memory_running_out_while_reading_is_exit_3_not_a_bad_file(
+    tmp_path: Path, raised: BaseException
+) -> None:
+    """How readers surfaced memory limits (address-space limits, as a container's memory limit
+    shows): each is out of memory, with a Fix, never a complaint about the file."""
+    from smcluster.contract.errors import ResourceError
+    from smcluster.contract.tables import TableFile, unreadable
+
+    error = unreadable(TableFile(tmp_path / "t.csv", "csv", False), raised)
+    assert isinstance(error, ResourceError) and error.exit_code == 3
+    assert error.reason().startswith("OutOfMemory: ran out of memory reading") and error.fix

@@ -42,6 +42,7 @@ OUT_OF_MEMORY_MARKERS = (
     "memoryerror",
     "cudaerrormemoryallocation",
     "unable to allocate",
+    "can't start new thread",  # a thread's stack could not be mapped under a memory limit
 )
 
 

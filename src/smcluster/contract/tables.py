@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from .channels import Channel
 from .errors import DataError, PlatformError, ResourceError, SmclusterError
+from .failure import is_out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +400,9 @@ FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 def unreadable(table_file: TableFile, exc: BaseException) -> SmclusterError:
     """The user's reason for a reader's exception on this file (pandas, pyarrow, cuDF, gzip)."""
     where = str(table_file.path)
-    if isinstance(exc, MemoryError):
+    # However the reader says it ("Error tokenizing data. C error: out of memory", a failed
+    # thread start), memory running out is not a fault of the file.
+    if is_out_of_memory(exc):
         return ResourceError(
             f"ran out of memory reading {where}.",
             "use an instance with more memory, or split the table across fewer rows per job.",
