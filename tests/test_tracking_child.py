@@ -132,3 +132,33 @@ def test_a_job_killed_outright_still_has_its_run_closed_as_killed(tmp_path: Path
     assert run.info.status == KILLED
     assert run.data.tags["smcluster.failure"] == LOST_JOB_REASON
     assert run.data.params == {"min_samples": "8"}
+
+
+class Slow(NoTracker):
+    """Imported by the child from this module: a call that outlasts the job that made it."""
+
+    name = "slow"
+
+    def log_params(self, params):
+        time.sleep(2)
+
+
+def test_a_job_gone_during_a_call_leaves_no_traceback_from_the_child(tmp_path: Path):
+    """The job exits (os._exit, as `train` does) while the child is still answering a call:
+    the child's reply meets a closed pipe; it ends quietly instead of printing BrokenPipeError."""
+    script = textwrap.dedent(
+        """
+        import os, threading
+        from smcluster.tracking.base import RunInfo
+        from smcluster.tracking.child import ChildProcessTracker
+        from tests.test_tracking_child import Slow
+        tracker = ChildProcessTracker(Slow())
+        tracker.start(RunInfo("run-1", "child-tests"))
+        threading.Timer(0.5, lambda: os._exit(143)).start()
+        tracker.log_params({"min_samples": 8})
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    job = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert job.returncode == 143, job.stderr
+    assert "Traceback" not in job.stderr and "BrokenPipeError" not in job.stderr, job.stderr

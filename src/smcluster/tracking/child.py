@@ -138,7 +138,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     while True:
         try:
             method, args = pickle.load(requests)
-        except EOFError:
+        except (EOFError, pickle.UnpicklingError, OSError):  # the job closed or died mid-call
             break
         try:
             value = getattr(backend, method)(*args)
@@ -147,8 +147,11 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             ended = ended or method == "end"
         except Exception as exc:
             reply = (False, (type(exc).__name__, str(exc)))
-        pickle.dump(reply, replies)
-        replies.flush()
+        try:
+            pickle.dump(reply, replies)
+            replies.flush()
+        except OSError:  # BrokenPipeError: the job is gone (it exited or was killed)
+            break
     if started and not ended:
         log.warning("experiment tracking: %s; closing it as %s.", LOST_JOB_REASON, KILLED)
         try:
