@@ -614,3 +614,24 @@ def test_predict_stopped_by_sigterm_says_so_and_leaves_no_file(
         and "Traceback" not in stderr
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [MemoryError(), RuntimeError("can't start new thread"), OSError(12, "Cannot allocate memory")],
+)
+def test_a_tool_out_of_memory_is_exit_3_with_a_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], raised: BaseException
+) -> None:
+    """However memory running out surfaces in a command (in-process: the command raises it)."""
+    from smcluster import cli
+    from smcluster.tools import predict
+
+    def out_of_memory(args: object) -> int:
+        raise raised
+
+    monkeypatch.setattr(predict, "predict", out_of_memory)
+    code = cli.main(["predict", "--model", "m", "--input", "rows.csv"])
+    err = capsys.readouterr().err
+    assert code == 3 and err.startswith("OutOfMemory: smcluster predict ran out of memory")
+    assert "Fix: " in err and "InternalError" not in err

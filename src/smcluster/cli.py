@@ -317,6 +317,14 @@ def closed_pipe() -> int:
     return SIGPIPE_EXIT
 
 
+def _out_of_memory(command: str, exc: BaseException | None = None) -> str:
+    said = f" ({type(exc).__name__}: {str(exc)[:200]})" if exc is not None else ""
+    return (
+        f"OutOfMemory: smcluster {command} ran out of memory{said}. Fix: free memory or use a "
+        "machine with more; for predict, assign the rows in smaller files."
+    )
+
+
 class Terminated(BaseException):
     """SIGTERM, raised where the command is, so that its cleanup runs (a file written whole is
     removed unfinished, `output.atomic.write_whole`) instead of the process dying mid-write."""
@@ -346,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         known = os_error_reason(exc, f"running smcluster {args.command}")
         if known is None:
-            raise
+            return _unexpected(args.command, exc)
         print(known.reason(), file=sys.stderr)
         return known.exit_code
     except KeyboardInterrupt:
@@ -360,19 +368,30 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 128 + signal.SIGTERM
     except MemoryError:
-        print(f"OutOfMemory: smcluster {args.command} ran out of memory.", file=sys.stderr)
+        print(_out_of_memory(args.command), file=sys.stderr)
         return 3
     except Exception as exc:
-        if os.environ.get("SMCLUSTER_DEBUG"):
-            traceback.print_exc()
-        print(
-            f"InternalError: smcluster {args.command} failed with {type(exc).__name__}: {exc}. "
-            "This is a bug in smcluster or an unsupported input; rerun with SMCLUSTER_DEBUG=1 "
-            "for the traceback and report it.",
-            file=sys.stderr,
-        )
-        return 1
+        return _unexpected(args.command, exc)
     return code
+
+
+def _unexpected(command: str, exc: Exception) -> int:
+    """Memory running out, however a library says it ("cannot allocate", a thread, CUDA): exit
+    3 with a Fix; anything else an internal error, exit 1."""
+    from .contract.failure import is_out_of_memory
+
+    if is_out_of_memory(exc):
+        print(_out_of_memory(command, exc), file=sys.stderr)
+        return 3
+    if os.environ.get("SMCLUSTER_DEBUG"):
+        traceback.print_exception(exc)
+    print(
+        f"InternalError: smcluster {command} failed with {type(exc).__name__}: {exc}. "
+        "This is a bug in smcluster or an unsupported input; rerun with SMCLUSTER_DEBUG=1 "
+        "for the traceback and report it.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":
