@@ -138,15 +138,11 @@ def _best_so_far(values: list[float | None], maximize: bool) -> list[float | Non
 
 def figures(studies: list[Study]) -> list[tuple[str, Any]]:
     """(title, plotly figure) for the objective over time and against each hyperparameter."""
-    try:
-        import plotly.graph_objects as go
-        from plotly.colors import qualitative
-        from plotly.subplots import make_subplots
-    except ImportError:
-        raise DependencyError(
-            "tuning-report needs plotly, which is not installed.",
-            'pip install -e ".[tune]" (or the dev extra).',
-        ) from None
+    check_plotly()
+    import plotly.graph_objects as go
+    from plotly.colors import qualitative
+    from plotly.subplots import make_subplots
+
     maximize = objective_direction() == "Maximize"
     colours = qualitative.Plotly  # one colour per study in every subplot
     timeline = go.Figure()
