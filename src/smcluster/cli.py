@@ -340,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     traceback; SMCLUSTER_DEBUG=1 adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
     from .contract.errors import SmclusterError, os_error_reason
+    from .contract.memory import address_space_refusal
+
+    refusal = address_space_refusal(f"smcluster {args.command}")
+    if refusal is not None:  # before numpy and scipy load: below it OpenBLAS hangs
+        print(refusal, file=sys.stderr)
+        return 3
 
     signal.signal(signal.SIGTERM, _terminated)  # a command may set its own (tune-local)
 

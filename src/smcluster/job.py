@@ -18,6 +18,7 @@ from .contract.errors import PLATFORM_ERRNOS, ResourceError, SmclusterError, os_
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OK,
+    MEMORY_FIX,
     clear_failure,
     exit_code_for,
     exit_now,
@@ -26,6 +27,7 @@ from .contract.failure import (
     write_failure,
 )
 from .contract.hyperparameters import read as read_hyperparameters
+from .contract.memory import CgroupMemory, pressure
 from .contract.paths import JobPaths
 from .output.metric_lines import emit
 from .output.model_dir import ModelDirWriter
@@ -44,6 +46,8 @@ class Job:
     tracking: JobTracking | None = None
     exit_code: int | None = None
     stopping: bool = False
+    # The container's memory as the job found it: later out-of-memory kills are the job's own.
+    memory_at_start: CgroupMemory = field(default_factory=CgroupMemory.read)
     # A stop (main thread) and the job's own end (worker) never write their outcome at once.
     _ending: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -137,11 +141,18 @@ class Job:
             return ResourceError(
                 f"ran out of memory during stage '{stage}' ({type(exc).__name__}: "
                 f"{str(exc)[:200]}).",
-                "use a larger instance, lower eps_sample_size or silhouette_sample_size, set "
-                "eps explicitly, or sample the table.",
+                MEMORY_FIX,
             )
         if isinstance(exc, OSError) and exc.errno in PLATFORM_ERRNOS:
             return os_error_reason(exc, f"writing during stage '{stage}'")
+        reached = pressure(self.memory_at_start)
+        if reached is not None:  # an error at the memory ceiling, whatever its words
+            log.error("error at the memory limit:\n%s", traceback.format_exc())
+            return ResourceError(
+                f"ran out of memory during stage '{stage}': {reached}, and then "
+                f"{type(exc).__name__}: {str(exc)[:200]}.",
+                MEMORY_FIX,
+            )
         return None
 
     def fail(self, reason: str, code: int) -> None:
@@ -160,9 +171,9 @@ class Job:
             self.writer.abort()
         log.error("%s", reason)
         write_failure(self.paths, reason, details)
+        self.exit_code = code  # decided: from here the entrypoint may end the job (`overdue`)
         if self.tracking is not None:
             self.tracking.fail(reason)
-        self.exit_code = code
 
     def stop(self, signum: int) -> None:
         """SIGTERM (from the main thread, while the job runs in a worker): record that the job

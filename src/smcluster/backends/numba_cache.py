@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,55 @@ SOURCE_PACKAGES = ("umap", "pynndescent", "smcluster")
 _enabled = False
 
 
+def tolerant_cache_class() -> type:
+    """numba's `FunctionCache`, except that an entry it cannot read or write costs a compile,
+    never the job. numba 0.64 re-pickles a function's whole index on every write, keys of
+    earlier processes included, and a key that names another compiled function (pynndescent's
+    distance functions) can fail to pickle (`ReferenceError: underlying object has vanished`):
+    seen after some hundred runs into one environment, after which every job failed in UMAP.
+    An index cut short by a killed process fails to read in the same way."""
+    from numba.core.caching import FunctionCache
+
+    class TolerantFunctionCache(FunctionCache):  # type: ignore[misc]
+        def load_overload(self, sig: Any, target_context: Any) -> Any:
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception as exc:  # compiling instead is always correct
+                _cache_problem("read", self._py_func, exc)
+                return None
+
+        def save_overload(self, sig: Any, data: Any) -> None:
+            try:
+                super().save_overload(sig, data)
+            except Exception as exc:
+                _cache_problem("write", self._py_func, exc)
+
+    return TolerantFunctionCache
+
+
+def _cache_problem(what: str, func: Any, exc: Exception) -> None:
+    log.warning(
+        "numba's cache could not %s %s.%s (%s: %s); it is compiled instead (slower, same "
+        "result). If this repeats, delete the cache (the __pycache__/*.nbi and *.nbc files of "
+        "umap and pynndescent, or NUMBA_CACHE_DIR).",
+        what,
+        getattr(func, "__module__", "?"),
+        getattr(func, "__qualname__", "?"),
+        type(exc).__name__,
+        exc,
+    )
+
+
 def enable_numba_cache() -> int:
-    """Turn on numba's cache for every compiled function of umap-learn and pynndescent that
-    is loaded; returns how many. Call it after `import umap`, before the first fit."""
+    """Turn on numba's cache, made tolerant (`tolerant_cache_class`), for every compiled
+    function of umap-learn and pynndescent that is loaded (pynndescent's own cached ones
+    included); returns how many. Call it after `import umap`, before the first fit."""
     global _enabled
     if _enabled:
         return 0
     from numba.core.registry import CPUDispatcher
 
+    cache_class = tolerant_cache_class()
     count = 0
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(CACHED_PACKAGES):
@@ -47,7 +89,8 @@ def enable_numba_cache() -> int:
             if not isinstance(value, CPUDispatcher):
                 continue
             try:
-                value.enable_caching()
+                # What `Dispatcher.enable_caching` does, with the tolerant class.
+                value._cache = cache_class(value.py_func)
             except RuntimeError:  # numba cannot locate a cache for it (no source file)
                 continue
             count += 1

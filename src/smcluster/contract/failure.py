@@ -43,6 +43,11 @@ OUT_OF_MEMORY_MARKERS = (
     "cudaerrormemoryallocation",
     "unable to allocate",
     "can't start new thread",  # a thread's stack could not be mapped under a memory limit
+    "memory allocation still failed",  # OpenBLAS, just before it calls exit(1)
+)
+MEMORY_FIX = (
+    "use a larger instance (or give the container more memory), lower eps_sample_size or "
+    "silhouette_sample_size, set eps explicitly, or sample the table."
 )
 
 

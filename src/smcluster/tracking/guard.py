@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .base import RunInfo, Tracker, TrackingError
+from .base import NoTracker, RunInfo, Tracker, TrackingError
 
 log = logging.getLogger("smcluster.tracking")
 
@@ -62,6 +62,8 @@ class GuardedTracker:
             self._await_start(START_TIMEOUT_S)
         if self.failed is not None or not (self.started or what == STARTING):
             return
+        if isinstance(self.backend, NoTracker):
+            return  # no thread for nothing: under a memory limit, starting one can hang
         try:
             call_with_timeout(func, timeout)
         except Exception as exc:
