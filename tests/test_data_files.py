@@ -174,3 +174,45 @@ def test_memory_running_out_while_reading_is_exit_3_not_a_bad_file(
     error = unreadable(TableFile(tmp_path / "t.csv", "csv", False), raised)
     assert isinstance(error, ResourceError) and error.exit_code == 3
     assert error.reason().startswith("OutOfMemory: ran out of memory reading") and error.fix
+
+
+def _zip_of(text: bytes) -> bytes:
+    import io
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("table.csv", text)
+    return archive.getvalue()
+
+
+TABLE_TEXT = b"a,b\n1,2\n3,4\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "said", "fix"),
+    [
+        (_zip_of(TABLE_TEXT), "is a ZIP archive (an Excel .xlsx workbook is one)", "unzip it"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "Excel 97-2003 workbook", "CSV UTF-8"),
+        (TABLE_TEXT.decode().encode("utf-16"), "is UTF-16 text", "iconv -f utf-16"),
+        (gzip.compress(TABLE_TEXT), "gzip-compressed without a .gz name", "name it .csv.gz"),
+        (b'[{"a": 1, "b": 2}]', "holds JSON", "convert it to CSV or Parquet"),
+        (b"PAR1" + bytes(100), "a Parquet file with a CSV name", "a .parquet name"),
+        (b"a,b\n\x00\x01\x02", "holds NUL bytes", "UTF-8 CSV or as Parquet"),
+    ],
+    ids=["zip", "xls", "utf16", "gzip", "json", "parquet", "nul"],
+)
+def test_a_file_named_csv_that_holds_something_else_is_named_with_its_own_fix(
+    tmp_path: Path, content: bytes, said: str, fix: str
+) -> None:
+    """Each refusal names what the file holds: a workbook needs exporting, not `iconv`."""
+    from smcluster.contract.tables import TableFile, read_columns
+
+    path = tmp_path / "part-0.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as raised:
+        read_columns(TableFile(path, "csv", gzipped=False))
+    reason = raised.value.reason()
+    problem, remedy = reason.split(" Fix: ", 1)
+    assert said in problem and fix in remedy, reason
+    assert "latin1" not in reason  # not the Fix for a text file in another encoding

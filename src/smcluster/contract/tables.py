@@ -228,6 +228,61 @@ def _cr_line_ends(table_file: TableFile) -> DataError:
     )
 
 
+# What a file named as CSV holds instead, told by its first bytes, and the Fix for that cause.
+EXPORT_CSV = (
+    'export the sheet as "CSV UTF-8 (Comma delimited)" (Excel) or save the table as Parquet'
+)
+FILE_SIGNATURES: list[tuple[bytes, str, str]] = [
+    (
+        PARQUET_MAGIC,
+        "a Parquet file with a CSV name",
+        "give it a .parquet name.",
+    ),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx workbook is one)",
+        f"unzip it, or {EXPORT_CSV}.",
+    ),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls)", f"{EXPORT_CSV}."),
+    (
+        b"\xff\xfe",
+        'UTF-16 text (Excel\'s "Unicode Text" writes it)',
+        "save it as UTF-8, for example `iconv -f utf-16 -t utf-8 in.csv > out.csv`.",
+    ),
+    (
+        b"\xfe\xff",
+        "UTF-16 text",
+        "save it as UTF-8, for example `iconv -f utf-16 -t utf-8 in.csv > out.csv`.",
+    ),
+    (b"\x1f\x8b", "gzip-compressed without a .gz name", "name it .csv.gz."),
+    (b"BZh", "bzip2-compressed", "decompress it, or compress it with gzip as .csv.gz."),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it, or compress it with gzip as .csv.gz."),
+    (b"(\xb5/\xfd", "zstd-compressed", "decompress it, or compress it with gzip as .csv.gz."),
+]
+
+
+def _not_csv_text(table_file: TableFile, start: bytes) -> DataError | None:
+    """A refusal naming what the file holds when its first bytes say it is not CSV text, so
+    that the Fix matches the cause (a workbook needs exporting, not re-encoding)."""
+    for signature, what, fix in FILE_SIGNATURES:
+        if start.startswith(signature):
+            return DataError(f"{table_file.path} is {what}, not CSV text.", fix)
+    if start.lstrip()[:2] in (b"[{", b'{"'):
+        return DataError(
+            f"{table_file.path} holds JSON, not CSV text.",
+            "convert it to CSV or Parquet (for example `pandas.read_json(path, lines=...)` "
+            "then `.to_csv(index=False)`).",
+        )
+    if b"\x00" in start:
+        return DataError(
+            f"{table_file.path} holds NUL bytes: binary data, or UTF-16 text without a "
+            "byte-order mark, not CSV text.",
+            "upload the table as UTF-8 CSV or as Parquet (`iconv -f utf-16le -t utf-8` "
+            "converts UTF-16 text).",
+        )
+    return None
+
+
 def _header_fields(table_file: TableFile, line: bytes) -> list[str]:
     try:
         text = line.decode("utf-8-sig")
@@ -275,6 +330,9 @@ def _read_header(table_file: TableFile) -> tuple[list[str], dict[str, Any]]:
                 return list(schema.names), dict(zip(schema.names, schema.types, strict=True))
         with table_file.open_binary() as handle:
             start = handle.read(LINE_END_PROBE)
+            not_csv = _not_csv_text(table_file, start)
+            if not_csv is not None:
+                raise not_csv
             if b"\r" in start and b"\n" not in start:
                 raise _cr_line_ends(table_file)
             handle.seek(0)
