@@ -78,3 +78,27 @@ def test_the_tools_never_print_the_token() -> None:
     assert done.returncode == 2, done.stderr
     assert "cannot be reached" in done.stderr and "http://***@127.0.0.1:9" in done.stderr
     assert TOKEN not in done.stdout + done.stderr and "alice" not in done.stdout + done.stderr
+
+
+def test_a_hyperparameter_the_schema_marks_secret_is_masked_wherever_it_is_written() -> None:
+    """No hyperparameter is a secret today; one declared so is masked by the one seam every
+    writer uses (`Param.shown`: the log, the report, to_json for the model directory and the
+    tracker), and the README table says so."""
+    from dataclasses import dataclass
+
+    from smcluster.contract.kinds import Text
+    from smcluster.contract.schema import Hyperparameters, Schema, _param
+
+    @dataclass(frozen=True)
+    class WithToken(Hyperparameters):
+        api_token: str = _param(Text("a token"), "", "A service token.", "tracking", secret=True)
+
+    param = Schema.of(WithToken)["api_token"]
+    assert (
+        param.secret and param.shown("tok-3f9a") == "***" and param.shown_text("tok-3f9a") == "***"
+    )
+    assert param.shown("") == "" and param.shown_text("") == ""  # unset: nothing to hide
+    row = next(r for r in Schema.of(WithToken).table_rows() if r["name"] == "api_token")
+    assert "Secret: written as `***`" in row["meaning"]
+    uri = Schema.of(WithToken)["mlflow_tracking_uri"]
+    assert not uri.secret and uri.shown("https://u:tok@host/") == "https://***@host/"

@@ -73,7 +73,7 @@ class Job:
         hosts_warning = check_hosts(resources, channels)
         if hosts_warning:
             log.warning("%s", hosts_warning)
-        given = {name: hp.value(name) for name in sorted(hp.given)}
+        given = {name: hp.shown(name) for name in sorted(hp.given)}
         log.info("hyperparameters: %s", given or "all defaults")
         with self.clock.stage("start_backend"):
             backend = select_backend(hp.backend)

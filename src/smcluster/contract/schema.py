@@ -25,7 +25,7 @@ from .kinds import (
     TuningRange,
     ValueKind,
 )
-from .secrets import redact_value
+from .secrets import MASK, redact, redact_value
 
 PARAM = "smcluster.param"  # the dataclass-field metadata key that makes a field a hyperparameter
 
@@ -39,6 +39,7 @@ class ParamInfo:
     group: str
     tuning: TuningRange | None = None
     notes: str = ""
+    secret: bool = False  # a credential: written as MASK everywhere (log, report, model, runs)
 
 
 def _param(
@@ -47,9 +48,11 @@ def _param(
     help: str,
     group: str,
     tuning: TuningRange | None = None,
+    secret: bool = False,
 ) -> Any:
     """A dataclass field that is a hyperparameter (typed `Any` like `dataclasses.field`)."""
-    return field(default=default, metadata={PARAM: ParamInfo(kind, help, group, tuning)})
+    info = ParamInfo(kind, help, group, tuning, secret=secret)
+    return field(default=default, metadata={PARAM: info})
 
 
 def _choices(*values: str) -> Choice:
@@ -350,10 +353,14 @@ class Hyperparameters:
         """One value by name (for generic code such as logs; typed code uses the attribute)."""
         return getattr(self, SCHEMA[name].name)
 
+    def shown(self, name: str) -> object:
+        """One value as the project writes it (`Param.shown`)."""
+        return SCHEMA[name].shown(self.value(name))
+
     def to_json(self) -> dict[str, object]:
         """Every hyperparameter as a JSON value (tuples become lists), as the project writes
-        them: a URI's credentials masked (`secrets.py`)."""
-        return {p.name: _json_safe(redact_value(getattr(self, p.name))) for p in SCHEMA}
+        them: secret ones and a URI's credentials masked (`Param.shown`)."""
+        return {p.name: _json_safe(p.shown(getattr(self, p.name))) for p in SCHEMA}
 
 
 def _json_safe(value: object) -> object:
@@ -371,6 +378,7 @@ class Param:
     group: str
     tuning: TuningRange | None = None
     notes: str = ""
+    secret: bool = False
 
     def parse(self, value: object) -> Any:
         return self.kind.parse(value)
@@ -388,6 +396,17 @@ class Param:
         if isinstance(value, (tuple, list)):
             return ",".join(str(v) for v in value)
         return str(value)
+
+    def shown(self, value: Any) -> Any:
+        """A value as the project writes it anywhere (log, report, model directory, tracker):
+        a secret one as MASK once set, any other with a URI's credentials masked."""
+        if self.secret and value not in ("", None):
+            return MASK
+        return redact_value(value)
+
+    def shown_text(self, value: Any) -> str:
+        """`shown`, as a user writes a value (`format`)."""
+        return MASK if self.secret and value not in ("", None) else redact(self.format(value))
 
     @property
     def default_text(self) -> str:
@@ -414,7 +433,15 @@ class Schema:
             if info is None:
                 continue
             params.append(
-                Param(item.name, info.kind, item.default, info.help, info.group, info.tuning)
+                Param(
+                    item.name,
+                    info.kind,
+                    item.default,
+                    info.help,
+                    info.group,
+                    info.tuning,
+                    secret=info.secret,
+                )
             )
         return cls(tuple(params))
 
@@ -440,7 +467,13 @@ class Schema:
                 "type": p.kind.type_name,
                 "default": p.default_text,
                 "allowed": p.kind.allowed(),
-                "meaning": p.help + (f" {p.notes}" if p.notes else ""),
+                "meaning": p.help
+                + (f" {p.notes}" if p.notes else "")
+                + (
+                    f" Secret: written as `{MASK}` everywhere smcluster writes it."
+                    if p.secret
+                    else ""
+                ),
             }
             for p in self.params
         ]

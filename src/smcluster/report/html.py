@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from ..contract.schema import SCHEMA
-from ..contract.secrets import redact
 from ..pipeline.run import RunResult
 from ..version import __version__
 from .profiles import NOISE, Profiles
@@ -113,8 +112,8 @@ def _hyperparameters(result: RunResult) -> str:
     requested = result.requested or result.hp
     rows = []
     for param in sorted(SCHEMA, key=lambda p: p.name):
-        value = redact(param.format(getattr(result.hp, param.name))) or "(none)"
-        asked = redact(param.format(getattr(requested, param.name))) or "(none)"
+        value = param.shown_text(getattr(result.hp, param.name)) or "(none)"
+        asked = param.shown_text(getattr(requested, param.name)) or "(none)"
         source = "given" if param.name in given else "default"
         if asked != value:
             source += f" {asked}, chosen by the run"
