@@ -155,10 +155,6 @@ class Job:
             )
         return None
 
-    def fail(self, reason: str, code: int) -> None:
-        """End the job with this reason (nothing was started that needs closing)."""
-        self._fail(reason, code)
-
     def _fail(self, reason: str, code: int, details: str = "") -> None:
         with self._ending:
             if self.stopping:  # a stop is being recorded: the worker's own error is its echo

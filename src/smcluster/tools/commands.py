@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 
 def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
-    """Print the command's text and exit 0, or print the reason and exit with the error's code
-    (2 for bad input or AWS refusals). Neither ever shows a URI's credentials (`secrets.py`):
+    """Print the command's text and exit 0, or print the reason and exit with the error's own
+    code (`SmclusterError.exit_code`: 2 bad input, 3 memory, 4 the machine), 2 for an AWS
+    refusal. Neither ever shows a URI's credentials (`secrets.py`):
     runs, lineage and leaderboard print what trackers and SageMaker recorded."""
 
     def run(args: argparse.Namespace) -> int:
