@@ -293,8 +293,61 @@ def inputdataconfig_not_json(tree: JobTree) -> None:
     (tree.config_dir / "inputdataconfig.json").write_text("{train:")
 
 
+def inputdataconfig_channel_not_an_object(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    (tree.config_dir / "inputdataconfig.json").write_text('{"train": "text/csv"}')
+
+
+def hosts_not_names(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    resources = {"current_host": "algo-1", "hosts": [None, 1, {}]}
+    (tree.config_dir / "resourceconfig.json").write_text(json.dumps(resources))
+
+
+def hyperparameters_file_is_a_folder(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config(FAST)
+    path = tree.config_dir / "hyperparameters.json"
+    path.unlink()
+    path.mkdir()
+
+
+def deeply_nested_value(tree: JobTree) -> None:
+    tree.write_table(_customers())
+    tree.write_config({**FAST, "eps": "[" * 1000 + "]" * 1000})
+
+
+def parquet_damaged_inside(tree: JobTree) -> None:
+    tree.write_table(_customers(), file="part-0.parquet")
+    path = tree.channel() / "part-0.parquet"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] + data[-8:])  # magic bytes at both ends, no footer
+    tree.write_config(FAST)
+
+
+def file_name_not_utf8(tree: JobTree) -> None:
+    tree.write_config(FAST)
+    data = _customers().to_csv(index=False).encode()
+    with open(os.fsencode(tree.channel()) + b"/part\xff.csv", "wb") as handle:
+        handle.write(data)
+
+
 CASES = {
     "truncated gzip": Case(truncated_gzip, 2, "DataError:", ("truncated or corrupt gzip",)),
+    "channel spec not an object": Case(
+        inputdataconfig_channel_not_an_object, 2, "ChannelError:", ("hold no object",)
+    ),
+    "hosts not names": Case(hosts_not_names, 2, "ChannelError:", ("a list of host names",)),
+    "hyperparameters file a folder": Case(
+        hyperparameters_file_is_a_folder, 2, "HyperparameterError:", ("is a folder",)
+    ),
+    "deeply nested value": Case(deeply_nested_value, 2, "HyperparameterError:", ("eps",)),
+    "parquet damaged inside": Case(
+        parquet_damaged_inside, 2, "DataError:", ("is not a readable Parquet file",)
+    ),
+    "file name not UTF-8": Case(file_name_not_utf8, 0, ""),
     "latin-1 data row": Case(latin1_data_row, 2, "DataError:", ("line 5 is not UTF-8",)),
     "latin-1 header": Case(latin1_header, 2, "DataError:", ("line 1 is not UTF-8",)),
     "extra fields": Case(

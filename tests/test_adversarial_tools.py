@@ -635,3 +635,25 @@ def test_a_tool_out_of_memory_is_exit_3_with_a_fix(
     err = capsys.readouterr().err
     assert code == 3 and err.startswith("OutOfMemory: smcluster predict ran out of memory")
     assert "Fix: " in err and "InternalError" not in err
+
+
+def test_predict_never_writes_over_what_it_reads(trained: JobTree, tmp_path: Path) -> None:
+    """--output into the model directory (its bundle would change under the next predict) or
+    onto --input: refused before anything is read, both files as they were."""
+    rows = trained.channel() / "part-0.csv"
+    bundle = trained.model_dir / "model.joblib"
+    kept = {rows: rows.read_bytes(), bundle: bundle.read_bytes()}
+    for output, said in [
+        (bundle, "would write into the model"),
+        (trained.model_dir / "assigned.csv", "would write into the model"),
+        (rows, "would overwrite the --input file"),
+    ]:
+        done = smcluster(
+            "predict", "--model", str(trained.model_dir), "--input", str(rows), "--output",
+            str(output),
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"ArgumentError: --output {output} {said}"), done.stderr
+        assert "Fix: " in done.stderr
+    assert all(path.read_bytes() == data for path, data in kept.items())
+    assert not (trained.model_dir / "assigned.csv").exists()

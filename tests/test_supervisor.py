@@ -240,3 +240,91 @@ def test_predict_under_memory_limits_exits_3_with_a_fix(job_tree: JobTree, tmp_p
         else:
             assert len(pd.read_csv(out)) == 30_000
     assert codes[450] == 3 and codes[1400] == 0, codes
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "to_job"),
+    [
+        (signal.SIGINT, signal.SIGTERM, False),  # Ctrl-C, then the platform's stop, to `train`
+        (signal.SIGTERM, signal.SIGTERM, True),  # straight to the job's process, back to back
+    ],
+    ids=["int-term-to-train", "term-term-to-job"],
+)
+def test_two_stops_close_together_end_the_job_once(
+    job_tree: JobTree, first: signal.Signals, second: signal.Signals, to_job: bool
+) -> None:
+    """A second signal used to run the stop handler inside the first and deadlock on its lock."""
+    for gap in (0.0, 0.002, 0.01):
+        subprocess.run(["rm", "-rf", str(job_tree.model_dir)], check=True)
+        process = _start_and_wait(job_tree)
+        target = _job_process(process.pid) if to_job else process.pid
+        os.kill(target, first)
+        time.sleep(gap)
+        os.kill(target, second)
+        assert process.stdout is not None
+        process.stdout.read()
+        assert process.wait(timeout=60) == 128 + first, gap
+        assert job_tree.failure_first_line().startswith(f"Stopped: the job received {first.name}")
+        _assert_nothing_published(job_tree)
+
+
+def test_sighup_stops_like_sigterm(job_tree: JobTree) -> None:
+    """A closed terminal or ssh session (SIGHUP) stops the job with a reason that says so."""
+    process = _start_and_wait(job_tree)
+    process.send_signal(signal.SIGHUP)
+    assert process.stdout is not None
+    process.stdout.read()
+    assert process.wait(timeout=60) == 128 + signal.SIGHUP
+    first = job_tree.failure_first_line()
+    assert first.startswith("Stopped: the job received SIGHUP") and "session closed" in first
+    _assert_nothing_published(job_tree)
+
+
+@pytest.mark.parametrize(
+    "redirect", [">/dev/full 2>/dev/full", ">&- 2>&-", "2>&1 | head -c 0"], ids=str
+)
+def test_a_log_nobody_can_read_does_not_fail_the_job(job_tree: JobTree, redirect: str) -> None:
+    """Standard output and error full, closed or a closed pipe: the job still ends as it
+    decided (here: complete), with its metrics in metrics.json."""
+    job_tree.write_table(_blobs(500, 4))
+    job_tree.write_config({"id_column": "customer_id", "reducer": "pca", "n_components": "2"})
+    train = Path(sys.executable).with_name("train")
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; exec 3>&1; {train} {redirect}; echo rc=$? >&3"],
+        env=job_tree.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "rc=0" in done.stdout, (done.stdout, done.stderr[-2000:])
+    assert job_tree.looks_complete() and not job_tree.failure_file.exists()
+    assert "n_clusters" in (job_tree.model_dir / "metrics.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "clash", ["model.joblib/", "manifest.json/", ".incomplete", "plots", "FILE"], ids=str
+)
+def test_entries_of_the_user_where_ours_go_are_refused_before_anything_moves(
+    job_tree: JobTree, tmp_path: Path, clash: str
+) -> None:
+    """A folder named like one of our files, a file named like one of our folders, or
+    SM_MODEL_DIR naming a file: exit 4 naming the entry, nothing of the run published."""
+    job_tree.write_table(_blobs(300, 4))
+    job_tree.write_config({"id_column": "customer_id", "reducer": "pca", "n_components": "2"})
+    model_dir = tmp_path / "model-dir"
+    if clash == "FILE":
+        model_dir.write_text("not a folder")
+    else:
+        model_dir.mkdir()
+        entry = model_dir / clash.rstrip("/")
+        entry.mkdir() if clash.endswith("/") else entry.write_text("mine")
+    before = sorted(p.name for p in model_dir.iterdir()) if model_dir.is_dir() else None
+    run = job_tree.run(env={"SM_MODEL_DIR": str(model_dir)})
+    assert run.returncode == 4, run.stderr[-2000:]
+    first = job_tree.failure_first_line()
+    assert first.startswith("PlatformError: the model directory") and " Fix: " in first
+    if before is not None:
+        assert clash.rstrip("/") in first and "nothing of this run was published" in first
+        assert sorted(p.name for p in model_dir.iterdir()) == before  # only the user's entry
+    else:
+        assert model_dir.read_text() == "not a folder"

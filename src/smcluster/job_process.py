@@ -23,6 +23,7 @@ from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OUT_OF_MEMORY,
     MEMORY_FIX,
+    STOP_SIGNALS,
     exit_code_for,
     exit_now,
     is_out_of_memory,
@@ -36,7 +37,6 @@ from .contract.paths import JobPaths
 if TYPE_CHECKING:
     from .job import Job
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 OUT_OF_MEMORY_GRACE_S = 10.0
 END_GRACE_S = 70.0  # tracking's 60 s limit to close its run, and some
@@ -53,6 +53,7 @@ class Entrypoint:
         self.job: Job | None = None
         self.exit_code: int | None = None
         self.decided_at: float | None = None
+        self.stopping = False
 
     def overdue(self) -> bool:
         """True when the job decided its outcome long ago and its thread still has not ended:
@@ -103,6 +104,9 @@ class Entrypoint:
         write_failure(self.paths, reason)
 
     def stop(self, signum: int, _frame: FrameType | None = None) -> None:
+        if self.stopping:  # a second signal runs this handler inside the first: let it finish
+            return
+        self.stopping = True
         if self.job is not None:
             self.job.stop(signum)  # exits
         reason = stopped_reason(

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from types import FrameType
+from typing import BinaryIO
 
 from .contract.failure import (
     EXIT_INTERNAL,
@@ -30,6 +31,7 @@ from .contract.failure import (
     KILLED_REASON,
     MEMORY_FIX,
     OUT_OF_MEMORY_MARKERS,
+    STOP_SIGNALS,
     exit_code_for,
     exit_now,
     stopped_reason,
@@ -41,7 +43,6 @@ from .output.bundle import MANIFEST_FILE
 
 TAIL_BYTES = 64 * 1024
 LATE_OUTPUT_S = 5.0  # how long a process the job left (the tracker's) may go on writing
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # "2026-12-03 17:15:25,343 INFO smcluster.stage: stage reduce_umap: started"
 STAGE_STARTED = re.compile(r" smcluster\.stage: stage (\S+): started$", re.MULTILINE)
 OUR_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
@@ -94,8 +95,9 @@ class Supervisor:
             write_failure(self.paths, reason)
             log.error("%s", reason)
             exit_now(exit_code_for(signum))
-        if self.passed_on is None:
-            self.passed_on = signum
+        if self.passed_on is not None:
+            return  # one stop is enough: the child is stopping (a second would nest its handler)
+        self.passed_on = signum
         with contextlib.suppress(ProcessLookupError):  # it has just ended: `outcome` answers
             os.kill(self.child.pid, signum)
 
@@ -104,7 +106,7 @@ class Supervisor:
         writes for a moment (a process it left, such as the tracker's, may hold the pipe)."""
         assert self.child is not None and self.child.stderr is not None
         source = self.child.stderr.fileno()
-        sink = sys.stderr.buffer
+        sink = sys.stderr.buffer if sys.stderr is not None else None  # None: fd 2 was closed
         ended_at: float | None = None
         while True:
             ready, _, _ = select.select([source], [], [], 0.2)
@@ -112,9 +114,8 @@ class Supervisor:
                 chunk = os.read(source, 65536)
                 if not chunk:
                     return
-                sink.write(chunk)
-                sink.flush()
                 self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+                sink = _copy(chunk, sink)
             if self.child.poll() is not None:
                 ended_at = ended_at or time.perf_counter()
                 if not ready or time.perf_counter() - ended_at > LATE_OUTPUT_S:
@@ -190,6 +191,19 @@ class Supervisor:
             log.warning("could not clear the model directory's staging folder: %s", exc)
         finally:
             writer.release()
+
+
+def _copy(chunk: bytes, sink: BinaryIO | None) -> BinaryIO | None:
+    """Write the child's output to ours; a log nobody can read (a closed pipe, `2>/dev/full`)
+    must not end the job: from then on the child's output is only kept for its tail."""
+    if sink is None:
+        return None
+    try:
+        sink.write(chunk)
+        sink.flush()
+    except (OSError, ValueError):
+        return None
+    return sink
 
 
 def native_lines(text: str) -> list[str]:

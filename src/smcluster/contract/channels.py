@@ -30,10 +30,12 @@ class Channel:
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text())
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ChannelError(
             f"{path} ({what}) is not valid JSON: {exc}.", "fix or remove the file."
         ) from None
+    except IsADirectoryError:
+        raise ChannelError(f"{path} ({what}) is a folder.", "make it a JSON file.") from None
 
 
 def _declared_channels(paths: JobPaths) -> dict[str, dict[str, Any]]:
@@ -45,12 +47,38 @@ def _declared_channels(paths: JobPaths) -> dict[str, dict[str, Any]]:
                 f"{paths.inputdataconfig_file} must hold an object of channels.",
                 'let SageMaker write it, or write {"train": {"ContentType": "text/csv"}}.',
             )
+        bad = sorted(
+            str(name) for name, spec in config.items() if not isinstance(spec, dict | None)
+        )
+        if bad:
+            raise ChannelError(
+                f"{paths.inputdataconfig_file}: channel(s) {', '.join(bad)} hold no object of "
+                "settings.",
+                'let SageMaker write it, or write {"train": {"ContentType": "text/csv"}}.',
+            )
         return {name: dict(spec or {}) for name, spec in config.items()}
     if paths.env.get("SM_CHANNELS"):
-        return {name: {} for name in json.loads(paths.env["SM_CHANNELS"])}
+        return {name: {} for name in _channel_names(paths.env["SM_CHANNELS"])}
     if paths.data_dir.is_dir():
         return {p.name: {} for p in sorted(paths.data_dir.iterdir()) if p.is_dir()}
     return {}
+
+
+def _channel_names(given: str) -> list[str]:
+    """SM_CHANNELS as SageMaker writes it (a JSON list); a bare name or a comma list as a
+    person would."""
+    try:
+        names = json.loads(given)
+    except ValueError:
+        names = given.split(",")
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ChannelError(
+            f"SM_CHANNELS={given!r} is not a list of channel names.",
+            "set it as SageMaker does, SM_CHANNELS='[\"train\"]', or unset it.",
+        )
+    return [name.strip() for name in names if name.strip()]
 
 
 def _check_names(names: list[str]) -> None:
@@ -113,7 +141,17 @@ def read_resource_config(paths: JobPaths) -> dict[str, Any]:
     if not paths.resourceconfig_file.exists():
         return {"current_host": paths.env.get("SM_CURRENT_HOST", "local"), "hosts": []}
     config = _read_json(paths.resourceconfig_file, "resource config")
-    return config if isinstance(config, dict) else {}
+    if not isinstance(config, dict):
+        return {}
+    hosts = config.get("hosts")
+    if hosts is not None and (
+        not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts)
+    ):
+        raise ChannelError(
+            f"{paths.resourceconfig_file}: hosts must be a list of host names, not {hosts!r}.",
+            'let SageMaker write it, or write {"current_host": "algo-1", "hosts": ["algo-1"]}.',
+        )
+    return config
 
 
 def check_hosts(resources: dict[str, Any], channels: dict[str, Channel]) -> str | None:

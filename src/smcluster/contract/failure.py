@@ -66,6 +66,10 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return False
 
 
+# SIGHUP: the terminal or ssh session of a `train` started by hand closed.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 def exit_code_for(signum: int) -> int:
     return 128 + signum
 
@@ -151,11 +155,8 @@ def stopped_reason(
 ) -> str:
     """The failure file's reason when SageMaker stops the job (SIGTERM) or a user presses
     Ctrl-C (SIGINT); `published`: the model directory, when the model was complete already."""
-    cause = (
-        "Ctrl-C"
-        if signal_name == "SIGINT"
-        else "StopTrainingJob, MaxRuntimeInSeconds or a spot interruption"
-    )
+    causes = {"SIGINT": "Ctrl-C", "SIGHUP": "its terminal or session closed"}
+    cause = causes.get(signal_name, "StopTrainingJob, MaxRuntimeInSeconds or a spot interruption")
     stopped = (
         f"Stopped: the job received {signal_name} during stage '{stage}' after "
         f"{elapsed:.0f}s ({cause})."
@@ -173,7 +174,11 @@ def exit_now(code: int) -> NoReturn:
     """Exit without the interpreter's teardown of numba, matplotlib and scikit-learn (most of a
     second for a small job). Callers have closed the model directory, failure file and tracking
     run; nothing of ours runs at exit. Output is flushed first."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the process started with that fd closed
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe or a full device: the outcome stands
+            pass
     logging.shutdown()
     os._exit(code)

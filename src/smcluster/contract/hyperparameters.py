@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import HyperparameterError
+from .kinds import quoted
 from .output_columns import id_column_clash
 from .schema import SCHEMA, Hyperparameters, Schema, is_reserved
 
@@ -40,7 +41,7 @@ def parse(raw: Mapping[str, object], schema: Schema = SCHEMA) -> Hyperparameters
         except ValueError as exc:
             problems.append(
                 HyperparameterError(
-                    f"hyperparameter '{name}' = {raw_value!r} is invalid: {exc}.",
+                    f"hyperparameter '{name}' = {quoted(raw_value)} is invalid: {exc}.",
                     f"{name} allows {schema[name].kind.allowed()}.",
                 )
             )
@@ -57,6 +58,8 @@ def read(path: Path) -> Hyperparameters:
     when a job has none, so an empty file is a broken upload, not "no hyperparameters")."""
     if not path.exists():
         return parse({})
+    if path.is_dir():
+        raise HyperparameterError(f"{path} is a folder.", "make it a JSON file ({} for defaults).")
     text = path.read_text(encoding="utf-8-sig", errors="replace")  # a BOM from Windows editors
     if not text.strip():
         raise HyperparameterError(
@@ -66,7 +69,7 @@ def read(path: Path) -> Hyperparameters:
         )
     try:
         raw = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HyperparameterError(
             f"{path} is not valid JSON ({exc}).",
             "write a JSON object of string keys to string values.",

@@ -19,6 +19,17 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+QUOTED_CHARS = 80  # how much of a bad value a reason repeats
+
+
+def quoted(value: object) -> str:
+    """`repr(value)`, cut to its start and its length when long (a reason must not drown)."""
+    text = repr(value)
+    if len(text) <= QUOTED_CHARS:
+        return text
+    return f"{text[:QUOTED_CHARS]}... ({len(text):,} characters)"
+
+
 def decode_json(raw: object) -> object:
     """Undo the SDKs' encodings: JSON (`"\\"euclidean\\""`, `"true"`, `"5"`) else the raw string.
 
@@ -29,7 +40,7 @@ def decode_json(raw: object) -> object:
         return raw
     try:
         return json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: `[[[[...]]]]`
         return raw
 
 
@@ -39,7 +50,7 @@ def decode_text(raw: object) -> object:
     if isinstance(raw, str) and len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw
     return raw
 
@@ -70,7 +81,7 @@ class Text(ValueKind[str]):
 
     def parse(self, value: object) -> str:
         if isinstance(value, (dict, list)):
-            raise ValueError(f"expected a single name, got {value!r}")
+            raise ValueError(f"expected a single name, got {quoted(value)}")
         return "" if value is None else str(value).strip()
 
     def allowed(self) -> str:
@@ -105,7 +116,7 @@ class Boolean(ValueKind[bool]):
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"{value!r} is not a boolean (use true or false)")
+        raise ValueError(f"{quoted(value)} is not a boolean (use true or false)")
 
     def allowed(self) -> str:
         return "`true`, `false`"
@@ -113,15 +124,15 @@ class Boolean(ValueKind[bool]):
 
 def _number(value: object) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is a boolean, not a number")
+        raise ValueError(f"{quoted(value)} is a boolean, not a number")
     if not isinstance(value, (int, float, str)):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{quoted(value)} is not a number")
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(f"{quoted(value)} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{quoted(value)} is not a finite number")
     return number
 
 
@@ -141,7 +152,7 @@ class Integer(ValueKind[int]):
     def parse(self, value: object) -> int:
         number = _number(value)
         if not number.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{quoted(value)} is not a whole number")
         integer = int(number)
         if (self.low is not None and integer < self.low) or (
             self.high is not None and integer > self.high
@@ -229,11 +240,11 @@ class NameList(ValueKind["tuple[str, ...] | None"]):
                 try:
                     value = ast.literal_eval(text)
                 except (ValueError, SyntaxError):
-                    raise ValueError(f"{text!r} is not a valid list") from None
+                    raise ValueError(f"{quoted(text)} is not a valid list") from None
             else:
                 value = [part.strip() for part in text.split(",")]
         if not isinstance(value, (list, tuple)):
-            raise ValueError(f"{value!r} is not a list of column names")
+            raise ValueError(f"{quoted(value)} is not a list of column names")
         names = tuple(str(item).strip() for item in value if str(item).strip())
         if not names:
             return None

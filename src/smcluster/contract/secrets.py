@@ -12,8 +12,9 @@ import logging
 import re
 
 MASK = "***"
-# scheme://userinfo@ : userinfo holds no '/', '@', whitespace or quote (RFC 3986 section 3.2.1)
-USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s'\"<>]+@")
+# scheme://userinfo@ : up to the last '@' before the path, as urllib and MLflow split it, so a
+# password with an unescaped '@' (RFC 3986 3.2.1 wants it as %40) is masked whole.
+USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s'\"<>]+@")
 
 
 def redact(text: str) -> str:

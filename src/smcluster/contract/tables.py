@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import logging
 import math
 import os
@@ -481,7 +480,9 @@ def unreadable(table_file: TableFile, exc: BaseException) -> SmclusterError:
             f"no permission to read {where} ({exc.strerror}).",
             "make the channel's files readable by the job's user.",
         )
-    if isinstance(exc, OSError) and not isinstance(exc, io.UnsupportedOperation):
+    # The system's refusals carry an errno; pyarrow raises OSError without one for a damaged
+    # file ("Couldn't deserialize thrift"), which is the file's fault, not the volume's.
+    if isinstance(exc, OSError) and exc.errno is not None:
         return PlatformError(
             f"the system could not read {where}: {exc.strerror or exc}.",
             "check the volume the channel is on (FastFile mode: the S3 object still exists), "
@@ -510,7 +511,8 @@ def fingerprint(files: list[TableFile], root: Path) -> str:
     """One SHA-256 over every file's path relative to `root` and its bytes, in sorted order."""
     digest = hashlib.sha256()
     for path in sorted(table_file.path for table_file in files):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        # fsencode: a name that is not UTF-8 comes back as the bytes it was read from.
+        digest.update(os.fsencode(path.relative_to(root).as_posix()) + b"\0")
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)

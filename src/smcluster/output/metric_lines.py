@@ -6,11 +6,14 @@ always matches what `train` prints; `read_metrics` reads a log the way a tuning 
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from typing import TextIO
 
 from ..contract.metrics import METRICS, SPLITS, metric_name
+
+log = logging.getLogger(__name__)
 
 LINE_PREFIX = "smcluster-metric"
 _NUMBER = r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
@@ -50,6 +53,15 @@ def emit(split: str, values: dict[str, float], stream: TextIO | None = None) -> 
     lines = [
         format_line(split, spec.name, values[spec.name]) for spec in METRICS if spec.name in values
     ]
-    for line in lines:
-        print(line, file=stream, flush=True)
+    try:
+        for line in lines:
+            print(line, file=stream, flush=True)
+    except (OSError, ValueError, AttributeError) as exc:  # closed, a broken pipe, a full device
+        log.warning(
+            "standard output refused the metric lines (%s: %s); they are in metrics.json and "
+            "the job goes on. Fix: give `train` a writable standard output (SageMaker always "
+            "does) to have the metric_definitions see them.",
+            type(exc).__name__,
+            exc,
+        )
     return lines

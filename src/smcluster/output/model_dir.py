@@ -34,6 +34,7 @@ from .bundle import FORMAT_VERSION, MANIFEST_FILE
 
 STAGING_NAME = ".incomplete"
 REPLACING_NAME = ".replacing.json"
+TEMPORARY = f".{MANIFEST_FILE}.tmp"  # the manifest before its rename
 PAUSE_ENV = "SMCLUSTER_PUBLISH_PAUSE_S"  # tests only: see `ModelDirWriter._step`
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,16 @@ class ModelDirWriter:
 
     def start(self) -> Path:
         """Take the directory, clear any earlier run and staging; return the staging folder."""
-        self.model_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.model_dir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise PlatformError(
+                f"the model directory {self.model_dir} is, or lies under, a file, not a folder.",
+                "point SM_MODEL_DIR (or SAGEMAKER_BASE_DIR) at a folder, or remove that file.",
+            ) from None
         self._hold()
+        ours = [(name, True) for name in (MANIFEST_FILE, REPLACING_NAME, TEMPORARY)]
+        self._refuse_clashes([*ours, (STAGING_NAME, False)])
         self._clear_earlier_run()
         shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's: we hold the lock
         others = sorted(p.name for p in self.model_dir.iterdir() if p.name != STAGING_NAME)
@@ -129,6 +138,28 @@ class ModelDirWriter:
         self.state = "staging"
         return self.staging
 
+    def _refuse_clashes(self, names: list[tuple[str, bool]]) -> None:
+        """Refuse, before anything moves, entries of the user's that stand where ours go: a
+        folder where a file of ours goes (`is_file` True), a file where a folder does, or a
+        file where one of our folders would hold files."""
+        clashes = []
+        for name, is_file in names:
+            target = self.model_dir / name
+            for parent in list(reversed(target.relative_to(self.model_dir).parents))[1:]:
+                folder = self.model_dir / parent
+                if folder.exists() and not folder.is_dir():
+                    clashes.append(f"{parent.as_posix()} (a file where smcluster needs a folder)")
+            if target.is_symlink() or not target.exists() or target.is_dir() != is_file:
+                continue
+            kind = "a folder where smcluster writes a file" if is_file else "a file, not a folder"
+            clashes.append(f"{name} ({kind})")
+        if clashes:
+            raise PlatformError(
+                f"the model directory {self.model_dir} holds entries where this run's files go: "
+                f"{', '.join(sorted(set(clashes)))}; nothing of this run was published.",
+                "rename or remove them, or give the run its own model directory (SM_MODEL_DIR).",
+            )
+
     def publish(self, summary: dict[str, Any]) -> Path:
         """Move staged files into the model directory, then write the manifest last."""
         staged = sorted(path for path in self.staging.rglob("*") if path.is_file())
@@ -136,6 +167,7 @@ class ModelDirWriter:
         for path in staged:  # hashed before our turn: a stop need not wait for this
             relative = path.relative_to(self.staging).as_posix()
             files[relative] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        self._refuse_clashes([(name, True) for name in files])
         steps = len(files) + 3
         self._step(1, steps, "staged and hashed")
         with self._turn:
@@ -160,7 +192,7 @@ class ModelDirWriter:
                 "files": files,
                 **summary,
             }
-            temporary = self.model_dir / f".{MANIFEST_FILE}.tmp"
+            temporary = self.model_dir / TEMPORARY
             write_json(temporary, manifest)
             os.replace(temporary, self.model_dir / MANIFEST_FILE)
             note.unlink()

@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from ..contract.errors import DataError, ModelError
+from ..contract.errors import ArgumentError, DataError, ModelError
 from ..contract.output_columns import CLUSTER
 from ..output.atomic import check_output
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
@@ -134,9 +134,29 @@ def show_missing_count() -> None:
     logger.setLevel(logging.INFO)
 
 
+def _refuse_overwriting(output: Path, model: Path, given_input: str) -> None:
+    """`--output` must not replace what this command reads: the model's own files (the
+    next predict would find the bundle altered) or the rows being assigned."""
+    target = output.resolve()
+    model_root = model.resolve()
+    inside_model = model_root.is_dir() and (target == model_root or model_root in target.parents)
+    same_input = given_input != "-" and target == Path(given_input).resolve()
+    if inside_model or target == model_root or same_input:
+        what = (
+            f"overwrite the --input file {given_input}"
+            if same_input
+            else (f"write into the model {model}")
+        )
+        raise ArgumentError(
+            f"--output {output} would {what}, which this command reads.",
+            "write the assigned rows to another file, outside the model directory.",
+        )
+
+
 def predict(args: argparse.Namespace) -> int:
     if args.output:
         check_output(Path(args.output), "--output")  # before the model is loaded and run
+        _refuse_overwriting(Path(args.output), Path(args.model), args.input)
     show_missing_count()
     model = load_checked(args.model)
     frame = read_rows(args.input, str(model.info.get("id_column") or ""))
