@@ -134,3 +134,22 @@ def test_plots_off_writes_profiles_and_a_report_without_images(tmp_path) -> None
     assert not (tmp_path / "plots").exists()
     page = (tmp_path / "report.html").read_text()
     assert "plots=false" in page and "<img" not in page
+
+
+def test_pca_of_fewer_rows_than_columns_matches_the_covariance_and_stays_small() -> None:
+    """200 rows x 10,000 columns never finished `prepare` (a 10,000 x 10,000 eigh); with fewer
+    rows than columns the rows' SVD gives the covariance's own components."""
+    import numpy as np
+
+    from smcluster.pipeline import pca
+
+    data = np.random.default_rng(3).normal(size=(30, 60)).astype(np.float32)
+    summary = pca.fit_pca(data, [f"c{i}" for i in range(60)], np)
+    assert summary is not None and summary.loadings.shape == (60, 29)
+    _, covariance = pca._covariance(data, np)
+    values, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(values)[::-1][:29]
+    assert np.allclose(summary.explained, values[order] / np.trace(covariance), atol=1e-9)
+    leading = vectors[:, order[:10]]
+    leading *= np.sign(leading[np.abs(leading).argmax(axis=0), np.arange(10)])[None, :]
+    assert np.allclose(summary.loadings[:, :10], leading, atol=1e-6)

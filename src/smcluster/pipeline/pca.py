@@ -89,23 +89,39 @@ def _covariance(data: Array, xp: ModuleType) -> tuple[Array, Array]:
     return mean, scatter / (rows - 1)
 
 
+def _from_rows(data: Array, xp: ModuleType) -> tuple[Array, np.ndarray, np.ndarray, np.ndarray]:
+    """Fewer rows than columns: the covariance's eigenpairs from the centred rows' SVD (the
+    same components, at the cost of the rows), and each column's variance."""
+    rows = data.shape[0]
+    mean = data.astype(xp.float64).mean(axis=0)
+    centred = data.astype(xp.float64) - mean[None, :]
+    _, singular, right = xp.linalg.svd(centred, full_matrices=False)
+    values = to_host(singular) ** 2 / (rows - 1)
+    variances = to_host((centred**2).sum(axis=0)) / (rows - 1)
+    return mean, values, to_host(right).T, variances
+
+
 def fit_pca(prepared: Array, features: list[str], xp: ModuleType) -> PcaSummary | None:
     """PCA of every prepared row; None when there is nothing to fit (one row, no finite data)."""
     rows, width = prepared.shape
     components = min(rows - 1, width)
     if components < 1 or not bool(xp.isfinite(prepared).all()):
         return None
-    mean, covariance = _covariance(prepared, xp)
-    values, vectors = (to_host(a) for a in xp.linalg.eigh(covariance))
+    if rows < width:  # a width x width covariance (10,000 columns: 800 MB) would not finish
+        mean, values, vectors, variances = _from_rows(prepared, xp)
+    else:
+        mean, covariance = _covariance(prepared, xp)
+        values, vectors = (to_host(a) for a in xp.linalg.eigh(covariance))
+        variances = np.diag(to_host(covariance))
     order = np.argsort(values)[::-1][:components]  # eigh sorts ascending
     values = np.clip(values[order], 0.0, None)
     vectors = vectors[:, order]
     # Deterministic signs: each component's largest loading is positive.
     largest = np.abs(vectors).argmax(axis=0)
     vectors = vectors * np.sign(vectors[largest, np.arange(vectors.shape[1])])[None, :]
-    total = float(np.clip(np.diag(to_host(covariance)), 0.0, None).sum())
+    total = float(np.clip(variances, 0.0, None).sum())
     explained = values / total if total > 0 else np.zeros_like(values)
-    spread = np.sqrt(np.clip(np.diag(to_host(covariance)), 0.0, None))
+    spread = np.sqrt(np.clip(variances, 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
         correlations = vectors * np.sqrt(values)[None, :] / spread[:, None]
     # A constant feature (or a component with no variance) correlates with nothing.
