@@ -62,7 +62,7 @@ class GuardedTracker:
             self._await_start(START_TIMEOUT_S)
         if self.failed is not None or not (self.started or what == STARTING):
             return
-        if isinstance(self.backend, NoTracker):
+        if type(self.backend) is NoTracker:  # exactly `tracker=none`, not a subclass of it
             return  # no thread for nothing: under a memory limit, starting one can hang
         try:
             call_with_timeout(func, timeout)
