@@ -159,11 +159,11 @@ def test_memory_limits_at_several_sizes_give_exit_3_with_a_reason(job_tree: JobT
         assert run.returncode in (0, 3), (rows, mib, run.stderr[-3000:])
         if run.returncode == 3:
             first = job_tree.failure_first_line()
-            assert first.startswith("OutOfMemory: ") and " Fix: " in first, first
-            assert first in run.stderr
+            assert first.startswith("OutOfMemory: ") and " Fix: " in first, (rows, mib, first)
+            assert first in run.stderr, (rows, mib, run.stderr[-3000:])
             _assert_nothing_published(job_tree)
         else:
-            assert job_tree.looks_complete()
+            assert job_tree.looks_complete(), (rows, mib, run.stderr[-3000:])
     assert sum(code == 3 for *_, code in outcomes) >= 2, outcomes
 
 

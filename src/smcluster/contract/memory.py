@@ -110,7 +110,10 @@ def cgroup_pressure(now: CgroupMemory, before: CgroupMemory | None) -> list[str]
         found.append(
             f"the kernel's out-of-memory killer ended {kills} process(es) of the container"
         )
-    if now.limit is not None and now.peak is not None and now.peak >= NEAR * now.limit:
+    # memory.peak is the cgroup's peak since it was made: evidence only when it rose during this
+    # job (a long-lived cgroup's old peak says nothing about it).
+    rose = before is not None and now.peak is not None and now.peak > (before.peak or 0)
+    if rose and now.limit is not None and now.peak is not None and now.peak >= NEAR * now.limit:
         found.append(
             f"the container's memory use peaked at {now.peak // MIB:,} MiB of its "
             f"{now.limit // MIB:,} MiB limit"
