@@ -77,6 +77,25 @@ build_base() {
     say "imported $BASE_TAG"
 }
 
+# The container tests build two images (1.2 GB and 7 GB, each layer a full copy under `vfs`).
+# Superseded test builds of this project are removed first; then the space left is reported,
+# so a full disk reads as one line here, not as a suite of errors later.
+NEEDED_GB="${SMCLUSTER_TEST_DISK_GB:-25}"
+make_room() {
+    docker image prune --force \
+        --filter label=org.opencontainers.image.title=smcluster \
+        --filter label=org.opencontainers.image.version=test >/dev/null || true
+    local root free_gb
+    root="$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)"
+    free_gb=$(($(df -Pk "$root" | awk 'NR==2 {print $4}') / 1048576))
+    if ((free_gb < NEEDED_GB)); then
+        say "warning: ${free_gb} GB free under $root; the container tests need about ${NEEDED_GB} GB" \
+            "(remove unused images: docker image ls; docker image rm ...)"
+    else
+        say "${free_gb} GB free under $root"
+    fi
+}
+
 case "${1:-all}" in
 engine) start_engine ;;
 base)
@@ -85,6 +104,7 @@ base)
     ;;
 all)
     start_engine
+    make_room
     build_base
     ;;
 *) die "usage: $0 [engine|base|all]" ;;

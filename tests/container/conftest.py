@@ -89,7 +89,20 @@ def _build(variant: str, tag: str) -> str:
     )  # fmt: skip
     if built.returncode != 0:
         pytest.fail(f"docker build failed:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}")
+    _remove_superseded_test_builds()
     return tag
+
+
+def _remove_superseded_test_builds() -> None:
+    """Each rebuild leaves the previous test image untagged; with the `vfs` storage driver every
+    one is a full copy (7 GB for the GPU variant). Fifteen of them filled a CI machine's disk
+    mid-suite, so only this project's untagged test builds are removed: nothing else's."""
+    docker(
+        "image", "prune", "--force",
+        "--filter", "label=org.opencontainers.image.title=smcluster",
+        "--filter", "label=org.opencontainers.image.version=test",
+        timeout=600,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")
