@@ -12,9 +12,14 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from smcluster.output.model_dir import PAUSE_ENV
 
 from .jobtree import FAST, JobTree
+
+# Time windows: `make test` runs this module alone, after the parallel part.
+pytestmark = pytest.mark.serial
 
 STEP = re.compile(r"publish step (\d+) of (\d+) done")
 

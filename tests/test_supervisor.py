@@ -23,6 +23,9 @@ from smcluster.supervisor import Supervisor
 
 from .jobtree import JobTree
 
+# Time windows and memory limits: `make test` runs this module alone, after the parallel part.
+pytestmark = pytest.mark.serial
+
 
 def _blobs(rows: int, columns: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)

@@ -136,6 +136,7 @@ class SlowStart(NoTracker):
         time.sleep(30)
 
 
+@pytest.mark.serial  # asserts a 3 s budget
 def test_closing_while_the_run_is_still_starting_keeps_to_one_time_budget(caplog):
     guard = GuardedTracker(SlowStart(), required=True)
     guard.start(RunInfo("r", "e"), background=True)

@@ -17,6 +17,7 @@ from .jobtree import FAST, JobTree
 from .metric_lines import scrape
 
 
+@pytest.mark.serial  # asserts the job stops within 10 s of SIGTERM
 def test_sigterm_stops_promptly_with_a_failure_file(tmp_path) -> None:
     """SIGTERM mid-UMAP (inside numba) ends the job within seconds, not at the next stage."""
     tree = JobTree(tmp_path / "opt_ml").write_demo({"reducer": "umap"}, rows=15_000, files=2)
