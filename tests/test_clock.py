@@ -35,3 +35,16 @@ def test_a_failing_stage_stops_its_heartbeat(caplog: pytest.LogCaptureFixture) -
         threading.Event().wait(0.2)
     assert len(caplog.records) == before
     assert "load_train" not in clock.timings
+
+
+def test_the_position_names_the_running_stage_and_never_a_finished_one() -> None:
+    """An error between two stages is not blamed on the stage that had already finished."""
+    clock = StageClock()
+    assert clock.position == "start-up (before the first stage)"
+    with clock.stage("prepare"):
+        assert clock.position == "stage 'prepare'"
+    assert clock.current is None
+    assert clock.position == "the step after stage 'prepare'"
+    with pytest.raises(ValueError), clock.stage("reduce_umap"):
+        raise ValueError("bad")
+    assert clock.position == "the step after stage 'reduce_umap'"

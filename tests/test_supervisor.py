@@ -88,6 +88,7 @@ def test_killing_train_kills_its_job(job_tree: JobTree) -> None:
 # Stand-ins for the job process: a native library's last words cannot be caused on demand, so
 # these real processes write them and end as that library would; the supervisor is the real one.
 STAGE = "2026-12-03 17:15:25,343 INFO smcluster.stage: stage reduce_umap: started\n"
+DONE = "2026-12-03 17:15:29,001 INFO smcluster.stage: stage reduce_umap: done in 3.66s (job 9.1s)\n"
 STAND_INS = [
     (  # OpenBLAS: its message, then exit(1)
         f"sys.stderr.write({STAGE!r} + 'OpenBLAS error: Memory allocation still failed after "
@@ -108,6 +109,19 @@ STAND_INS = [
         1,
         "InternalError: the job process ended (killed by SIGSEGV) during stage 'reduce_umap' "
         "without a reason; its last line from native code: 'Fatal Python error: Segmentation",
+    ),
+    (  # after a stage finished and before the next began: not blamed on the finished one
+        f"sys.stderr.write({STAGE!r} + {DONE!r} + 'Fatal Python error: Aborted\\n'); "
+        "sys.stderr.flush(); os.abort()",
+        1,
+        "InternalError: the job process ended (killed by SIGABRT) during the step after stage "
+        "'reduce_umap' without a reason",
+    ),
+    (  # before any stage
+        "sys.stderr.write('Fatal Python error: Aborted\\n'); sys.stderr.flush(); os.abort()",
+        1,
+        "InternalError: the job process ended (killed by SIGABRT) during start-up (before the "
+        "first stage) without a reason",
     ),
     (  # the job's own reason stands, whatever its exit code
         "open(os.environ['FAILURE'], 'w').write('DataError: bad table. Fix: mend it.\\n'); "

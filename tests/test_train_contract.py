@@ -159,7 +159,9 @@ def test_unexpected_error_writes_failure_with_traceback(tmp_path, monkeypatch) -
     job.run_guarded()
     text = (tmp_path / "output" / "failure").read_text()
     assert job.exit_code == 1
-    assert text.startswith("InternalError: unexpected KeyError in stage 'start'")
+    assert text.startswith(
+        "InternalError: unexpected KeyError during start-up (before the first stage)"
+    )
     assert "Traceback (most recent call last)" in text
 
 

@@ -126,30 +126,29 @@ class Job:
                 self._fail(known.reason(), known.exit_code)
                 return
             trace = traceback.format_exc()
-            log.error("unexpected error in stage '%s':\n%s", self.clock.current, trace)
+            log.error("unexpected error during %s:\n%s", self.clock.position, trace)
             reason = (
-                f"InternalError: unexpected {type(exc).__name__} in stage "
-                f"'{self.clock.current}': {exc}. This is a bug in smcluster or an unsupported "
+                f"InternalError: unexpected {type(exc).__name__} during "
+                f"{self.clock.position}: {exc}. This is a bug in smcluster or an unsupported "
                 "input; the traceback is in the job log (CloudWatch)."
             )
             self._fail(reason, EXIT_INTERNAL, trace)
 
     def _classify(self, exc: BaseException) -> SmclusterError | None:
         """Memory exhaustion and the machine's refusals, however a library surfaced them."""
-        stage = self.clock.current
+        position = self.clock.position
         if is_out_of_memory(exc):
             return ResourceError(
-                f"ran out of memory during stage '{stage}' ({type(exc).__name__}: "
-                f"{str(exc)[:200]}).",
+                f"ran out of memory during {position} ({type(exc).__name__}: {str(exc)[:200]}).",
                 MEMORY_FIX,
             )
         if isinstance(exc, OSError) and exc.errno in PLATFORM_ERRNOS:
-            return os_error_reason(exc, f"writing during stage '{stage}'")
+            return os_error_reason(exc, f"writing during {position}")
         reached = pressure(self.memory_at_start)
         if reached is not None:  # an error at the memory ceiling, whatever its words
             log.error("error at the memory limit:\n%s", traceback.format_exc())
             return ResourceError(
-                f"ran out of memory during stage '{stage}': {reached}, and then "
+                f"ran out of memory during {position}: {reached}, and then "
                 f"{type(exc).__name__}: {str(exc)[:200]}.",
                 MEMORY_FIX,
             )
@@ -183,7 +182,7 @@ class Job:
         published = self.writer is not None and self.writer.settle()
         reason = stopped_reason(
             signal.Signals(signum).name,
-            self.clock.current,
+            self.clock.position,
             self.clock.elapsed(),
             self.paths.model_dir if published else None,
         )

@@ -23,6 +23,7 @@ from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OUT_OF_MEMORY,
     MEMORY_FIX,
+    START_UP,
     STOP_SIGNALS,
     exit_code_for,
     exit_now,
@@ -110,7 +111,7 @@ class Entrypoint:
         if self.job is not None:
             self.job.stop(signum)  # exits
         reason = stopped_reason(
-            signal.Signals(signum).name, "start", time.perf_counter() - self.started
+            signal.Signals(signum).name, START_UP, time.perf_counter() - self.started
         )
         write_failure(self.paths, reason)
         log.error("%s", reason)

@@ -31,9 +31,11 @@ from .contract.failure import (
     KILLED_REASON,
     MEMORY_FIX,
     OUT_OF_MEMORY_MARKERS,
+    START_UP,
     STOP_SIGNALS,
     exit_code_for,
     exit_now,
+    job_position,
     stopped_reason,
     write_failure,
 )
@@ -44,7 +46,7 @@ from .output.bundle import MANIFEST_FILE
 TAIL_BYTES = 64 * 1024
 LATE_OUTPUT_S = 5.0  # how long a process the job left (the tracker's) may go on writing
 # "2026-12-03 17:15:25,343 INFO smcluster.stage: stage reduce_umap: started"
-STAGE_STARTED = re.compile(r" smcluster\.stage: stage (\S+): started$", re.MULTILINE)
+STAGE_EVENT = re.compile(r" smcluster\.stage: stage (\S+): (started|done)\b", re.MULTILINE)
 OUR_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 
 log = logging.getLogger("smcluster")
@@ -90,7 +92,7 @@ class Supervisor:
     def on_signal(self, signum: int, _frame: FrameType | None = None) -> None:
         if self.child is None:  # the child never started: nothing else will say so
             reason = stopped_reason(
-                signal.Signals(signum).name, "start", time.perf_counter() - self.started
+                signal.Signals(signum).name, START_UP, time.perf_counter() - self.started
             )
             write_failure(self.paths, reason)
             log.error("%s", reason)
@@ -138,8 +140,7 @@ class Supervisor:
     def explain(self, returncode: int) -> tuple[str, int]:
         """Why the child ended without a word, from the evidence it left."""
         text = self.tail.decode("utf-8", "replace")
-        started = STAGE_STARTED.findall(text)
-        stage = started[-1] if started else "start"
+        position = _position(STAGE_EVENT.findall(text))
         ended = (
             f"killed by {signal.Signals(-returncode).name}"
             if returncode < 0
@@ -148,7 +149,7 @@ class Supervisor:
         if self.passed_on is not None and returncode in (-self.passed_on, 128 + self.passed_on):
             name = signal.Signals(self.passed_on).name
             elapsed = time.perf_counter() - self.started
-            return stopped_reason(name, stage, elapsed), exit_code_for(self.passed_on)
+            return stopped_reason(name, position, elapsed), exit_code_for(self.passed_on)
         native = native_lines(text)
         said = [line for line in native if is_memory_line(line)]
         evidence = cgroup_pressure(CgroupMemory.read(), self.memory_at_start)
@@ -161,12 +162,12 @@ class Supervisor:
             )
         if evidence:
             return (
-                f"OutOfMemory: the job process ended ({ended}) during stage '{stage}' as memory "
+                f"OutOfMemory: the job process ended ({ended}) during {position} as memory "
                 f"ran out: {'; '.join(evidence)}. Fix: {MEMORY_FIX}"
             ), EXIT_OUT_OF_MEMORY
         last = native[-1][:300] if native else "(nothing)"
         return (
-            f"InternalError: the job process ended ({ended}) during stage '{stage}' without a "
+            f"InternalError: the job process ended ({ended}) during {position} without a "
             f"reason; its last line from native code: {last!r}. This is a bug in smcluster or "
             "one of its libraries; the job log (CloudWatch) has the rest."
         ), EXIT_INTERNAL
@@ -218,3 +219,11 @@ def native_lines(text: str) -> list[str]:
 def is_memory_line(line: str) -> bool:
     lowered = line.lower()
     return any(marker in lowered for marker in OUT_OF_MEMORY_MARKERS)
+
+
+def _position(events: list[tuple[str, str]]) -> str:
+    """Where the job was when it ended, from the stage lines of its log (`StageClock`)."""
+    if not events:
+        return START_UP
+    stage, event = events[-1]
+    return job_position(stage, None) if event == "started" else job_position(None, stage)

@@ -150,16 +150,29 @@ def write_failure(paths: JobPaths, reason: str, details: str = "") -> None:
             log.error("cannot write the failure file %s: %s", paths.failure_file, exc)
 
 
+START_UP = "start-up (before the first stage)"
+
+
+def job_position(current: str | None, last: str | None) -> str:
+    """Where the job was, to follow "during": in a stage, or between two (after the last one
+    that finished), or before the first. An error between stages is not blamed on the stage
+    that had already finished."""
+    if current is not None:
+        return f"stage '{current}'"
+    if last is not None:
+        return f"the step after stage '{last}'"
+    return START_UP
+
+
 def stopped_reason(
-    signal_name: str, stage: str, elapsed: float, published: Path | None = None
+    signal_name: str, position: str, elapsed: float, published: Path | None = None
 ) -> str:
     """The failure file's reason when SageMaker stops the job (SIGTERM) or a user presses
     Ctrl-C (SIGINT); `published`: the model directory, when the model was complete already."""
     causes = {"SIGINT": "Ctrl-C", "SIGHUP": "its terminal or session closed"}
     cause = causes.get(signal_name, "StopTrainingJob, MaxRuntimeInSeconds or a spot interruption")
     stopped = (
-        f"Stopped: the job received {signal_name} during stage '{stage}' after "
-        f"{elapsed:.0f}s ({cause})."
+        f"Stopped: the job received {signal_name} during {position} after {elapsed:.0f}s ({cause})."
     )
     if published is not None:
         return (

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..contract.failure import job_position
+
 log = logging.getLogger("smcluster.stage")
 
 HEARTBEAT_S = 10.0
@@ -21,7 +23,8 @@ class StageClock:
     def __init__(self, heartbeat_s: float = HEARTBEAT_S) -> None:
         self.started = time.perf_counter()
         self.timings: dict[str, float] = {}
-        self.current: str = "start"
+        self.current: str | None = None  # the stage running now; None between stages
+        self.last: str | None = None  # the last stage that finished
         self.heartbeat_s = heartbeat_s
 
     def _heartbeat(self, name: str, rows: int | None, begun: float, done: threading.Event) -> None:
@@ -47,6 +50,7 @@ class StageClock:
             yield
         finally:
             done.set()
+            self.current, self.last = None, name
         elapsed = time.perf_counter() - begun
         self.timings[name] = round(elapsed, 4)
         # A rate over a few milliseconds measures the clock, not the stage.
@@ -58,6 +62,11 @@ class StageClock:
             rate,
             time.perf_counter() - self.started,
         )
+
+    @property
+    def position(self) -> str:
+        """Where the job is, to follow "during" in a reason (`job_position`)."""
+        return job_position(self.current, self.last)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
