@@ -633,7 +633,9 @@ def test_a_tool_out_of_memory_is_exit_3_with_a_fix(
     monkeypatch.setattr(predict, "predict", out_of_memory)
     code = cli.main(["predict", "--model", "m", "--input", "rows.csv"])
     err = capsys.readouterr().err
-    assert code == 3 and err.startswith("OutOfMemory: smcluster predict ran out of memory")
+    assert code == 3 and err.startswith(
+        "OutOfMemory: ran out of memory while running smcluster predict"
+    )
     assert "Fix: " in err and "InternalError" not in err
 
 

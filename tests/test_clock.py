@@ -38,7 +38,8 @@ def test_a_failing_stage_stops_its_heartbeat(caplog: pytest.LogCaptureFixture) -
 
 
 def test_the_position_names_the_running_stage_and_never_a_finished_one() -> None:
-    """An error between two stages is not blamed on the stage that had already finished."""
+    """An error between two stages is not blamed on the stage that had already finished; an
+    error raised inside a stage is."""
     clock = StageClock()
     assert clock.position == "start-up (before the first stage)"
     with clock.stage("prepare"):
@@ -47,4 +48,4 @@ def test_the_position_names_the_running_stage_and_never_a_finished_one() -> None
     assert clock.position == "the step after stage 'prepare'"
     with pytest.raises(ValueError), clock.stage("reduce_umap"):
         raise ValueError("bad")
-    assert clock.position == "the step after stage 'reduce_umap'"
+    assert clock.position == "stage 'reduce_umap'"  # the error that left it is its own

@@ -163,7 +163,7 @@ def test_out_of_memory_is_reported_as_such(job_tree: JobTree) -> None:
     completed = job_tree.run(env={"OPENBLAS_NUM_THREADS": "1"}, preexec_fn=cap_memory)
     assert completed.returncode == 3, completed.stderr[-2000:]
     assert job_tree.failure_first_line().startswith(
-        "OutOfMemory: ran out of memory during stage 'cluster_dbscan'"
+        "OutOfMemory: ran out of memory while running stage 'cluster_dbscan'"
     )
     assert not job_tree.looks_complete()
 

@@ -317,12 +317,10 @@ def closed_pipe() -> int:
     return SIGPIPE_EXIT
 
 
-def _out_of_memory(command: str, exc: BaseException | None = None) -> str:
-    said = f" ({type(exc).__name__}: {str(exc)[:200]})" if exc is not None else ""
-    return (
-        f"OutOfMemory: smcluster {command} ran out of memory{said}. Fix: free memory or use a "
-        "machine with more; for predict, assign the rows in smaller files."
-    )
+# What a command's user can do when memory runs out (a job's Fix is `MEMORY_FIX`).
+COMMAND_MEMORY_FIX = (
+    "free memory or use a machine with more; for predict, assign the rows in smaller files."
+)
 
 
 class Terminated(BaseException):
@@ -339,7 +337,6 @@ def main(argv: list[str] | None = None) -> int:
     (2 bad input, 3 out of memory, 4 disk or permission, 141 output pipe closed), never a
     traceback; SMCLUSTER_DEBUG=1 adds the traceback of an unexpected one."""
     args = build_parser().parse_args(argv)
-    from .contract.errors import SmclusterError, os_error_reason
     from .contract.memory import address_space_refusal
 
     refusal = address_space_refusal(f"smcluster {args.command}")
@@ -354,15 +351,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
     except BrokenPipeError:
         return closed_pipe()
-    except SmclusterError as exc:
-        print(exc.reason(), file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:
-        known = os_error_reason(exc, f"running smcluster {args.command}")
-        if known is None:
-            return _unexpected(args.command, exc)
-        print(known.reason(), file=sys.stderr)
-        return known.exit_code
     except KeyboardInterrupt:
         print(f"smcluster {args.command}: interrupted (Ctrl-C).", file=sys.stderr)
         return 130
@@ -373,22 +361,23 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 128 + signal.SIGTERM
-    except MemoryError:
-        print(_out_of_memory(args.command), file=sys.stderr)
-        return 3
     except Exception as exc:
-        return _unexpected(args.command, exc)
+        return _failed(args.command, exc)
     return code
 
 
-def _unexpected(command: str, exc: Exception) -> int:
-    """Memory running out, however a library says it ("cannot allocate", a thread, CUDA): exit
-    3 with a Fix; anything else an internal error, exit 1."""
-    from .contract.failure import is_out_of_memory
+def _failed(command: str, exc: Exception) -> int:
+    """The reason and exit code of a known cause (`known_failure`: smcluster's own errors,
+    memory however a library said it, the machine's refusals, paths that cannot be used);
+    anything else an internal error, exit 1."""
+    from .contract.failure import known_failure
 
-    if is_out_of_memory(exc):
-        print(_out_of_memory(command, exc), file=sys.stderr)
-        return 3
+    known = known_failure(
+        exc, f"running smcluster {command}", memory_fix=COMMAND_MEMORY_FIX, paths_as_given=True
+    )
+    if known is not None:
+        print(known.reason(), file=sys.stderr)
+        return known.exit_code
     if os.environ.get("SMCLUSTER_DEBUG"):
         traceback.print_exception(exc)
     print(

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 from .backends import select_backend
 from .contract.channels import check_hosts, read_channels, read_resource_config
-from .contract.errors import PLATFORM_ERRNOS, ResourceError, SmclusterError, os_error_reason
+from .contract.errors import SmclusterError
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OK,
-    MEMORY_FIX,
     clear_failure,
     exit_code_for,
     exit_now,
     is_out_of_memory,
+    known_failure,
     stopped_reason,
     write_failure,
 )
@@ -118,8 +118,6 @@ class Job:
         """Run and turn every failure into a failure file and an exit code."""
         try:
             self.exit_code = self.run()
-        except SmclusterError as exc:
-            self._fail(exc.reason(), exc.exit_code)
         except BaseException as exc:  # the job must never die with a bare traceback
             known = self._classify(exc)
             if known is not None:
@@ -136,23 +134,11 @@ class Job:
 
     def _classify(self, exc: BaseException) -> SmclusterError | None:
         """Memory exhaustion and the machine's refusals, however a library surfaced them."""
-        position = self.clock.position
-        if is_out_of_memory(exc):
-            return ResourceError(
-                f"ran out of memory during {position} ({type(exc).__name__}: {str(exc)[:200]}).",
-                MEMORY_FIX,
-            )
-        if isinstance(exc, OSError) and exc.errno in PLATFORM_ERRNOS:
-            return os_error_reason(exc, f"writing during {position}")
-        reached = pressure(self.memory_at_start)
-        if reached is not None:  # an error at the memory ceiling, whatever its words
+        anticipated = isinstance(exc, SmclusterError) or is_out_of_memory(exc)
+        reached = None if anticipated else pressure(self.memory_at_start)
+        if reached is not None:
             log.error("error at the memory limit:\n%s", traceback.format_exc())
-            return ResourceError(
-                f"ran out of memory during {position}: {reached}, and then "
-                f"{type(exc).__name__}: {str(exc)[:200]}.",
-                MEMORY_FIX,
-            )
-        return None
+        return known_failure(exc, f"running {self.clock.position}", reached=reached)
 
     def _fail(self, reason: str, code: int, details: str = "") -> None:
         with self._ending:

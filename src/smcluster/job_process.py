@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OUT_OF_MEMORY,
-    MEMORY_FIX,
     START_UP,
     STOP_SIGNALS,
     exit_code_for,
     exit_now,
     is_out_of_memory,
+    known_failure,
     stopped_reason,
     write_failure,
 )
@@ -84,15 +84,10 @@ class Entrypoint:
         self.exit_code = self.job.exit_code
 
     def fail_to_start(self, exc: BaseException) -> None:
-        said = is_out_of_memory(exc)
-        reached = None if said else pressure()
-        if said or reached is not None:
-            reason = (
-                f"OutOfMemory: ran out of memory while importing the job's libraries "
-                f"({(reached + '; ') if reached else ''}{type(exc).__name__}: "
-                f"{str(exc)[:200]}). Fix: {MEMORY_FIX}"
-            )
-            self.exit_code = EXIT_OUT_OF_MEMORY
+        reached = None if is_out_of_memory(exc) else pressure()
+        known = known_failure(exc, "importing the job's libraries", reached=reached)
+        if known is not None:
+            reason, self.exit_code = known.reason(), known.exit_code
         else:
             reason = (
                 f"InternalError: the job's libraries failed to import ({type(exc).__name__}: "

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from .errors import PlatformError, ResourceError, SmclusterError, os_error_reason
 from .paths import JobPaths
 from .secrets import redact
 
@@ -64,6 +65,37 @@ def is_out_of_memory(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def known_failure(
+    exc: BaseException,
+    doing: str,
+    *,
+    reached: str | None = None,
+    memory_fix: str = MEMORY_FIX,
+    paths_as_given: bool = False,
+) -> SmclusterError | None:
+    """The one rule from an exception to a user's reason (and so an exit code), for `train`'s
+    job, its process and every `smcluster` command: smcluster's own errors as they are; memory
+    running out, however a library said it or when `reached` (the limit the process was at)
+    says so, exit 3; the machine refusing a file (disk full, permission), exit 4; with
+    `paths_as_given` (a command's arguments) a path that cannot be used as given, exit 2.
+    None: an error nobody anticipated, a bug. `doing` follows "while" ("running stage
+    'prepare'", "running smcluster predict")."""
+    if isinstance(exc, SmclusterError):
+        return exc
+    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if is_out_of_memory(exc):
+        return ResourceError(f"ran out of memory while {doing} ({detail}).", memory_fix)
+    if isinstance(exc, OSError):
+        known = os_error_reason(exc, doing)
+        if isinstance(known, PlatformError) or (known is not None and paths_as_given):
+            return known
+    if reached is not None:  # an error at the memory ceiling, whatever its words
+        return ResourceError(
+            f"ran out of memory while {doing}: {reached}, and then {detail}.", memory_fix
+        )
+    return None
 
 
 # SIGHUP: the terminal or ssh session of a `train` started by hand closed.

@@ -50,7 +50,8 @@ class StageClock:
             yield
         finally:
             done.set()
-            self.current, self.last = None, name
+        # Only a stage that finished is cleared: an error leaving it is still blamed on it.
+        self.current, self.last = None, name
         elapsed = time.perf_counter() - begun
         self.timings[name] = round(elapsed, 4)
         # A rate over a few milliseconds measures the clock, not the stage.
