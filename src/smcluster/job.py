@@ -97,7 +97,7 @@ class Job:
         if result.validation is not None:
             emit("validation", result.validation.metrics)
         if hp.tracker_required:  # a tracking failure must fail the job before it publishes
-            self.tracking.record(result, backend.name)
+            self.tracking.record(result)
         with self.clock.stage("write_artifacts"):
             summary = write_outputs(result, staging)
             manifest = self.writer.publish(summary)
@@ -105,7 +105,7 @@ class Job:
         if not hp.tracker_required:
             # After the artifacts: the run, opening in its own process since the job started,
             # has had that time too (a small job would otherwise wait for it here).
-            self.tracking.record(result, backend.name)
+            self.tracking.record(result)
         self.tracking.finish(paths.model_dir)
         with self._ending:
             if not self.stopping:  # a stop now being recorded keeps its reason

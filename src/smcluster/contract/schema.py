@@ -38,7 +38,6 @@ class ParamInfo:
     help: str
     group: str
     tuning: TuningRange | None = None
-    notes: str = ""
     secret: bool = False  # a credential: written as MASK everywhere (log, report, model, runs)
 
 
@@ -377,7 +376,6 @@ class Param:
     help: str
     group: str
     tuning: TuningRange | None = None
-    notes: str = ""
     secret: bool = False
 
     def parse(self, value: object) -> Any:
@@ -468,7 +466,6 @@ class Schema:
                 "default": p.default_text,
                 "allowed": p.kind.allowed(),
                 "meaning": p.help
-                + (f" {p.notes}" if p.notes else "")
                 + (
                     f" Secret: written as `{MASK}` everywhere smcluster writes it."
                     if p.secret

@@ -37,7 +37,6 @@ class Features:
     kept: np.ndarray  # bool per input row (False: removed by missing=drop)
     prep: FeaturePrep  # fitted: prepares new rows the same way
     pca: PcaSummary | None
-    report: dict[str, Any]  # what preparation did, for hyperparameters.json
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -157,5 +156,4 @@ def prepare_features(
         kept=to_host(keep).astype(bool),
         prep=prep,
         pca=pca,
-        report=prep.report,
     )

@@ -258,7 +258,7 @@ class Pipeline:
             train=train_result,
             validation=validation_result,
             timings=clock.timings,
-            prep_report=features.report,
+            prep_report=features.prep.report,  # what preparation did
             pca=features.pca,
             resumed=list(checkpoints.resumed),
             requested=requested,

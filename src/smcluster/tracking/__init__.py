@@ -48,10 +48,13 @@ class JobTracking:
         """Required tracking starts before training (fail fast); optional tracking alongside it."""
         self.guard.start(run_info(self.hp, self.paths), background=not self.hp.tracker_required)
 
-    def record(self, result: RunResult, backend: str) -> None:
+    def record(self, result: RunResult) -> None:
         """Parameters, inputs (with a content hash), metrics and the compute-backend tag."""
         guard = self.guard
-        guard.call("set tags", lambda: guard.backend.set_tags({"smcluster.backend": backend}))
+        guard.call(
+            "set tags",
+            lambda: guard.backend.set_tags({"smcluster.backend": result.backend_info["backend"]}),
+        )
         guard.call("log parameters", lambda: guard.backend.log_params(run_params(result)))
         guard.call("log inputs", lambda: guard.backend.log_inputs(run_inputs(result)))
         guard.call("log metrics", lambda: guard.backend.log_metrics(run_metrics(result)))
