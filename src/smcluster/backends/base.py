@@ -58,6 +58,25 @@ class ReducerSettings:
     perplexity: float
     random_state: int
 
+    def arguments(self) -> dict[str, Any]:
+        """The estimator's keyword arguments, the same for scikit-learn/umap-learn and cuML:
+        one place, so the CPU and GPU reducers cannot drift apart."""
+        if self.kind == "tsne":
+            # init="pca" on both: cuML's default is "random", scikit-learn's "pca".
+            return {
+                "n_components": self.n_components,
+                "perplexity": self.perplexity,
+                "random_state": self.random_state,
+                "init": "pca",
+            }
+        return {
+            "n_components": self.n_components,
+            "n_neighbors": self.n_neighbors,
+            "min_dist": self.min_dist,
+            "metric": self.metric,
+            "random_state": self.random_state,
+        }
+
 
 class Reducer(Protocol):
     def fit_transform(self, data: Array) -> Array: ...

@@ -97,12 +97,7 @@ class CpuBackend:
 
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
-            return TSNE(  # type: ignore[no-any-return]
-                n_components=settings.n_components,
-                perplexity=settings.perplexity,
-                random_state=settings.random_state,
-                init="pca",
-            )
+            return TSNE(**settings.arguments())  # type: ignore[no-any-return]
         try:
             import umap  # numba JIT: import only when UMAP is used
         except ImportError as exc:
@@ -119,13 +114,7 @@ class CpuBackend:
         warnings.filterwarnings(
             "ignore", message="n_jobs value .* overridden", category=UserWarning
         )
-        return umap.UMAP(  # type: ignore[no-any-return]
-            n_components=settings.n_components,
-            n_neighbors=settings.n_neighbors,
-            min_dist=settings.min_dist,
-            metric=settings.metric,
-            random_state=settings.random_state,
-        )
+        return umap.UMAP(**settings.arguments())  # type: ignore[no-any-return]
 
     def neighbor_distances(
         self, data: np.ndarray, queries: np.ndarray, n_neighbors: int

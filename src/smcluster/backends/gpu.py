@@ -104,19 +104,8 @@ class GpuBackend:
 
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
-            return TSNE(  # type: ignore[no-any-return]
-                n_components=settings.n_components,
-                perplexity=settings.perplexity,
-                random_state=settings.random_state,
-                init="pca",  # as on the CPU; cuML's default is "random"
-            )
-        return UMAP(  # type: ignore[no-any-return]
-            n_components=settings.n_components,
-            n_neighbors=settings.n_neighbors,
-            min_dist=settings.min_dist,
-            metric=settings.metric,
-            random_state=settings.random_state,
-        )
+            return TSNE(**settings.arguments())  # type: ignore[no-any-return]
+        return UMAP(**settings.arguments())  # type: ignore[no-any-return]
 
     def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
         k = min(n_neighbors, int(data.shape[0]))
