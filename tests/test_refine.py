@@ -28,7 +28,6 @@ def test_outliers_in_the_prepared_space_are_found_and_the_rule_labels_new_rows_a
     assert flagged[truth >= 0].mean() < 0.01
     new, new_truth = _segments_with_outliers(seed=1)
     on_backend = rule.flags(CpuBackend(), new)
-    assert (on_backend == rule.flags_host(new)).all()
     assert on_backend[new_truth == -1].mean() > 0.9 and on_backend[new_truth >= 0].mean() < 0.02
     off, none = fit_outliers(CpuBackend(), data, threshold=0.0, random_state=0)
     assert off is None and not none.any()

@@ -30,7 +30,7 @@ from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
 from ..contract.output_columns import DROPPED
 from .features import check_float32_range
-from .mass import assign_within_radii, nearest_cluster
+from .mass import assign_within_radii
 from .outliers import OutlierRule
 from .preparation import FeaturePrep
 
@@ -100,25 +100,11 @@ class ClusterModel:
         missing=drop only the complete ones."""
         return self.reduce(self.prepare(frame))
 
-    def assign(self, embedding: np.ndarray, far: np.ndarray | None = None) -> np.ndarray:
-        """Cluster ids for embedded rows by the algorithm's rule (-1 for noise); `far`: the
-        outlier rule's flags, for `join_beyond_radius`."""
-        if self.estimator is not None:
-            return self.estimator.predict(np.asarray(embedding)).astype(np.int32)
-        if len(self.core_points) == 0:
-            return np.full(len(embedding), -1, dtype=np.int32)
-        from ..backends.host_index import host_neighbors
-
-        index = host_neighbors(len(embedding), n_neighbors=1).fit(self.core_points)
-        distances, nearest = index.kneighbors(embedding)
-        radii = float(self.eps) if self.radii is None else self.radii
-        joining = far if self._joins() else None
-        return np.asarray(
-            nearest_cluster(np, distances[:, 0], nearest[:, 0], self.core_labels, radii, joining)
-        )
-
     def assign_on(self, backend: Backend, embedding: Array, prepared: Array) -> Array:
-        """`label` on a backend's arrays (CuPy stays on the device), labels on the backend."""
+        """Cluster ids (-1 noise) for embedded rows and their prepared features, on the
+        backend (CuPy stays on the device), by every rule the training rows met: the
+        algorithm's assignment (the nearest clustered row within its cluster's radius, or the
+        estimator's own), the join beyond the radii and the outlier rule."""
         xp = backend.xp
         if self.estimator is not None:
             return xp.asarray(self.estimator.predict(to_host(embedding)).astype(np.int32))
@@ -133,12 +119,11 @@ class ClusterModel:
         return labels.astype(xp.int32)
 
     def label(self, prepared: np.ndarray) -> np.ndarray:
-        """Cluster ids (-1 noise) for prepared new rows, by every rule the training rows met."""
-        far = None if self.outliers is None else self.outliers.flags_host(prepared)
-        labels = self.assign(self.reduce(prepared), far)
-        if far is not None and self._everywhere():
-            labels = np.where(far, -1, labels).astype(np.int32)
-        return labels
+        """Cluster ids (-1 noise) for prepared new rows on the host (`predict`): `assign_on`
+        on the CPU backend, so that one rule labels new rows in a job and in `predict`."""
+        from ..backends.cpu import CpuBackend
+
+        return np.asarray(self.assign_on(CpuBackend(), self.reduce(prepared), prepared))
 
     # Bundles written before these fields unpickle without them: the rules of that time.
     def _joins(self) -> bool:

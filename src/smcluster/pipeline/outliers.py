@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.base import Array, Backend, to_host
-from ..backends.far_rows import beyond_kth_nearest
 from .sampling import sample_index
 
 log = logging.getLogger(__name__)
@@ -49,12 +48,6 @@ class OutlierRule:
         flagged = backend.beyond_kth_nearest(reference, prepared, K, self.cutoff)
         spread = getattr(self, "spread", None)  # absent from bundles written before it
         return flagged if spread is None else flagged | spread.flags(backend, prepared)
-
-    def flags_host(self, prepared: np.ndarray) -> np.ndarray:
-        """`flags` for host rows (the `predict` path: no backend)."""
-        flagged = beyond_kth_nearest(self.reference, prepared, K, self.cutoff)
-        spread = getattr(self, "spread", None)
-        return flagged if spread is None else flagged | spread.flags_host(prepared)
 
 
 def fit_outliers(
