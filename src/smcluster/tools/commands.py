@@ -16,6 +16,7 @@ from ..contract.secrets import redact
 from ..output.atomic import check_output
 from . import compare, launch
 from .aws_errors import aws_fix
+from .sagemaker_requests import raise_all
 
 Command = Callable[[argparse.Namespace], int]
 T = TypeVar("T")
@@ -94,7 +95,7 @@ def _settings(args: argparse.Namespace) -> launch.TuningSettings:
 def launch_training(args: argparse.Namespace) -> str:
     errors: list[SmclusterError] = []
     spec = _spec(args, errors)
-    launch.raise_all(errors, spec.problems(), "launch-training")  # before any AWS client
+    raise_all(spec.problems(), "launch-training", errors)  # before any AWS client
     return launch.launch_training(spec, launch.client(args.region, args.profile))
 
 
@@ -108,7 +109,7 @@ def launch_tuning(args: argparse.Namespace) -> str:
     ranges = _collect(errors, lambda: launch.tuning_ranges(args.range, only, fixed), none)
     settings = _settings(args)
     problems = launch.tuning_problems(spec, launch.grid_ranges(ranges, settings), settings)
-    launch.raise_all(errors, problems, "launch-tuning")  # before any AWS client
+    raise_all(problems, "launch-tuning", errors)  # before any AWS client
     return launch.launch_tuning(spec, ranges, settings, launch.client(args.region, args.profile))
 
 

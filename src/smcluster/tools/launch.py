@@ -14,12 +14,12 @@ from ..contract.errors import ArgumentError, HyperparameterError, SmclusterError
 from ..contract.hyperparameters import parse
 from ..contract.schema import SCHEMA
 from .sagemaker_requests import (
+    NOTHING_TO_TUNE,
     TRAINING_NAME_MAX,
     TUNING_NAME_MAX,
     JobSpec,
     TuningSettings,
     as_grid,
-    flag_error,
     job_name,
     training_job_request,
     tuning_job_request,
@@ -175,7 +175,7 @@ def tuning_ranges(
     if not chosen and not problems:
         problems.append(
             HyperparameterError(
-                "nothing to tune: every range was left out or fixed with --hp.",
+                f"{NOTHING_TO_TUNE}.",
                 "name at least one tunable name in --tune that is not fixed with --hp.",
             )
         )
@@ -189,18 +189,6 @@ def grid_ranges(
 ) -> Mapping[str, Mapping[str, Any]]:
     """The ranges as sent: with the Grid strategy, numeric ones become a few values each."""
     return as_grid(ranges) if settings.strategy == "Grid" else ranges
-
-
-def raise_all(errors: list[SmclusterError], problems: list[str], command: str) -> None:
-    """Every local problem at once, before any AWS client exists: the hyperparameter and tuning
-    range errors, then the flags. Labelled by what they are: all hyperparameter problems, all
-    flag problems, or a neutral Error when both."""
-    found = [*errors, *([flag_error(problems, command)] if problems else [])]
-    if not found:
-        return
-    kinds = {type(e) for e in found}
-    combined = kinds.pop() if len(kinds) == 1 else SmclusterError
-    raise combined.combine(found)
 
 
 def client(region: str | None = None, profile: str | None = None) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contract.errors import ArgumentError
+from ..contract.errors import ArgumentError, SmclusterError
 from ..contract.metrics import OBJECTIVE, objective_direction
 from ..output.metric_lines import metric_definitions
 
@@ -34,6 +34,7 @@ TUNING_NAME_MAX = 32
 MAX_PARENTS = 5
 MAX_GRID_JOBS = 500  # a guard against a grid nobody meant to pay for; --max-jobs raises it
 GRID_POINTS = 3  # values per numeric range when a grid is generated from the schema
+NOTHING_TO_TUNE = "nothing to tune: every range was left out or fixed with --hp"
 MAX_RUN_LIMIT = 28 * 24 * 60 * 60  # SageMaker's MaxRuntimeInSeconds maximum (28 days)
 # Shapes from the SageMaker API reference (RoleArn, TrainingJobName; ml.* instance types).
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
@@ -154,7 +155,7 @@ class JobSpec:
 
 def training_job_request(spec: JobSpec, name: str) -> dict[str, Any]:
     """The CreateTrainingJob request (raises every problem with the spec at once)."""
-    _raise(spec.problems(), "launch-training")
+    raise_all(spec.problems(), "launch-training")
     request: dict[str, Any] = {
         "TrainingJobName": name,
         "HyperParameters": dict(spec.hyperparameters),
@@ -315,8 +316,8 @@ def tuning_job_request(
     """The CreateHyperParameterTuningJob request (raises every problem at once)."""
     problems = tuning_problems(spec, ranges, settings)
     if not ranges:  # ranges from a caller that did not make them with `tuning_ranges`
-        problems.append("nothing to tune: every range was left out or fixed with --hp")
-    _raise(problems, "launch-tuning")
+        problems.append(NOTHING_TO_TUNE)
+    raise_all(problems, "launch-tuning")
     limits: dict[str, Any] = {"MaxParallelTrainingJobs": settings.max_parallel_jobs}
     if settings.max_jobs is not None:
         limits["MaxNumberOfTrainingJobs"] = settings.max_jobs
@@ -380,6 +381,13 @@ def flag_error(problems: list[str], command: str) -> ArgumentError:
     )
 
 
-def _raise(problems: list[str], command: str) -> None:
-    if problems:
-        raise flag_error(problems, command)
+def raise_all(problems: list[str], command: str, errors: Sequence[SmclusterError] = ()) -> None:
+    """Every local problem at once, before any AWS client exists: the hyperparameter and tuning
+    range errors, then the flags. Labelled by what they are: all hyperparameter problems, all
+    flag problems, or a neutral Error when both. The one place launch checks are raised."""
+    found = [*errors, *([flag_error(problems, command)] if problems else [])]
+    if not found:
+        return
+    kinds = {type(e) for e in found}
+    combined = kinds.pop() if len(kinds) == 1 else SmclusterError
+    raise combined.combine(found)
