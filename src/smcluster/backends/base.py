@@ -139,6 +139,11 @@ class Backend(Protocol):
         """One column as a pandas Series."""
         ...
 
+    def series_to_host(self, series: Any) -> Any:
+        """A Series of this backend's frames (a column, or one result per column of a
+        reduction such as `frame.max()`) as a pandas Series."""
+        ...
+
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         """An unfitted UMAP or t-SNE estimator."""
         ...

@@ -95,6 +95,9 @@ class CpuBackend:
     def column_to_host(self, frame: pd.DataFrame, column: str) -> pd.Series:
         return frame[column]
 
+    def series_to_host(self, series: pd.Series) -> pd.Series:
+        return series
+
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
             return TSNE(**settings.arguments())  # type: ignore[no-any-return]

@@ -102,6 +102,9 @@ class GpuBackend:
     def column_to_host(self, frame: Any, column: str) -> Any:
         return frame[column].to_pandas()
 
+    def series_to_host(self, series: Any) -> Any:
+        return series.to_pandas()
+
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
             return TSNE(**settings.arguments())  # type: ignore[no-any-return]

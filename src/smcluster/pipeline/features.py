@@ -42,7 +42,9 @@ class Features:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_float32_range(frame: Frame, columns: list[str], where: str = "") -> None:
+def check_float32_range(
+    backend: Backend, frame: Frame, columns: list[str], where: str = ""
+) -> None:
     """Finite values float32 cannot hold would turn into infinities and be imputed silently.
 
     Two column reductions find the few columns that reach that far (or hold infinities); only
@@ -52,7 +54,9 @@ def check_float32_range(frame: Frame, columns: list[str], where: str = "") -> No
     reach = [
         max(abs(float(high)), abs(float(low)))
         for high, low in zip(
-            to_host_counts(values.max(), float), to_host_counts(values.min(), float), strict=True
+            _as_numbers(backend, values.max(), float),
+            _as_numbers(backend, values.min(), float),
+            strict=True,
         )
     ]
     suspects = [c for c, far in zip(columns, reach, strict=True) if far > FLOAT32_MAX]
@@ -60,7 +64,9 @@ def check_float32_range(frame: Frame, columns: list[str], where: str = "") -> No
         return
     magnitude = frame[suspects].abs()
     beyond = ((magnitude > FLOAT32_MAX) & (magnitude != np.inf)).sum()
-    counts = {str(c): int(n) for c, n in zip(suspects, to_host_counts(beyond), strict=True) if n}
+    counts = {
+        str(c): int(n) for c, n in zip(suspects, _as_numbers(backend, beyond), strict=True) if n
+    }
     if counts:
         listed = ", ".join(f"{c} ({n} value{'s' if n > 1 else ''})" for c, n in counts.items())
         raise DataError(
@@ -70,15 +76,14 @@ def check_float32_range(frame: Frame, columns: list[str], where: str = "") -> No
         )
 
 
-def to_host_counts(series: Any, kind: type = int) -> list[Any]:
-    """A pandas or cuDF Series of per-column results as Python numbers (int by default)."""
-    values = series.to_pandas() if hasattr(series, "to_pandas") else series
-    return [kind(v) for v in values.tolist()]
+def _as_numbers(backend: Backend, series: Any, kind: type = int) -> list[Any]:
+    """A Series of per-column results (the backend's) as Python numbers (int by default)."""
+    return [kind(v) for v in backend.series_to_host(series).tolist()]
 
 
 def feature_matrix(backend: Backend, frame: Frame, columns: list[str], where: str = "") -> Array:
     """The feature columns as a float32 matrix on the backend (NaN where missing)."""
-    check_float32_range(frame, columns, where)
+    check_float32_range(backend, frame, columns, where)
     try:
         return backend.columns_to_array(frame, columns)
     except (TypeError, ValueError) as exc:

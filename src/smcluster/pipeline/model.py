@@ -81,7 +81,9 @@ class ClusterModel:
                 "numbers.",
                 "clean the values to numbers (leave a missing value empty).",
             )
-        check_float32_range(raw, self.features, NEW_ROWS)  # the cast below would make them inf
+        from ..backends.cpu import CpuBackend  # new rows are pandas: checked on the host
+
+        check_float32_range(CpuBackend(), raw, self.features, NEW_ROWS)  # the cast: inf
         values = raw.to_numpy(dtype=np.float32, na_value=np.nan)
         prepared, kept = self.prep.transform_rows(values, np, NEW_ROWS)
         return np.asarray(prepared), np.asarray(kept, dtype=bool)
