@@ -49,16 +49,17 @@ demo: $(STAMP)
 
 # Starts what the tests need first (browser, Docker engine, base image; see the script); -rs
 # lists every skipped test with its reason at the end.
-# Two parts: the suite on every core (one worker per core; a module's tests stay on one worker,
-# so a module's shared `train` run is made once), then the tests that assert a time window,
-# alone on an idle machine. pytest's exit code 5 (no test selected, e.g. PYTEST_ARGS naming one
-# file) is not a failure of either part.
+# Two parts: the suite on every core (pytest-xdist; `--dist loadscope` keeps a module's tests on
+# one worker, so a module's shared `train` run is made once), then, alone, the container tests
+# (one Docker engine, images built once) and the tests that assert a time window (marker
+# `serial`). pytest's exit code 5 (no test selected, e.g. PYTEST_ARGS naming one file) is not a
+# failure of either part.
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	bash scripts/test_prerequisites.sh
 	status=0; \
-	$(BIN)/pytest -rs -n $(TEST_WORKERS) --dist loadgroup -m "not serial" $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
-	$(BIN)/pytest -rs -m serial $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	$(BIN)/pytest -rs -n $(TEST_WORKERS) --dist loadscope -m "not serial and not container" $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	$(BIN)/pytest -rs -m "serial or container" $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	exit $$status
 
 lint: $(STAMP)

@@ -11,16 +11,6 @@ import pytest
 from .jobtree import JobTree
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `make test`'s workers (pytest-xdist, `--dist loadgroup`): one group per module, so
-    a module-scoped fixture (a shared `train` run) is made once, and all container tests in one
-    group, so the images are built once per session."""
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        group = "container" if module.startswith("tests/container/") else module
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def job_tree(tmp_path: Path) -> JobTree:
     return JobTree(tmp_path / "opt_ml")
