@@ -6,6 +6,7 @@ the failure file and the model directory."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -66,7 +67,12 @@ def test_a_job_process_killed_outright_is_out_of_memory(job_tree: JobTree) -> No
     rest = process.stdout.read()
     assert process.wait(timeout=60) == 3
     first = job_tree.failure_first_line()
-    assert first.startswith("OutOfMemory: the job process ended (killed by SIGKILL) during stage")
+    # Where it was killed depends on timing: in a stage, or between two (named after the last).
+    assert re.match(
+        r"OutOfMemory: the job process ended \(killed by SIGKILL\) during "
+        r"(stage '\w+'|the step after stage '\w+') ",
+        first,
+    ), first
     assert "out-of-memory killer" in first and " Fix: use a larger instance" in first
     assert first in rest  # the log says it too
     _assert_nothing_published(job_tree)
@@ -251,7 +257,8 @@ def test_predict_under_memory_limits_exits_3_with_a_fix(job_tree: JobTree, tmp_p
         assert done.returncode in (0, 3), (mib, done.stderr[-2000:])
         assert "Traceback" not in done.stderr
         if done.returncode == 3:
-            assert done.stderr.strip().splitlines()[-1].startswith("OutOfMemory: smcluster predict")
+            last = done.stderr.strip().splitlines()[-1]  # refused up front, or ran out
+            assert last.startswith("OutOfMemory: ") and "smcluster predict" in last, last
             assert "Fix: " in done.stderr and not out.exists()
             assert not list(tmp_path.glob(".*.tmp"))
         else:
