@@ -23,7 +23,6 @@ from smcluster.backends.base import Backend, to_host
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.schema import Hyperparameters
 from smcluster.contract.tables import TableFile
-from smcluster.pipeline.clock import StageClock
 from smcluster.pipeline.eps import strongest_knee
 from smcluster.pipeline.features import Features, prepare_features
 from smcluster.pipeline.mass import auto_min_cluster_size
@@ -175,7 +174,7 @@ class Stages:
         return frame
 
     def prepare(self, frame: Any) -> tuple[Features, np.ndarray]:
-        features = prepare_features(self.backend, self.hp, frame, StageClock())
+        features = prepare_features(self.backend, self.hp, frame)
         return features, to_host(features.prepared)
 
     def k_distance(self, points: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -206,9 +205,7 @@ class Stages:
         return float(function(xp.asarray(points), xp.asarray(labels)))
 
     def umap(self, prepared: np.ndarray) -> np.ndarray:
-        reduction = reduce(
-            self.backend, self.hp, self.backend.xp.asarray(prepared), None, StageClock()
-        )
+        reduction = reduce(self.backend, self.hp, self.backend.xp.asarray(prepared), None)
         return to_host(reduction.embedding)
 
 

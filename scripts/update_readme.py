@@ -6,6 +6,7 @@ when the README is out of date.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -13,12 +14,32 @@ from pathlib import Path
 
 from smcluster.contract.schema import SCHEMA
 from smcluster.output.metric_lines import metric_definitions
+from smcluster.pipeline.run import STAGES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+def stage_table() -> str:
+    """`pipeline.run.STAGES` as declared: order, names, where the work is, what it does."""
+    lines = [
+        "| # | stage | timed as | rows | checkpointed | function | what it does |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for number, stage in enumerate(STAGES, 1):
+        work = stage.work
+        module = work.__module__.removeprefix("smcluster.").replace(".", "/")
+        doc = " ".join((inspect.getdoc(work) or "").split())
+        lines.append(
+            f"| {number} | {stage.name} | `{stage.timed_as or stage.name}` "
+            f"| {stage.rows or '-'} | {'yes' if stage.checkpointed else 'no'} "
+            f"| `{module}.py:{work.__name__}` | {doc} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def generated_blocks() -> dict[str, str]:
     return {
+        "stages": stage_table(),
         "hyperparameters": SCHEMA.markdown_table(),
         "metric-definitions": "```json\n"
         + json.dumps(metric_definitions()[:2], indent=2)

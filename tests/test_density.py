@@ -8,8 +8,7 @@ import pytest
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.clock import StageClock
-from smcluster.pipeline.cluster import run_dbscan
+from smcluster.pipeline.cluster import choose_eps, cluster
 from smcluster.pipeline.density import (
     DOMINANT_SHARE,
     dominant_share,
@@ -89,7 +88,7 @@ def test_auto_settings_give_each_cluster_its_own_radius() -> None:
 def test_rows_outside_the_sample_and_new_rows_follow_the_same_rule() -> None:
     data, truth = _dense_and_sparse(1)
     hp = parse({"random_state": "0", "eps_sample_size": "400"})
-    clustering = run_dbscan(CpuBackend(), hp, data, StageClock())
+    clustering = cluster(CpuBackend(), hp, data, choose_eps(CpuBackend(), hp, data))
     labels = np.asarray(clustering.labels)
     assert clustering.info == {"min_samples": MIN_SAMPLES, "min_cluster_size": 10}
     assert len(clustering.reference_points) <= 400 and clustering.reference_radii is not None

@@ -94,8 +94,7 @@ def test_rows_left_beyond_every_radius_join_their_nearest_cluster_unless_far() -
     """Two gaussians: the excess-of-mass clusters leave rows of their rims out; those rows join
     their group's cluster, two rows far from both stay noise, and the model labels the training
     rows again as refine did (host and backend paths)."""
-    from smcluster.pipeline.clock import StageClock
-    from smcluster.pipeline.cluster import run_dbscan
+    from smcluster.pipeline.cluster import choose_eps, cluster
     from smcluster.pipeline.model import ClusterModel
     from smcluster.pipeline.preparation import FeaturePrep
     from smcluster.pipeline.refine import Border, remap
@@ -104,7 +103,7 @@ def test_rows_left_beyond_every_radius_join_their_nearest_cluster_unless_far() -
     groups = [rng.normal((0, 0), 1.0, (500, 2)), rng.normal((6, 0), 1.0, (500, 2))]
     data = np.concatenate([*groups, [[0.0, 40.0], [40.0, 0.0]]]).astype(np.float32)
     hp = parse({"random_state": "0"})
-    clustering = run_dbscan(CpuBackend(), hp, data, StageClock())
+    clustering = cluster(CpuBackend(), hp, data, choose_eps(CpuBackend(), hp, data))
     left_out = np.asarray(clustering.labels) < 0
     assert left_out[:1000].sum() >= 10 and left_out[-2:].all()
     assert clustering.reference_radii is not None

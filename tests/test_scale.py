@@ -16,7 +16,8 @@ from smcluster.contract.hyperparameters import parse
 from smcluster.contract.paths import JobPaths
 from smcluster.pipeline import reduce as reducers
 from smcluster.pipeline.clock import StageClock
-from smcluster.pipeline.run import Pipeline
+from smcluster.pipeline.run import fit
+from smcluster.pipeline.runner import StageRunner
 from smcluster.pipeline.score import score
 
 from .jobtree import JobTree
@@ -168,7 +169,7 @@ def test_pipeline_is_float32_end_to_end_with_one_neighbour_query(tmp_path):
         }
     )
     backend = SpyBackend()
-    result = Pipeline(hp, backend, StageClock()).fit(channels["train"], None)
+    result = fit(backend, hp, StageRunner(StageClock()), channels["train"])
     assert result.train.raw_features.dtype == np.float32
     assert result.train.embedding.dtype == np.float32
     assert backend.seen["dbscan_dtype"] == np.float32

@@ -85,13 +85,18 @@ class Job:
         # Imported here, not at the top: tracking's process starts meanwhile on another core.
         from .output.files import write_outputs
         from .pipeline.checkpoints import Checkpoints
-        from .pipeline.run import Pipeline
+        from .pipeline.run import fit
+        from .pipeline.runner import StageRunner
 
         # Only where SageMaker (CheckpointConfig, e.g. managed spot) or the user made the folder.
         folder = paths.checkpoint_dir if paths.checkpoint_dir.is_dir() else None
         checkpoints = Checkpoints(folder)
-        result = Pipeline(hp, backend, self.clock, checkpoints).fit(
-            channels["train"], channels.get("validation")
+        result = fit(
+            backend,
+            hp,
+            StageRunner(self.clock, checkpoints),
+            channels["train"],
+            channels.get("validation"),
         )
         emit("train", result.train.metrics)
         if result.validation is not None:

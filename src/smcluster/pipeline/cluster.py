@@ -22,17 +22,16 @@ import numpy as np
 
 from ..backends.base import Array, Backend, HostEstimator, to_host
 from ..contract.schema import Hyperparameters
-from .clock import StageClock
 from .density import run_candidate
-from .eps import EpsChoice, query_neighbours
-from .mass import MIN_SAMPLES, auto_min_cluster_size, label_rows, select_by_mass
+from .eps import EpsChoice, Neighbours, query_neighbours
+from .mass import MIN_SAMPLES, MassSelection, auto_min_cluster_size, label_rows, select_by_mass
 from .sampling import sample_index
 
 ALGORITHMS = ("dbscan", "hdbscan", "kmeans", "gmm")
 HDBSCAN_REFERENCE_ROWS = 200_000  # training rows kept in the bundle to label new rows
 
 
-@dataclass
+@dataclass(frozen=True)
 class Clustering:
     labels: Array  # per row, on the backend (-1 noise)
     reference_points: np.ndarray  # host; new rows take the label of the nearest one ...
@@ -44,17 +43,34 @@ class Clustering:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
-    """DBSCAN. With `eps` and `min_samples` both `auto`, a radius per cluster by excess of mass
-    (`mass.py`); with `min_samples` set, `eps` at the knee of its k-distance curve (a split
-    sought when one cluster dominates, `density.py`) or as given; with only `eps` set,
-    `min_samples` is `MIN_SAMPLES`."""
-    rows = data.shape[0]
+@dataclass(frozen=True)
+class EpsPlan:
+    """What stage `choose_eps` hands to DBSCAN: the radii chosen by excess of mass (`eps` and
+    `min_samples` both `auto`), or the neighbour distances its k-distance knee is read from."""
+
+    min_samples: int
+    by_mass: MassSelection | None = None
+    neighbours: Neighbours | None = None
+
+
+def choose_eps(backend: Backend, hp: Hyperparameters, data: Array) -> EpsPlan:
+    """DBSCAN's radius. With `eps` and `min_samples` both `auto`, a radius per cluster by excess
+    of mass (`mass.py`); otherwise the `min_samples`-th neighbour distances (`eps.py`), whose
+    knee gives `eps` unless it is set (`MIN_SAMPLES` when only `eps` is set)."""
     if hp.eps is None and hp.min_samples is None:
-        with clock.stage("choose_eps", rows=rows):
-            chosen = select_by_mass(backend, hp, data)
-        with clock.stage("cluster_dbscan", rows=rows):
-            labels = label_rows(backend, chosen, data)
+        return EpsPlan(MIN_SAMPLES, by_mass=select_by_mass(backend, hp, data))
+    min_samples = hp.min_samples if hp.min_samples is not None else MIN_SAMPLES
+    return EpsPlan(min_samples, neighbours=query_neighbours(backend, hp, data, min_samples))
+
+
+def run_dbscan(
+    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None
+) -> Clustering:
+    """DBSCAN at the plan's radius (a split sought when one cluster dominates, `density.py`)."""
+    assert plan is not None, "stage choose_eps runs before DBSCAN"
+    chosen = plan.by_mass
+    if chosen is not None:
+        labels = label_rows(backend, chosen, data)
         return Clustering(
             labels=labels,
             reference_points=chosen.members,
@@ -62,13 +78,10 @@ def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageC
             radius=chosen.eps.eps,
             reference_radii=chosen.member_radii.astype(np.float32),
             eps=chosen.eps,
-            info={"min_samples": MIN_SAMPLES, "min_cluster_size": chosen.min_cluster_size},
+            info={"min_samples": plan.min_samples, "min_cluster_size": chosen.min_cluster_size},
         )
-    min_samples = hp.min_samples if hp.min_samples is not None else MIN_SAMPLES
-    with clock.stage("choose_eps", rows=rows):
-        neighbours = query_neighbours(backend, hp, data, min_samples)
-    with clock.stage("cluster_dbscan", rows=rows):
-        run = run_candidate(backend, hp, data, min_samples, neighbours)
+    assert plan.neighbours is not None
+    run = run_candidate(backend, hp, data, plan.min_samples, plan.neighbours)
     core_index = backend.xp.asarray(run.core)
     return Clustering(
         labels=run.labels,
@@ -76,17 +89,16 @@ def run_dbscan(backend: Backend, hp: Hyperparameters, data: Array, clock: StageC
         reference_labels=to_host(run.labels[core_index]).astype(np.int32),
         radius=run.eps.eps,
         eps=run.eps,
-        info={"min_samples": min_samples},
+        info={"min_samples": plan.min_samples},
     )
 
 
 def run_hdbscan(
-    backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock
+    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None
 ) -> Clustering:
     rows = data.shape[0]
-    with clock.stage("cluster_hdbscan", rows=rows):
-        size = hp.min_cluster_size or auto_min_cluster_size(rows)
-        labels = backend.hdbscan(data, min(size, rows), hp.min_samples or MIN_SAMPLES)
+    size = hp.min_cluster_size or auto_min_cluster_size(rows)
+    labels = backend.hdbscan(data, min(size, rows), hp.min_samples or MIN_SAMPLES)
     picked = sample_index(rows, HDBSCAN_REFERENCE_ROWS, hp.random_state)
     index = backend.xp.asarray(picked)
     return Clustering(
@@ -102,9 +114,10 @@ def run_hdbscan(
     )
 
 
-def run_kmeans(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
-    with clock.stage("cluster_kmeans", rows=data.shape[0]):
-        labels, centres = backend.kmeans(data, hp.n_clusters, hp.random_state)
+def run_kmeans(
+    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None
+) -> Clustering:
+    labels, centres = backend.kmeans(data, hp.n_clusters, hp.random_state)
     host_centres = to_host(centres).astype(np.float32)
     return Clustering(
         labels=labels,
@@ -114,11 +127,10 @@ def run_kmeans(backend: Backend, hp: Hyperparameters, data: Array, clock: StageC
     )
 
 
-def run_gmm(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
-    with clock.stage("cluster_gmm", rows=data.shape[0]):
-        labels, model, info = backend.gaussian_mixture(
-            data, hp.n_clusters, hp.covariance_type, hp.random_state
-        )
+def run_gmm(backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None) -> Clustering:
+    labels, model, info = backend.gaussian_mixture(
+        data, hp.n_clusters, hp.covariance_type, hp.random_state
+    )
     return Clustering(
         labels=labels,
         reference_points=np.empty((0, data.shape[1]), np.float32),
@@ -129,7 +141,7 @@ def run_gmm(backend: Backend, hp: Hyperparameters, data: Array, clock: StageCloc
     )
 
 
-Runner = Callable[[Backend, Hyperparameters, Array, StageClock], Clustering]
+Runner = Callable[[Backend, Hyperparameters, Array, "EpsPlan | None"], Clustering]
 RUNNERS: dict[str, Runner] = {
     "dbscan": run_dbscan,
     "hdbscan": run_hdbscan,
@@ -138,5 +150,8 @@ RUNNERS: dict[str, Runner] = {
 }
 
 
-def cluster(backend: Backend, hp: Hyperparameters, data: Array, clock: StageClock) -> Clustering:
-    return RUNNERS[hp.algorithm](backend, hp, data, clock)
+def cluster(
+    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None = None
+) -> Clustering:
+    """The embedding's clusters by `hp.algorithm`; DBSCAN needs stage `choose_eps`'s plan."""
+    return RUNNERS[hp.algorithm](backend, hp, data, plan)

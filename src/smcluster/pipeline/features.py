@@ -17,7 +17,6 @@ import numpy as np
 from ..backends.base import Array, Backend, Frame, to_host
 from ..contract.errors import DataError
 from ..contract.schema import Hyperparameters
-from .clock import StageClock
 from .columns import select_feature_columns
 from .correlation import drop_correlated
 from .near_constant import drop_near_constant
@@ -28,7 +27,7 @@ from .steps import DENSITY_ALGORITHMS, spread_steps
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Features:
     columns: list[str]  # the features used, after the near-constant and correlation drops
     raw: Array  # those columns per input row, float32, original units (NaN where missing)
@@ -103,9 +102,9 @@ def _differ_only_beyond_float32(backend: Backend, frame: Frame, columns: list[st
     return lost
 
 
-def prepare_features(
-    backend: Backend, hp: Hyperparameters, frame: Frame, clock: StageClock
-) -> Features:
+def prepare_features(backend: Backend, hp: Hyperparameters, frame: Frame) -> Features:
+    """The feature columns as a float32 matrix, near-constant and correlated
+    columns dropped, imputed, log1p and scaled, one PCA fitted; few-valued columns spread."""
     xp = backend.xp
     columns = select_feature_columns(backend, frame, hp)
     log.info("features (%d): %s", len(columns), ", ".join(columns))
@@ -123,9 +122,8 @@ def prepare_features(
     )
     raw, columns = correlation.apply(raw, columns, xp)
     prep = FeaturePrep.from_hyperparameters(columns, hp)
-    with clock.stage("prepare", rows=raw.shape[0]):
-        prepared, keep = prep.fit_transform(raw, xp)
-        pca = fit_pca(prepared, columns, xp)
+    prepared, keep = prep.fit_transform(raw, xp)
+    pca = fit_pca(prepared, columns, xp)
     if prepared.shape[0] and not bool(xp.any(xp.ptp(prepared, axis=0) > 0)):
         lost = _differ_only_beyond_float32(backend, frame, selected)
         if lost:

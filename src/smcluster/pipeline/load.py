@@ -20,7 +20,6 @@ from ..contract.tables import (
     read_as_text,
     unreadable,
 )
-from .clock import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,13 @@ class ChannelInput:
     sha256: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedTable:
     frame: Frame  # pandas or cuDF
     input: ChannelInput
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
 def _read_all(
@@ -82,14 +84,13 @@ def _read_all(
     return backend.concat(frames)
 
 
-def load(backend: Backend, channel: Channel, clock: StageClock, id_column: str = "") -> LoadedTable:
+def load(backend: Backend, channel: Channel, id_column: str = "") -> LoadedTable:
     """The channel's table; a CSV `id_column` is read as text, exactly as written (README,
     labels.parquet): as numbers, `00123` would lose its zeros and long ids their last digits."""
     files = discover(channel)
     columns = check_same_columns(files)
-    with clock.stage(f"load_{channel.name}"):
-        frame = _read_all(backend, channel, files, read_as_text(id_column, columns))
-        digest = fingerprint(files, channel.path)
+    frame = _read_all(backend, channel, files, read_as_text(id_column, columns))
+    digest = fingerprint(files, channel.path)
     log.info(
         "channel %s: %d rows x %d columns from %d file(s)",
         channel.name,

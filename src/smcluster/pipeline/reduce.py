@@ -1,4 +1,4 @@
-"""Stage `reduce`: the embedding the clusterer sees (UMAP, t-SNE, PCA or the prepared rows).
+"""The embedding the clusterer sees (UMAP, t-SNE, PCA or the prepared rows).
 
 UMAP's fit grows faster than linearly with the rows it sees; `transform` of new rows is linear.
 Fitting on `umap_fit_sample_size` rows and transforming the others keeps the cost linear past
@@ -20,7 +20,6 @@ import numpy as np
 
 from ..backends.base import Array, Backend, Reducer, ReducerSettings, array_module, to_host
 from ..contract.schema import Hyperparameters
-from .clock import StageClock
 from .pca import PcaSummary
 from .sampling import sample_index
 
@@ -152,7 +151,7 @@ class SampledReducer:
         return array_module(parts[0]).concatenate(parts)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reduction:
     reducer: Reducer | None  # fitted; None for reducer=none
     embedding: Array  # float32 per kept row, on the backend
@@ -163,36 +162,34 @@ def reduce(
     hp: Hyperparameters,
     prepared: Array,
     pca: PcaSummary | None,
-    clock: StageClock,
 ) -> Reduction:
+    """The embedding of the prepared rows, by UMAP or t-SNE fitted on a sample
+    (`umap_fit_sample_size`), by the prepare stage's PCA, or none."""
     xp = backend.xp
     if hp.reducer == "none":
         return Reduction(None, prepared)
     rows = prepared.shape[0]
     reducer: Reducer
-    with clock.stage(f"reduce_{hp.reducer}", rows=rows):
-        if hp.reducer == "pca":
-            assert pca is not None, "the prepare stage fits the PCA whenever there are rows"
-            reducer = pca.projection(hp.n_components)
-            embedding = reducer.transform(prepared)
-        else:
-            fit_rows = min(hp.umap_fit_sample_size, rows)
-            settings = ReducerSettings(
-                kind=hp.reducer,
-                n_components=hp.n_components,
-                n_neighbors=hp.n_neighbors,
-                min_dist=hp.min_dist,
-                metric=hp.metric,
-                # t-SNE's perplexity plays n_neighbors' part; it must stay below the rows seen.
-                perplexity=float(max(2, min(hp.n_neighbors, (fit_rows - 1) // 3))),
-                random_state=hp.random_state,
-            )
-            estimator = backend.make_reducer(settings)
-            if hp.reducer == "tsne":
-                estimator = NearestFitEmbedding(estimator, backend.nearest)
-            sampled = SampledReducer(
-                estimator, hp.reducer, hp.umap_fit_sample_size, hp.random_state
-            )
-            embedding = sampled.fit_transform(prepared, xp)
-            reducer = sampled
+    if hp.reducer == "pca":
+        assert pca is not None, "the prepare stage fits the PCA whenever there are rows"
+        reducer = pca.projection(hp.n_components)
+        embedding = reducer.transform(prepared)
+    else:
+        fit_rows = min(hp.umap_fit_sample_size, rows)
+        settings = ReducerSettings(
+            kind=hp.reducer,
+            n_components=hp.n_components,
+            n_neighbors=hp.n_neighbors,
+            min_dist=hp.min_dist,
+            metric=hp.metric,
+            # t-SNE's perplexity plays n_neighbors' part; it must stay below the rows seen.
+            perplexity=float(max(2, min(hp.n_neighbors, (fit_rows - 1) // 3))),
+            random_state=hp.random_state,
+        )
+        estimator = backend.make_reducer(settings)
+        if hp.reducer == "tsne":
+            estimator = NearestFitEmbedding(estimator, backend.nearest)
+        sampled = SampledReducer(estimator, hp.reducer, hp.umap_fit_sample_size, hp.random_state)
+        embedding = sampled.fit_transform(prepared, xp)
+        reducer = sampled
     return Reduction(reducer, xp.asarray(embedding, dtype=xp.float32))

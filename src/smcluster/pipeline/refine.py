@@ -44,7 +44,7 @@ class Border:
     rows: Array
 
 
-@dataclass
+@dataclass(frozen=True)
 class Refinement:
     labels: np.ndarray  # per row, host, int32
     mapping: dict[int, int] = field(default_factory=dict)  # old id → new id (-1: dissolved)

@@ -1,8 +1,13 @@
-"""The pipeline, written once against the backend seam: one stage after another.
+"""The pipeline, written once against the backend seam: the stages, declared, and `fit`.
 
 load → prepare (feature columns, correlation drop, missing values, log1p, scaling, one PCA) →
-reduce (fitted on a sample) → cluster (dbscan with eps from the k-distance knee, hdbscan,
-kmeans or gmm) → score → validation (assigned by the model's rule, scored).
+reduce (fitted on a sample) → choose_eps (DBSCAN: excess of mass, or the k-distance knee) →
+cluster (dbscan, hdbscan, kmeans or gmm) → refine (outliers, sparse splits) → score →
+validation (rows of the validation channel assigned by the model's rule, scored).
+
+Each stage is a function of its arguments to a result; `runner.StageRunner` runs them, times
+them and checkpoints `reduce` and `cluster`. `fit` passes results from one to the next and
+returns what the job writes; the hyperparameters `auto` resolves are new values, never state.
 """
 
 from __future__ import annotations
@@ -18,21 +23,21 @@ from ..contract.channels import Channel
 from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..version import __version__
-from .checkpoints import Checkpoints, stable_facts
-from .clock import StageClock
-from .cluster import Clustering, cluster
+from .checkpoints import stable_facts
+from .cluster import Clustering, EpsPlan, choose_eps, cluster
 from .eps import EpsChoice
-from .evaluation import evaluate, evaluation_space
+from .evaluation import evaluate
 from .features import feature_matrix, prepare_features
 from .ids import id_column_notes, shared_ids_note
-from .load import ChannelInput, load
+from .load import ChannelInput, LoadedTable, load
 from .mass import MIN_SAMPLES
 from .model import ClusterModel
 from .pca import PcaSummary
 from .preparation import FeaturePrep
-from .reduce import reduce, resolve_reducer
+from .reduce import Reduction, reduce, resolve_reducer
 from .refine import Border, refine, remap
-from .score import score
+from .runner import Stage, StageRunner
+from .score import score, score_training
 from .validation import check_validation_columns
 
 log = logging.getLogger(__name__)
@@ -118,196 +123,216 @@ def _check_backend(backend: Backend, hp: Hyperparameters) -> None:
         raise HyperparameterError.combine(list(problems))
 
 
-class Pipeline:
-    def __init__(
-        self,
-        hp: Hyperparameters,
-        backend: Backend,
-        clock: StageClock,
-        checkpoints: Checkpoints | None = None,
-    ) -> None:
-        self.hp = hp
-        self.backend = backend
-        self.clock = clock
-        self.checkpoints = checkpoints or Checkpoints(None)
-        self.evaluation: FeaturePrep | None = None  # fitted by `fit`, used for validation
-        self.train_ids: np.ndarray = np.empty(0)  # set by `fit`: validation ids are checked
+@dataclass(frozen=True)
+class Fitted:
+    """What `fit` learned, as validation rows (and `predict`, through `model`) use it."""
 
-    def _ids(self, frame: Frame, channel: str) -> tuple[np.ndarray, list[str]]:
-        """The rows' ids, and notes (also logged) if they cannot name each row once."""
-        if not self.hp.id_column:
-            return np.arange(len(frame)), []
-        ids = np.asarray(self.backend.column_to_host(frame, self.hp.id_column).to_numpy())
-        notes = id_column_notes(ids, self.hp.id_column, channel)
-        for note in notes:
-            log.warning(note)
-        return ids, notes
+    hp: Hyperparameters  # as run: every `auto` the run resolved, resolved
+    model: ClusterModel
+    evaluation: FeaturePrep  # the evaluation space the training rows were scored in
+    train_ids: np.ndarray  # validation ids that repeat them are reported
 
-    def _truth(self, frame: Frame, kept: np.ndarray) -> np.ndarray | None:
-        if not self.hp.label_column or self.hp.label_column not in frame.columns:
-            return None  # a validation table without labels (a warning) is scored without
-        values = self.backend.column_to_host(frame, self.hp.label_column)
-        present = values.notna().to_numpy()
-        # Labels as text, None where a row has none (scored without it, see `score`).
-        return np.where(present, values.astype(str).to_numpy(dtype=object), None)[kept]
 
-    def fit(self, train: Channel, validation: Channel | None) -> RunResult:
-        hp, backend, clock = self.hp, self.backend, self.clock
-        requested = hp
-        table = load(backend, train, clock, hp.id_column)
-        features = prepare_features(backend, hp, table.frame, clock)  # checks the columns
-        ids, id_notes = self._ids(table.frame, train.name)  # said before the long stages
-        self.train_ids = ids
-        columns = features.columns
-        reducer_kind = resolve_reducer(hp.reducer, len(columns), hp.n_components)
-        if reducer_kind != hp.reducer:
-            hp = self.hp = hp.replace(reducer=reducer_kind)
-        check_sizes(int(features.prepared.shape[0]), len(columns), hp)
-        _check_backend(backend, hp)
-        checkpoints = self.checkpoints
-        checkpoints.bind(
-            {
-                "hyperparameters": hp.to_json(),
-                "train_sha256": table.input.sha256,
-                "backend": stable_facts(backend.describe()),
-                "smcluster": __version__,
-            }
+def row_ids(
+    backend: Backend, hp: Hyperparameters, frame: Frame, channel: str
+) -> tuple[np.ndarray, list[str]]:
+    """The rows' ids, and notes (also logged) if they cannot name each row once."""
+    if not hp.id_column:
+        return np.arange(len(frame)), []
+    ids = np.asarray(backend.column_to_host(frame, hp.id_column).to_numpy())
+    notes = id_column_notes(ids, hp.id_column, channel)
+    for note in notes:
+        log.warning(note)
+    return ids, notes
+
+
+def true_labels(
+    backend: Backend, hp: Hyperparameters, frame: Frame, kept: np.ndarray
+) -> np.ndarray | None:
+    """`label_column` as text per kept row, None where a row has none (scored without it)."""
+    if not hp.label_column or hp.label_column not in frame.columns:
+        return None  # a validation table without labels (a warning) is scored without
+    values = backend.column_to_host(frame, hp.label_column)
+    present = values.notna().to_numpy()
+    return np.where(present, values.astype(str).to_numpy(dtype=object), None)[kept]
+
+
+def assign_rows(backend: Backend, fitted: Fitted, table: LoadedTable) -> SplitResult:
+    """A channel's rows embedded with the fitted steps (under the job's
+    `missing`, as its training rows), assigned by the model's rule and scored."""
+    hp, model, xp = fitted.hp, fitted.model, backend.xp
+    channel = table.input.channel
+    columns = model.features
+    check_validation_columns(backend, table.frame, columns, hp, channel)
+    ids, id_notes = row_ids(backend, hp, table.frame, channel)
+    shared = shared_ids_note(ids, fitted.train_ids, hp.id_column, channel)
+    if shared:
+        log.warning(shared)
+        id_notes.append(shared)
+    where = f" in the {channel} channel"
+    raw = feature_matrix(backend, table.frame, columns, where)
+    prepared, keep = model.prep.transform_rows(raw, xp, where)
+    kept = to_host(keep).astype(bool)
+    if not kept.any():
+        raise DataError(
+            f"every row{where} has a missing or infinite feature value and "
+            "missing=drop: no rows are left to assign and score.",
+            f"clean the {channel} table, or set missing to median, mean or zero.",
         )
-        reduction = checkpoints.load("reduce")
-        if reduction is None:
-            reduction = reduce(backend, hp, features.spread, features.pca, clock)
-            checkpoints.save("reduce", reduction)
-        embedding = reduction.embedding
-        clustering = checkpoints.load("cluster")
-        if clustering is None:
-            clustering = cluster(backend, hp, embedding, clock)
-            checkpoints.save("cluster", clustering)
-        # `auto` settings, resolved by the cluster stage
-        resolved = {
+    embedding: Array = prepared if model.reducer is None else model.reducer.transform(prepared)
+    embedding = xp.asarray(embedding, dtype=xp.float32)
+    labels = model.assign_on(backend, embedding, prepared)
+    truth = true_labels(backend, hp, table.frame, kept)
+    raw_kept = to_host(raw)[kept]  # rows left out by missing=drop are not scored
+    scores = score(backend, hp, embedding, labels, truth, evaluate(fitted.evaluation, raw_kept))
+    return SplitResult(
+        ids=ids,
+        kept=kept,
+        labels=to_host(labels).astype(np.int32),
+        embedding=to_host(embedding),
+        raw_features=raw_kept,
+        truth=truth,
+        metrics=scores.values,
+        notes=[*id_notes, *scores.notes],
+        input=table.input,
+    )
+
+
+# The stages, in the order `fit` runs them (README, Architecture, is generated from this).
+LOAD = Stage("load", load, timed_as="load_{channel.name}")
+PREPARE = Stage("prepare", prepare_features, rows="frame")
+REDUCE = Stage(  # skipped for reducer=none
+    "reduce", reduce, timed_as="reduce_{hp.reducer}", rows="prepared", checkpointed=True
+)
+CHOOSE_EPS = Stage("choose_eps", choose_eps, rows="data")  # DBSCAN only
+CLUSTER = Stage(
+    "cluster", cluster, timed_as="cluster_{hp.algorithm}", rows="data", checkpointed=True
+)
+REFINE = Stage("refine", refine, rows="labels")
+SCORE = Stage("score", score_training, rows="embedding")
+VALIDATION = Stage("validation", assign_rows, rows="table")
+STAGES: tuple[Stage[Any, Any], ...] = (
+    LOAD, PREPARE, REDUCE, CHOOSE_EPS, CLUSTER, REFINE, SCORE, VALIDATION
+)  # fmt: skip
+
+
+def fit(
+    backend: Backend,
+    requested: Hyperparameters,
+    runner: StageRunner,
+    train: Channel,
+    validation: Channel | None = None,
+) -> RunResult:
+    """The job's work: the stages over the training channel, then the validation channel's
+    rows assigned by the fitted model."""
+    hp = requested
+    table = runner.run(LOAD, backend, train, hp.id_column)
+    features = runner.run(PREPARE, backend, hp, table.frame)  # checks the columns
+    ids, id_notes = row_ids(backend, hp, table.frame, train.name)  # said before the long stages
+    columns = features.columns
+    hp = hp.replace(reducer=resolve_reducer(hp.reducer, len(columns), hp.n_components))
+    check_sizes(int(features.prepared.shape[0]), len(columns), hp)
+    _check_backend(backend, hp)
+    runner.checkpoints.bind(
+        {
+            "hyperparameters": hp.to_json(),
+            "train_sha256": table.input.sha256,
+            "backend": stable_facts(backend.describe()),
+            "smcluster": __version__,
+        }
+    )
+    reduction = (
+        Reduction(None, features.spread)
+        if hp.reducer == "none"
+        else runner.run(REDUCE, backend, hp, features.spread, features.pca)
+    )
+    embedding = reduction.embedding
+    clustering = runner.saved(CLUSTER)
+    if clustering is None:
+        plan: EpsPlan | None = None
+        if hp.algorithm == "dbscan":
+            plan = runner.run(CHOOSE_EPS, backend, hp, embedding)
+        clustering = runner.run(CLUSTER, backend, hp, embedding, plan)
+    # the `auto` settings the cluster stage resolved
+    hp = hp.replace(
+        **{
             name: clustering.info[name]
             for name in ("min_samples", "min_cluster_size")
             if name in clustering.info
         }
-        if resolved:
-            hp = self.hp = hp.replace(**resolved)
-        raw_kept = to_host(features.raw)[features.kept]
-        with clock.stage("refine", rows=embedding.shape[0]):
-            refined = refine(
-                backend,
-                hp,
-                clustering.labels,
-                features.prepared,
-                raw_kept,
-                columns,
-                reduced=reduction.reducer is not None,
-                spread=features.spread,
-                border=_border(clustering, embedding),
-            )
-        labels = backend.xp.asarray(refined.labels)
-        truth = self._truth(table.frame, features.kept)
-        with clock.stage("score", rows=embedding.shape[0]):
-            self.evaluation = evaluation_space(raw_kept, columns, hp.random_state)
-            scored = evaluate(self.evaluation, raw_kept)
-            scores = score(backend, hp, embedding, labels, truth, scored)
-        for note in scores.notes:
-            log.warning(note)
-        reference_labels = clustering.reference_labels
-        if refined.mapping:
-            reference_labels = remap(reference_labels, refined.mapping)
-        model = ClusterModel(
-            prep=features.prep,
-            reducer=reduction.reducer,
-            core_points=clustering.reference_points,
-            core_labels=reference_labels,
-            eps=clustering.radius,
-            radii=clustering.reference_radii,
-            algorithm=hp.algorithm,
-            info={
-                "features": columns,
-                "id_column": hp.id_column,
-                "backend": backend.name,
-                "reducer": hp.reducer,
-                **clustering.info,
-                **refined.info,
-            },
-            estimator=clustering.estimator,
-            outliers=refined.outliers,
-            join_beyond_radius=refined.join_beyond_radius,
-            outliers_everywhere=refined.outliers_everywhere,
-        )
-        train_result = SplitResult(
-            ids=ids,
-            kept=features.kept,
-            labels=to_host(labels).astype(np.int32),
-            embedding=to_host(embedding),
-            raw_features=raw_kept,
-            truth=truth,
-            metrics=scores.values,
-            notes=[*id_notes, *refined.notes, *scores.notes],
-            input=table.input,
-        )
-        validation_result = None
-        if validation is not None:
-            validation_result = self.assign_validation(validation, model)
-        return RunResult(
-            hp=hp,
-            backend_info=backend.describe(),
-            features=columns,
-            eps=clustering.eps,
-            model=model,
-            train=train_result,
-            validation=validation_result,
-            timings=clock.timings,
-            prep_report=features.prep.report,  # what preparation did
-            pca=features.pca,
-            resumed=list(checkpoints.resumed),
-            requested=requested,
-        )
-
-    def assign_validation(self, channel: Channel, model: ClusterModel) -> SplitResult:
-        """Embed validation rows with the fitted steps (under the job's `missing`, as its
-        training rows) and assign them by the model's rule."""
-        xp, backend = self.backend.xp, self.backend
-        table = load(backend, channel, self.clock, self.hp.id_column)
-        columns = model.features
-        check_validation_columns(backend, table.frame, columns, self.hp, channel.name)
-        ids, id_notes = self._ids(table.frame, channel.name)
-        shared = shared_ids_note(ids, self.train_ids, self.hp.id_column, channel.name)
-        if shared:
-            log.warning(shared)
-            id_notes.append(shared)
-        where = f" in the {channel.name} channel"
-        raw = feature_matrix(backend, table.frame, columns, where)
-        with self.clock.stage("validation", rows=raw.shape[0]):
-            prepared, keep = model.prep.transform_rows(raw, xp, where)
-            kept = to_host(keep).astype(bool)
-            if not kept.any():
-                raise DataError(
-                    f"every row{where} has a missing or infinite feature value and "
-                    "missing=drop: no rows are left to assign and score.",
-                    f"clean the {channel.name} table, or set missing to median, mean or zero.",
-                )
-            embedding: Array = (
-                prepared if model.reducer is None else model.reducer.transform(prepared)
-            )
-            embedding = xp.asarray(embedding, dtype=xp.float32)
-            labels = model.assign_on(backend, embedding, prepared)
-            truth = self._truth(table.frame, kept)
-            raw_kept = to_host(raw)[kept]  # rows left out by missing=drop are not scored
-            assert self.evaluation is not None, "fit() scores the training rows first"
-            scored = evaluate(self.evaluation, raw_kept)
-            scores = score(backend, self.hp, embedding, labels, truth, scored)
-        return SplitResult(
-            ids=ids,
-            kept=kept,
-            labels=to_host(labels).astype(np.int32),
-            embedding=to_host(embedding),
-            raw_features=raw_kept,
-            truth=truth,
-            metrics=scores.values,
-            notes=[*id_notes, *scores.notes],
-            input=table.input,
-        )
+    )
+    raw_kept = to_host(features.raw)[features.kept]
+    refined = runner.run(
+        REFINE,
+        backend,
+        hp,
+        clustering.labels,
+        features.prepared,
+        raw_kept,
+        columns,
+        reduced=reduction.reducer is not None,
+        spread=features.spread,
+        border=_border(clustering, embedding),
+    )
+    labels = backend.xp.asarray(refined.labels)
+    truth = true_labels(backend, hp, table.frame, features.kept)
+    scored = runner.run(SCORE, backend, hp, embedding, labels, truth, raw_kept, columns)
+    for note in scored.scores.notes:
+        log.warning(note)
+    reference_labels = clustering.reference_labels
+    if refined.mapping:
+        reference_labels = remap(reference_labels, refined.mapping)
+    model = ClusterModel(
+        prep=features.prep,
+        reducer=reduction.reducer,
+        core_points=clustering.reference_points,
+        core_labels=reference_labels,
+        eps=clustering.radius,
+        radii=clustering.reference_radii,
+        algorithm=hp.algorithm,
+        info={
+            "features": columns,
+            "id_column": hp.id_column,
+            "backend": backend.name,
+            "reducer": hp.reducer,
+            **clustering.info,
+            **refined.info,
+        },
+        estimator=clustering.estimator,
+        outliers=refined.outliers,
+        join_beyond_radius=refined.join_beyond_radius,
+        outliers_everywhere=refined.outliers_everywhere,
+    )
+    train_result = SplitResult(
+        ids=ids,
+        kept=features.kept,
+        labels=to_host(labels).astype(np.int32),
+        embedding=to_host(embedding),
+        raw_features=raw_kept,
+        truth=truth,
+        metrics=scored.scores.values,
+        notes=[*id_notes, *refined.notes, *scored.scores.notes],
+        input=table.input,
+    )
+    fitted = Fitted(hp, model, scored.evaluation, ids)
+    validation_result = None
+    if validation is not None:
+        validation_table = runner.run(LOAD, backend, validation, hp.id_column)
+        validation_result = runner.run(VALIDATION, backend, fitted, validation_table)
+    return RunResult(
+        hp=hp,
+        backend_info=backend.describe(),
+        features=columns,
+        eps=clustering.eps,
+        model=model,
+        train=train_result,
+        validation=validation_result,
+        timings=runner.clock.timings,
+        prep_report=features.prep.report,  # what preparation did
+        pca=features.pca,
+        resumed=list(runner.checkpoints.resumed),
+        requested=requested,
+    )
 
 
 def _border(clustering: Clustering, embedding: Array) -> Border | None:

@@ -18,6 +18,8 @@ import numpy as np
 from ..backends.base import Array, Backend, to_host
 from ..contract.metrics import METRICS, MetricSpec
 from ..contract.schema import Hyperparameters
+from .evaluation import evaluate, evaluation_space
+from .preparation import FeaturePrep
 from .sampling import sample_index
 from .ties import few_distinct_rows_note
 from .validity import dbcv
@@ -176,3 +178,25 @@ def score(
         or not (spec.needs_labels or (spec.name.endswith("_features") and not features_scored))
     }
     return Scores(result, notes)
+
+
+@dataclass(frozen=True)
+class TrainingScores:
+    scores: Scores
+    evaluation: FeaturePrep  # the evaluation space, fitted here; validation rows are scored in it
+
+
+def score_training(
+    backend: Backend,
+    hp: Hyperparameters,
+    embedding: Array,
+    labels: Array,
+    truth: np.ndarray | None,
+    raw: np.ndarray,
+    columns: list[str],
+) -> TrainingScores:
+    """The training rows' metrics, in their embedding and in the evaluation
+    space fitted on their raw features (`evaluation.py`)."""
+    evaluation = evaluation_space(raw, columns, hp.random_state)
+    scores = score(backend, hp, embedding, labels, truth, evaluate(evaluation, raw))
+    return TrainingScores(scores, evaluation)
