@@ -30,7 +30,7 @@ BENCH_OUT ?= bench/results
 # quality: e.g. QUALITY_ARGS='--jobs 1 --sets iris,atom --hp reducer=pca'
 QUALITY_ARGS ?= --jobs 2
 
-.PHONY: install demo test lint format readme clean bench bench-plots quality objective-study gpu-check image image-cpu image-rapids push local-train
+.PHONY: install demo test test-fast lint format readme clean bench bench-plots quality objective-study gpu-check image image-cpu image-rapids push local-train
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ test: $(STAMP)
 	$(BIN)/pytest -rs -n $(TEST_WORKERS) --dist loadscope -m "not serial and not container" $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	$(BIN)/pytest -rs -m "serial or container" $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	exit $$status
+
+# The in-process tier: no `train` subprocess, container, browser or pip (tests/conftest.py marks
+# those `process` by rule, and fails a test here that starts one unmarked); under 2 minutes.
+test-fast: $(STAMP)
+	SMCLUSTER_TEST_TIER=fast $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not process and not slow and not serial and not container" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts docker

@@ -392,7 +392,7 @@ def main() -> int:
         "Timings include interpreter start and imports; each configuration ran once, in its own "
         "subprocess, on a machine shared with other work, so expect ±15% noise."
     )
-    results = {
+    results: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -408,9 +408,9 @@ def main() -> int:
     }
     results["goals"] = goals(results)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    table = markdown(results)
-    (args.out / "results.md").write_text(table)
-    print(table)
+    summary = markdown(results)
+    (args.out / "results.md").write_text(summary)
+    print(summary)
     failed = [e["rows"] for e in entries if e["smcluster"]["exit_code"] != 0]
     if failed:
         print(f"[bench] smcluster failed at {failed}; see the logs in {args.work}", flush=True)

@@ -44,7 +44,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PIECE_MIB = 60  # the call's 64 MiB also carries the working tree (about 1.5 MiB)
@@ -371,8 +370,8 @@ class Joined(io.RawIOBase):
     """The pieces read back as one stream."""
 
     def __init__(self, parts: list[Path]) -> None:
-        self.files: Iterator[BinaryIO] = (p.open("rb") for p in parts)
-        self.current: BinaryIO | None = next(self.files, None)
+        self.files: Iterator[io.BufferedReader] = (p.open("rb") for p in parts)
+        self.current: io.BufferedReader | None = next(self.files, None)
 
     def readable(self) -> bool:
         return True

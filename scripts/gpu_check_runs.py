@@ -148,7 +148,7 @@ def gzip_files(folder: Path) -> None:
 def smoke_pass(rows: int, work: Path, candidate: str) -> list[Check]:
     """Every algorithm and reducer, many files, gzip CSV and missing values (the demo table has
     2% missing e-mail rates) on the candidate; then `predict` with the first job's bundle."""
-    checks = []
+    checks: list[Check] = []
     first_model: Path | None = None
     for smoke in SMOKES:
         base = work / f"smoke-{len(checks)}"

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -153,10 +154,18 @@ def pca_points(prepared: np.ndarray, components: int = PCA_COMPONENTS) -> np.nda
     return (centred @ top).astype(np.float32)
 
 
+def _k_distance(side: Stages, space: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    return side.k_distance(space, queries)
+
+
+def _score(side: Stages, metric: str, points: np.ndarray, labels: np.ndarray) -> float:
+    return side.score(metric, points, labels)
+
+
 def relative_difference(candidate: np.ndarray, reference: np.ndarray) -> float:
     """Largest |candidate - reference| / |reference|; reference values below a thousandth of
     the median magnitude (duplicate rows at distance 0) are measured against that floor."""
-    floor = max(float(np.median(np.abs(reference))) * 1e-3, np.finfo(np.float32).tiny)
+    floor = max(float(np.median(np.abs(reference))) * 1e-3, float(np.finfo(np.float32).tiny))
     scale = np.maximum(np.abs(reference), floor)
     return float(np.max(np.abs(candidate - reference) / scale)) if len(reference) else 0.0
 
@@ -250,7 +259,7 @@ def compare(reference: Stages, candidate: Stages, path: Path, rows: int) -> list
     curves = {}
     for name, space in (("", points), (" in 2 columns", np.ascontiguousarray(points[:, :2]))):
         curve_ref, curve_cand, ref_s, cand_s = on_both(
-            reference, candidate, lambda side, space=space: side.k_distance(space, queries)
+            reference, candidate, partial(_k_distance, space=space, queries=queries)
         )
         curves[name] = curve_ref
         relative = relative_difference(curve_cand, curve_ref)
@@ -362,7 +371,7 @@ def compare_scores(
         value_ref, value_cand, ref_s, cand_s = on_both(
             reference,
             candidate,
-            lambda side, m=metric, i=index: side.score(m, points[i], labels[i]),
+            partial(_score, metric=metric, points=points[index], labels=labels[index]),
         )
         relative = abs(value_cand - value_ref) / max(abs(value_ref), 1e-12)
         checks.append(

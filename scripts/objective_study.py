@@ -137,7 +137,7 @@ def entry_of(
 
 def summarize(sets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     sets = {name: runs for name, runs in sets.items() if any("ami" in r for r in runs)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, direction in CANDIDATES:
         picked, correlations = [], []
         for runs in sets.values():

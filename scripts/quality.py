@@ -242,9 +242,9 @@ def summarize(entries: list[dict[str, Any]], methods: tuple[str, ...]) -> dict[s
     if "train" in methods and references:
         gaps, best_reference = {}, {}
         for e in entries:
-            best = max(value(e, m, "ami") for m in references)
+            best = max(value(e, m, "ami") or 0.0 for m in references)
             best_reference[e["set"]] = best
-            gaps[e["set"]] = round(value(e, "train", "ami") - best, 4)
+            gaps[e["set"]] = round((value(e, "train", "ami") or 0.0) - best, 4)
             e["train_gap_ami"] = gaps[e["set"]]
         summary["train_gap_ami"] = {
             "median": median(list(gaps.values())),

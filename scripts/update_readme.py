@@ -10,6 +10,7 @@ import inspect
 import json
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 from smcluster.contract.schema import SCHEMA
@@ -47,6 +48,10 @@ def generated_blocks() -> dict[str, str]:
     }
 
 
+def _with_body(match: re.Match[str], body: str) -> str:
+    return match.group(1) + body + match.group(2)
+
+
 def render(text: str) -> str:
     for name, body in generated_blocks().items():
         pattern = re.compile(
@@ -54,7 +59,7 @@ def render(text: str) -> str:
         )
         if not pattern.search(text):
             raise SystemExit(f"README.md lacks the markers for the generated block '{name}'")
-        text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+        text = pattern.sub(partial(_with_body, body=body), text)
     return text
 
 

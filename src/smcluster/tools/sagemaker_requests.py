@@ -184,6 +184,14 @@ class TuningSettings:
     hyperband_max_resource: int | None = None
 
     def problems(self, ranges: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        return [
+            *self._strategy_problems(),
+            *self._warm_start_problems(),
+            *self._hyperband_problems(),
+            *self._grid_problems(ranges),
+        ]
+
+    def _strategy_problems(self) -> list[str]:
         found = []
         if self.strategy not in STRATEGIES:
             found.append(f"--strategy {self.strategy!r}: one of {', '.join(STRATEGIES)}")
@@ -200,42 +208,56 @@ class TuningSettings:
                 f"--early-stopping Auto works with Bayesian and Random only; {self.strategy} "
                 "decides itself which jobs to stop (Hyperband) or runs every one (Grid)"
             )
-        parents = list(self.warm_start_parents)
-        if parents:
-            if not 1 <= len(parents) <= MAX_PARENTS:
-                found.append(f"--warm-start takes 1 to {MAX_PARENTS} parent tuning jobs")
-            if self.warm_start_type not in WARM_START_TYPES:
-                found.append(f"--warm-start-type: one of {', '.join(WARM_START_TYPES)}")
-            if self.strategy not in ("Bayesian", "Random"):
-                found.append(f"warm start works with Bayesian and Random only, not {self.strategy}")
-        hyperband = (self.hyperband_min_resource, self.hyperband_max_resource)
-        if any(v is not None for v in hyperband) and self.strategy != "Hyperband":
-            found.append("--hyperband-min/max-resource apply to --strategy Hyperband only")
-        if self.strategy == "Hyperband":
-            low, high = (v if v is not None else 1 for v in hyperband)
-            if not 1 <= low <= high:
-                found.append("Hyperband needs 1 <= --hyperband-min-resource <= max-resource")
         if self.max_jobs_not_improving is not None and self.max_jobs_not_improving < 3:
             found.append("--stop-after-jobs-not-improving must be at least 3 (SageMaker's minimum)")
-        if self.strategy == "Grid":
-            numeric = [n for n, r in ranges.items() if r["type"] != "Categorical"]
-            if numeric:
-                found.append(
-                    f"Grid runs over categorical ranges only; {', '.join(numeric)} are numeric "
-                    "(launch-tuning turns them into grids of a few values unless --range "
-                    "gives the values: name=a,b,c)"
-                )
-            size = grid_size(ranges)
-            if self.max_jobs is not None and self.max_jobs != size:
-                found.append(
-                    f"Grid runs every combination ({size:,}); --max-jobs {self.max_jobs} must "
-                    "equal it or be left out"
-                )
-            elif self.max_jobs is None and size > MAX_GRID_JOBS:
-                found.append(
-                    f"this grid has {size:,} combinations, more than {MAX_GRID_JOBS} training "
-                    f"jobs: narrow it with --tune / --range, or pass --max-jobs {size} to mean it"
-                )
+        return found
+
+    def _warm_start_problems(self) -> list[str]:
+        parents = list(self.warm_start_parents)
+        if not parents:
+            return []
+        found = []
+        if not 1 <= len(parents) <= MAX_PARENTS:
+            found.append(f"--warm-start takes 1 to {MAX_PARENTS} parent tuning jobs")
+        if self.warm_start_type not in WARM_START_TYPES:
+            found.append(f"--warm-start-type: one of {', '.join(WARM_START_TYPES)}")
+        if self.strategy not in ("Bayesian", "Random"):
+            found.append(f"warm start works with Bayesian and Random only, not {self.strategy}")
+        return found
+
+    def _hyperband_problems(self) -> list[str]:
+        hyperband = (self.hyperband_min_resource, self.hyperband_max_resource)
+        if self.strategy != "Hyperband":
+            if any(v is not None for v in hyperband):
+                return ["--hyperband-min/max-resource apply to --strategy Hyperband only"]
+            return []
+        low, high = (v if v is not None else 1 for v in hyperband)
+        if not 1 <= low <= high:
+            return ["Hyperband needs 1 <= --hyperband-min-resource <= max-resource"]
+        return []
+
+    def _grid_problems(self, ranges: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        if self.strategy != "Grid":
+            return []
+        found = []
+        numeric = [n for n, r in ranges.items() if r["type"] != "Categorical"]
+        if numeric:
+            found.append(
+                f"Grid runs over categorical ranges only; {', '.join(numeric)} are numeric "
+                "(launch-tuning turns them into grids of a few values unless --range "
+                "gives the values: name=a,b,c)"
+            )
+        size = grid_size(ranges)
+        if self.max_jobs is not None and self.max_jobs != size:
+            found.append(
+                f"Grid runs every combination ({size:,}); --max-jobs {self.max_jobs} must "
+                "equal it or be left out"
+            )
+        elif self.max_jobs is None and size > MAX_GRID_JOBS:
+            found.append(
+                f"this grid has {size:,} combinations, more than {MAX_GRID_JOBS} training "
+                f"jobs: narrow it with --tune / --range, or pass --max-jobs {size} to mean it"
+            )
         return found
 
 
