@@ -24,12 +24,12 @@ from smcluster.backends.base import Backend, to_host
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.schema import Hyperparameters
 from smcluster.contract.tables import TableFile
-from smcluster.pipeline.eps import strongest_knee
-from smcluster.pipeline.features import Features, prepare_features
-from smcluster.pipeline.mass import auto_min_cluster_size
+from smcluster.pipeline.cluster.eps import strongest_knee
+from smcluster.pipeline.cluster.mass import auto_min_cluster_size
+from smcluster.pipeline.prepare.features import Features, prepare_features
 from smcluster.pipeline.reduce import reduce
-from smcluster.pipeline.sampling import sample_index
-from smcluster.pipeline.score import silhouette_sample
+from smcluster.pipeline.runtime.sampling import sample_index
+from smcluster.pipeline.score.score import silhouette_sample
 
 # Tolerances of the issue that asked for this check (float32 on the GPU against float32 or
 # float64 on the CPU, different summation orders).

@@ -574,7 +574,7 @@ def test_a_job_killed_outright_leaves_a_true_reason(job_tree: JobTree) -> None:
 def test_values_well_inside_float32_are_kept() -> None:
     # The float32 check must not trip on large but representable values.
     from smcluster.backends.cpu import CpuBackend
-    from smcluster.pipeline.features import feature_matrix
+    from smcluster.pipeline.prepare.features import feature_matrix
 
     frame = pd.DataFrame({"a": [3.0e38, -3.0e38, np.inf, np.nan], "b": [1.0, 2.0, 3.0, 4.0]})
     matrix = feature_matrix(CpuBackend(), frame, ["a", "b"])

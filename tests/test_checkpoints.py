@@ -117,7 +117,7 @@ def test_no_checkpoint_folder_means_no_checkpoints(tmp_path: Path) -> None:
 
 def test_the_key_ignores_free_device_memory_but_not_the_device(tmp_path: Path) -> None:
     """A GPU restart sees other free memory: its checkpoints must still match."""
-    from smcluster.pipeline.checkpoints import Checkpoints, stable_facts
+    from smcluster.pipeline.runtime.checkpoints import Checkpoints, stable_facts
 
     gpu = {"backend": "gpu", "device": "NVIDIA A10G", "device_free_gib": "21.3", "cuml": "26.10.0"}
     first = Checkpoints(tmp_path)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from smcluster.pipeline.clock import StageClock
+from smcluster.pipeline.runtime.clock import StageClock
 
 
 def test_a_running_stage_logs_a_heartbeat_and_stops_after(caplog: pytest.LogCaptureFixture) -> None:

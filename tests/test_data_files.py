@@ -127,7 +127,7 @@ def test_decimals_and_true_false_with_blanks_are_features(tmp_path: Path) -> Non
     import numpy as np
 
     from smcluster.contract.hyperparameters import parse
-    from smcluster.pipeline.columns import select_feature_columns
+    from smcluster.pipeline.prepare.columns import select_feature_columns
 
     from .jobtree import JobTree
 

@@ -8,17 +8,17 @@ import pytest
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.cluster import choose_eps, cluster
-from smcluster.pipeline.density import (
+from smcluster.pipeline.cluster.cluster import choose_eps, cluster
+from smcluster.pipeline.cluster.density import (
     DOMINANT_SHARE,
     dominant_share,
     run_candidate,
     split_share,
 )
-from smcluster.pipeline.mass import MIN_SAMPLES, auto_min_cluster_size, select_by_mass
+from smcluster.pipeline.cluster.mass import MIN_SAMPLES, auto_min_cluster_size, select_by_mass
 from smcluster.pipeline.model import ClusterModel
-from smcluster.pipeline.preparation import FeaturePrep
-from smcluster.pipeline.validity import UNDEFINED, dbcv
+from smcluster.pipeline.prepare.preparation import FeaturePrep
+from smcluster.pipeline.score.validity import UNDEFINED, dbcv
 
 
 def _blobs(rng: np.random.Generator, centres: list[tuple[float, float]], n: int, spread: float):

@@ -7,7 +7,7 @@ import pytest
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.eps import EpsChoice, choose_eps, query_neighbours, strongest_knee
+from smcluster.pipeline.cluster.eps import EpsChoice, choose_eps, query_neighbours, strongest_knee
 
 
 def _choose(data: np.ndarray, backend=None, min_samples: str = "10", **values: str) -> EpsChoice:

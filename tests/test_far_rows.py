@@ -8,8 +8,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from smcluster.backends import far_rows
 from smcluster.backends.cpu import CpuBackend
-from smcluster.pipeline import outliers
-from smcluster.pipeline.outliers import fit_outliers
+from smcluster.pipeline.refine import outliers
+from smcluster.pipeline.refine.outliers import fit_outliers
 
 
 def _clusters_and_strays(rows: int, width: int, seed: int) -> np.ndarray:

@@ -10,10 +10,10 @@ import scipy.stats
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.errors import DataError
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.columns import select_feature_columns as _select
-from smcluster.pipeline.correlation import drop_correlated, rank_correlation
-from smcluster.pipeline.near_constant import drop_near_constant, mode_shares
-from smcluster.pipeline.preparation import FeaturePrep
+from smcluster.pipeline.prepare.columns import select_feature_columns as _select
+from smcluster.pipeline.prepare.correlation import drop_correlated, rank_correlation
+from smcluster.pipeline.prepare.near_constant import drop_near_constant, mode_shares
+from smcluster.pipeline.prepare.preparation import FeaturePrep
 
 from .jobtree import JobTree
 

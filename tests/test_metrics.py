@@ -14,9 +14,9 @@ from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.metrics import METRICS, OBJECTIVE
 from smcluster.output.metric_lines import emit, format_line, metric_definitions
-from smcluster.pipeline.sampling import sample_index
-from smcluster.pipeline.score import Scores, silhouette_sample
-from smcluster.pipeline.score import score as score_split
+from smcluster.pipeline.runtime.sampling import sample_index
+from smcluster.pipeline.score.score import Scores, silhouette_sample
+from smcluster.pipeline.score.score import score as score_split
 
 from .jobtree import smcluster
 from .metric_lines import scrape

@@ -6,9 +6,9 @@ import numpy as np
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.outliers import fit_outliers
-from smcluster.pipeline.refine import refine
-from smcluster.pipeline.sparse_splits import find_sparse_splits
+from smcluster.pipeline.refine.outliers import fit_outliers
+from smcluster.pipeline.refine.refine import refine
+from smcluster.pipeline.refine.sparse_splits import find_sparse_splits
 
 
 def _segments_with_outliers(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -94,10 +94,10 @@ def test_rows_left_beyond_every_radius_join_their_nearest_cluster_unless_far() -
     """Two gaussians: the excess-of-mass clusters leave rows of their rims out; those rows join
     their group's cluster, two rows far from both stay noise, and the model labels the training
     rows again as refine did (host and backend paths)."""
-    from smcluster.pipeline.cluster import choose_eps, cluster
+    from smcluster.pipeline.cluster.cluster import choose_eps, cluster
     from smcluster.pipeline.model import ClusterModel
-    from smcluster.pipeline.preparation import FeaturePrep
-    from smcluster.pipeline.refine import Border, remap
+    from smcluster.pipeline.prepare.preparation import FeaturePrep
+    from smcluster.pipeline.refine.refine import Border, remap
 
     rng = np.random.default_rng(3)
     groups = [rng.normal((0, 0), 1.0, (500, 2)), rng.normal((6, 0), 1.0, (500, 2))]

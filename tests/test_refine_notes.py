@@ -9,7 +9,7 @@ import numpy as np
 
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.refine import refine
+from smcluster.pipeline.refine.refine import refine
 
 from .test_refine import _segments_with_outliers, _split_segment
 

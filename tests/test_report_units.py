@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from smcluster.pipeline.pca import fit_pca
+from smcluster.pipeline.prepare.pca import fit_pca
 from smcluster.report import write_report
 from smcluster.report.profiles import cluster_profiles
 from smcluster.report.sampling import MIN_PER_CLUSTER, stratified_sample
@@ -141,7 +141,7 @@ def test_pca_of_fewer_rows_than_columns_matches_the_covariance_and_stays_small()
     rows than columns the rows' SVD gives the covariance's own components."""
     import numpy as np
 
-    from smcluster.pipeline import pca
+    from smcluster.pipeline.prepare import pca
 
     data = np.random.default_rng(3).normal(size=(30, 60)).astype(np.float32)
     summary = pca.fit_pca(data, [f"c{i}" for i in range(60)], np)

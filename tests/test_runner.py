@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.checkpoints import Checkpoints
-from smcluster.pipeline.clock import StageClock
 from smcluster.pipeline.run import STAGES
-from smcluster.pipeline.runner import Stage, StageRunner
+from smcluster.pipeline.runtime.checkpoints import Checkpoints
+from smcluster.pipeline.runtime.clock import StageClock
+from smcluster.pipeline.runtime.runner import Stage, StageRunner
 
 
 def _double(rows: np.ndarray, hp: object, calls: list[int]) -> np.ndarray:

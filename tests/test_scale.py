@@ -15,10 +15,10 @@ from smcluster.contract.channels import read_channels
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.paths import JobPaths
 from smcluster.pipeline import reduce as reducers
-from smcluster.pipeline.clock import StageClock
 from smcluster.pipeline.run import fit
-from smcluster.pipeline.runner import StageRunner
-from smcluster.pipeline.score import score
+from smcluster.pipeline.runtime.clock import StageClock
+from smcluster.pipeline.runtime.runner import StageRunner
+from smcluster.pipeline.score.score import score
 
 from .jobtree import JobTree
 

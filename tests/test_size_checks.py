@@ -7,7 +7,7 @@ import pytest
 from smcluster.contract.errors import DataError, HyperparameterError
 from smcluster.contract.hyperparameters import parse
 from smcluster.pipeline.run import check_sizes
-from smcluster.pipeline.score import few_clusters_advice
+from smcluster.pipeline.score.score import few_clusters_advice
 
 
 def test_kmeans_names_n_clusters_not_min_samples() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from smcluster.backends.cpu import CpuBackend
-from smcluster.pipeline.outliers import fit_outliers
-from smcluster.pipeline.steps import spread_steps
+from smcluster.pipeline.prepare.steps import spread_steps
+from smcluster.pipeline.refine.outliers import fit_outliers
 
 
 def _table(seed: int = 0) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from smcluster.contract.hyperparameters import parse
-from smcluster.pipeline.ties import few_distinct_rows_note
+from smcluster.pipeline.score.ties import few_distinct_rows_note
 
 from .jobtree import JobTree
 

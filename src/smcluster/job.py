@@ -31,7 +31,7 @@ from .contract.memory import CgroupMemory, pressure
 from .contract.paths import JobPaths
 from .output.metric_lines import emit
 from .output.model_dir import ModelDirWriter
-from .pipeline.clock import StageClock
+from .pipeline.runtime.clock import StageClock
 from .tracking import JobTracking
 from .version import __version__
 
@@ -84,9 +84,9 @@ class Job:
         )
         # Imported here, not at the top: tracking's process starts meanwhile on another core.
         from .output.files import write_outputs
-        from .pipeline.checkpoints import Checkpoints
         from .pipeline.run import fit
-        from .pipeline.runner import StageRunner
+        from .pipeline.runtime.checkpoints import Checkpoints
+        from .pipeline.runtime.runner import StageRunner
 
         # Only where SageMaker (CheckpointConfig, e.g. managed spot) or the user made the folder.
         folder = paths.checkpoint_dir if paths.checkpoint_dir.is_dir() else None

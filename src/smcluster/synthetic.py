@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .contract.hyperparameters import parse
-from .pipeline.eps import EpsChoice
-from .pipeline.pca import fit_pca
+from .pipeline.cluster.eps import EpsChoice
+from .pipeline.prepare.pca import fit_pca
 from .pipeline.run import RunResult, SplitResult
 
 NOISE_LABEL = "noise"

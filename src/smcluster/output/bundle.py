@@ -15,8 +15,9 @@ if TYPE_CHECKING:  # the model's imports are heavy; the job's model-directory wr
 
 BUNDLE_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
-# 2: the model's classes moved into smcluster.pipeline (1 pickled smcluster.model.ClusterModel).
-FORMAT_VERSION = 2
+# 2: the model's classes moved into smcluster.pipeline (1 pickled smcluster.model.ClusterModel);
+# 3: the preparation and outlier classes moved into the stage sub-packages (prepare/, refine/).
+FORMAT_VERSION = 3
 
 
 def save_model(model: ClusterModel, directory: Path) -> Path:

@@ -29,10 +29,10 @@ import pandas as pd
 from ..backends.base import Array, Backend, HostEstimator, Reducer, to_host
 from ..contract.errors import DataError
 from ..contract.output_columns import DROPPED
-from .features import check_float32_range
-from .mass import assign_within_radii
-from .outliers import OutlierRule
-from .preparation import FeaturePrep
+from .cluster.mass import assign_within_radii
+from .prepare.features import check_float32_range
+from .prepare.preparation import FeaturePrep
+from .refine.outliers import OutlierRule
 
 NEW_ROWS = " in the rows to assign"  # where messages about them say they are
 

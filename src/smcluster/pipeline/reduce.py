@@ -20,8 +20,8 @@ import numpy as np
 
 from ..backends.base import Array, Backend, Reducer, ReducerSettings, array_module, to_host
 from ..contract.schema import Hyperparameters
-from .pca import PcaSummary
-from .sampling import sample_index
+from .prepare.pca import PcaSummary
+from .runtime.sampling import sample_index
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ reduce (fitted on a sample) → choose_eps (DBSCAN: excess of mass, or the k-dis
 cluster (dbscan, hdbscan, kmeans or gmm) → refine (outliers, sparse splits) → score →
 validation (rows of the validation channel assigned by the model's rule, scored).
 
-Each stage is a function of its arguments to a result; `runner.StageRunner` runs them, times
-them and checkpoints `reduce` and `cluster`. `fit` passes results from one to the next and
+Each stage is a function of its arguments to a result; `runtime.runner.StageRunner` runs them,
+times them and checkpoints `reduce` and `cluster`. `fit` passes results from one to the next and
 returns what the job writes; the hyperparameters `auto` resolves are new values, never state.
 """
 
@@ -23,21 +23,21 @@ from ..contract.channels import Channel
 from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..version import __version__
-from .checkpoints import stable_facts
-from .cluster import Clustering, EpsPlan, choose_eps, cluster
-from .eps import EpsChoice
-from .evaluation import evaluate
-from .features import feature_matrix, prepare_features
+from .cluster.cluster import Clustering, EpsPlan, choose_eps, cluster
+from .cluster.eps import EpsChoice
+from .cluster.mass import MIN_SAMPLES
 from .ids import id_column_notes, shared_ids_note
 from .load import ChannelInput, LoadedTable, load
-from .mass import MIN_SAMPLES
 from .model import ClusterModel
-from .pca import PcaSummary
-from .preparation import FeaturePrep
+from .prepare.features import feature_matrix, prepare_features
+from .prepare.pca import PcaSummary
+from .prepare.preparation import FeaturePrep
 from .reduce import Reduction, reduce, resolve_reducer
-from .refine import Border, refine, remap
-from .runner import Stage, StageRunner
-from .score import score, score_training
+from .refine.refine import Border, refine, remap
+from .runtime.checkpoints import stable_facts
+from .runtime.runner import Stage, StageRunner
+from .score.evaluation import evaluate
+from .score.score import score, score_training
 from .validation import check_validation_columns
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import logging
 from ..backends.base import Backend, Frame
 from ..contract.errors import DataError
 from ..contract.schema import Hyperparameters
-from .columns import did_you_mean, text_columns
+from .prepare.columns import did_you_mean, text_columns
 
 log = logging.getLogger(__name__)
 

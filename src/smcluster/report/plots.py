@@ -22,7 +22,7 @@ from matplotlib.patches import Circle, Patch
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import PercentFormatter
 
-from ..pipeline.pca import PcaSummary
+from ..pipeline.prepare.pca import PcaSummary
 from .profiles import NOISE, cluster_name
 
 DPI = 110

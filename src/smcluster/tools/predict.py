@@ -23,8 +23,8 @@ from ..contract.output_columns import CLUSTER
 from ..output.atomic import check_output
 from ..output.bundle import BUNDLE_FILE, MANIFEST_FILE, load_model
 from ..output.model_dir import file_sha256
-from ..pipeline import preparation
 from ..pipeline.model import ClusterModel
+from ..pipeline.prepare import preparation
 from .predict_rows import check_feature_types, read_rows, write_rows
 
 

@@ -23,7 +23,7 @@ from ..contract.errors import DataError
 from ..contract.output_columns import predict_input_clash
 from ..contract.tables import TableFile, format_of, read_as_text, read_columns, unreadable
 from ..output.atomic import write_whole
-from ..pipeline.columns import text_columns
+from ..pipeline.prepare.columns import text_columns
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"

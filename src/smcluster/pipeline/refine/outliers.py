@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from .sampling import sample_index
+from ...backends.base import Array, Backend, to_host
+from ..runtime.sampling import sample_index
 
 log = logging.getLogger(__name__)
 

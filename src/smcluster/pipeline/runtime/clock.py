@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..contract.failure import job_position
+from ...contract.failure import job_position
 
 log = logging.getLogger("smcluster.stage")
 

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, Backend, HostEstimator, to_host
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, Backend, HostEstimator, to_host
+from ...contract.schema import Hyperparameters
+from ..runtime.sampling import sample_index
 from .density import run_candidate
 from .eps import EpsChoice, Neighbours, query_neighbours
 from .mass import MIN_SAMPLES, MassSelection, auto_min_cluster_size, label_rows, select_by_mass
-from .sampling import sample_index
 
 ALGORITHMS = ("dbscan", "hdbscan", "kmeans", "gmm")
 HDBSCAN_REFERENCE_ROWS = 200_000  # training rows kept in the bundle to label new rows

@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 
-from ..backends.base import Array, to_host
-from .sampling import sample_index
+from ...backends.base import Array, to_host
+from ..runtime.sampling import sample_index
 
 log = logging.getLogger(__name__)
 

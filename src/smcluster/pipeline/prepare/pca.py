@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, array_module, to_host
+from ...backends.base import Array, array_module, to_host
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 from types import ModuleType
 from typing import Any
 
-from ..backends.base import Array, to_host
+from ...backends.base import Array, to_host
 from .column_drops import ColumnDrop, as_prepared, decision_sample, median_filled
 
 log = logging.getLogger(__name__)

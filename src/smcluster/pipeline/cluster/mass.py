@@ -28,10 +28,10 @@ from types import ModuleType
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, Backend, to_host
+from ...contract.schema import Hyperparameters
+from ..runtime.sampling import sample_index
 from .eps import CURVE_POINTS, EpsChoice, Neighbours, downsample_sorted, k_distance_curve
-from .sampling import sample_index
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from ..contract.schema import Hyperparameters
-from .sampling import sample_index
+from ...backends.base import Array, Backend, to_host
+from ...contract.schema import Hyperparameters
+from ..runtime.sampling import sample_index
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, Backend, to_host
+from ...contract.schema import Hyperparameters
 from .eps import EpsChoice, Neighbours, choose_eps, query_neighbours
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from ..backends.base import Array
+from ...backends.base import Array
+from ..runtime.sampling import sample_index
 from .preparation import imputation_values
-from .sampling import sample_index
 
 SAMPLE_ROWS = 100_000  # shares and correlations of 100k rows are stable to the second decimal
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from ..contract.metrics import METRICS, MetricSpec
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, Backend, to_host
+from ...contract.metrics import METRICS, MetricSpec
+from ...contract.schema import Hyperparameters
+from ..prepare.preparation import FeaturePrep
+from ..runtime.sampling import sample_index
 from .evaluation import evaluate, evaluation_space
-from .preparation import FeaturePrep
-from .sampling import sample_index
 from .ties import few_distinct_rows_note
 from .validity import dbcv
 

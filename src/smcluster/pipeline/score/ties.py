@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..contract.schema import Hyperparameters
-from .sampling import sample_index
+from ...contract.schema import Hyperparameters
+from ..runtime.sampling import sample_index
 
 SAMPLE_ROWS = 100_000
 DISTINCT_SHARE = 0.5  # below half the rows distinct, most rows have an exact twin

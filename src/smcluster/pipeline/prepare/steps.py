@@ -23,7 +23,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ..backends.base import Array
+from ...backends.base import Array
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, Backend, to_host
-from ..contract.schema import Hyperparameters
-from .mass import assign_within_radii
+from ...backends.base import Array, Backend, to_host
+from ...contract.schema import Hyperparameters
+from ..cluster.mass import assign_within_radii
 from .outliers import OutlierRule, fit_outliers
 from .sparse_splits import find_sparse_splits
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, Backend, Frame, to_host
-from ..contract.errors import DataError
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, Backend, Frame, to_host
+from ...contract.errors import DataError
+from ...contract.schema import Hyperparameters
 from .columns import select_feature_columns
 from .correlation import drop_correlated
 from .near_constant import drop_near_constant

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends.base import to_host
-from ..contract.schema import Hyperparameters
-from .preparation import FeaturePrep
-from .sampling import sample_index
+from ...backends.base import to_host
+from ...contract.schema import Hyperparameters
+from ..prepare.preparation import FeaturePrep
+from ..runtime.sampling import sample_index
 
 FIT_ROWS = 50_000
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, to_host
+from ...backends.base import Array, to_host
 from .column_drops import ColumnDrop, as_prepared, decision_sample, median_filled
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, to_host
-from ..contract.errors import DataError
-from ..contract.schema import Hyperparameters
+from ...backends.base import Array, to_host
+from ...contract.errors import DataError
+from ...contract.schema import Hyperparameters
 
 log = logging.getLogger(__name__)
 

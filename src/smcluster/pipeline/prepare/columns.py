@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..backends.base import Backend, Frame
-from ..contract.errors import DataError
-from ..contract.schema import Hyperparameters
+from ...backends.base import Backend, Frame
+from ...contract.errors import DataError
+from ...contract.schema import Hyperparameters
 
 log = logging.getLogger(__name__)
 
