@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from smcluster import __version__
+from smcluster.cli import COMMANDS, build_parser, command_module
 from smcluster.contract.metrics import OBJECTIVE
 from smcluster.contract.schema import SCHEMA
 
@@ -30,6 +31,7 @@ def _smcluster(*args: str) -> str:
         ("smcluster.cli", ["--help"], "usage: smcluster"),
         ("smcluster.cli", ["--version"], f"smcluster {__version__}"),
         ("smcluster.cli", ["launch-tuning", "--help"], "--strategy"),
+        *(("smcluster.cli", [name, "--help"], f"usage: smcluster {name}") for name in COMMANDS),
         ("smcluster.train", ["--help"], "usage: train"),
         ("smcluster.train", ["--version"], f"smcluster {__version__}"),
     ],
@@ -49,6 +51,26 @@ def test_help_and_version_load_no_heavy_library(module: str, argv: list[str], ex
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert expected in done.stdout, done.stdout + done.stderr
     assert done.stdout.strip().endswith("exit 0 heavy []") or "exit None heavy []" in done.stdout
+
+
+def test_every_command_in_the_table_has_its_module_and_no_module_is_left_out() -> None:
+    """The table is the CLI: a command module owns `add_arguments` and `run`; a module in the
+    package that is neither a command nor a shared helper would be a command no one can run."""
+    import importlib
+
+    import smcluster.cli as cli
+
+    for name in COMMANDS:
+        module = importlib.import_module(command_module(name))
+        assert callable(module.add_arguments) and callable(module.run), name
+        assert module.__doc__ and f"`smcluster {name}`" in module.__doc__, name
+    modules = {p.stem for p in Path(cli.__file__).parent.glob("*.py")} - {"__init__"}
+    helpers = {"arguments", "guard"}
+    assert modules - helpers == {n.replace("-", "_") for n in COMMANDS}
+    full = build_parser(None)  # every command's arguments, as documentation reads them
+    args = full.parse_args(["demo-data", "--out", "x"])
+    assert args.run is importlib.import_module(command_module("demo-data")).run
+    assert args.rows == 20_000
 
 
 def test_train_help_writes_nothing(tmp_path) -> None:
