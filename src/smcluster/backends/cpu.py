@@ -20,7 +20,7 @@ from ..contract.errors import BackendError, HyperparameterError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 from . import cpu_dbscan, far_rows
-from .base import HostEstimator, Reducer, ReducerSettings, package_version
+from .base import Array, HostEstimator, Reducer, ReducerSettings, package_version
 from .host_index import host_neighbors
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class CpuBackend:
 
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
-            return TSNE(**settings.arguments())  # type: ignore[no-any-return]
+            return TSNE(**settings.arguments())
         try:
             import umap  # numba JIT: import only when UMAP is used
         except ImportError as exc:
@@ -117,11 +117,9 @@ class CpuBackend:
         warnings.filterwarnings(
             "ignore", message="n_jobs value .* overridden", category=UserWarning
         )
-        return umap.UMAP(**settings.arguments())  # type: ignore[no-any-return]
+        return umap.UMAP(**settings.arguments())
 
-    def neighbor_distances(
-        self, data: np.ndarray, queries: np.ndarray, n_neighbors: int
-    ) -> np.ndarray:
+    def neighbor_distances(self, data: Array, queries: Array, n_neighbors: int) -> np.ndarray:
         index = host_neighbors(len(queries), n_neighbors=min(n_neighbors, len(data))).fit(data)
         # float64, as scikit-learn computes them: eps is one of these values and the core test
         # compares against it, so rounding here could flip a row at exactly eps.
@@ -132,23 +130,26 @@ class CpuBackend:
         return out
 
     def beyond_kth_nearest(
-        self, reference: np.ndarray, queries: np.ndarray, k: int, radius: float
+        self, reference: Array, queries: Array, k: int, radius: float
     ) -> np.ndarray:
-        return far_rows.beyond_kth_nearest(reference, queries, k, radius, chunk=QUERY_CHUNK)
+        return far_rows.beyond_kth_nearest(
+            np.asarray(reference), np.asarray(queries), k, radius, chunk=QUERY_CHUNK
+        )
 
     def dbscan(
         self,
-        data: np.ndarray,
+        data: Array,
         eps: float,
         min_samples: int,
         memory_mb: int,
-        core_distances: np.ndarray | None = None,
+        core_distances: Array | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        return cpu_dbscan.dbscan(data, eps, min_samples, memory_mb, core_distances=core_distances)
+        given = None if core_distances is None else np.asarray(core_distances)
+        return cpu_dbscan.dbscan(
+            np.asarray(data), eps, min_samples, memory_mb, core_distances=given
+        )
 
-    def hdbscan(
-        self, data: np.ndarray, min_cluster_size: int, min_samples: int | None
-    ) -> np.ndarray:
+    def hdbscan(self, data: Array, min_cluster_size: int, min_samples: int | None) -> np.ndarray:
         rows = data.shape[0]
         if rows > COMFORTABLE_HDBSCAN_ROWS:
             log.warning(
@@ -165,13 +166,13 @@ class CpuBackend:
         return np.asarray(model.labels_, dtype=np.int32)
 
     def kmeans(
-        self, data: np.ndarray, n_clusters: int, random_state: int
+        self, data: Array, n_clusters: int, random_state: int
     ) -> tuple[np.ndarray, np.ndarray]:
         model = KMeans(n_clusters=n_clusters, random_state=random_state).fit(data)
         return model.labels_.astype(np.int32), model.cluster_centers_.astype(np.float32)
 
     def gaussian_mixture(
-        self, data: np.ndarray, n_components: int, covariance_type: str, random_state: int
+        self, data: Array, n_components: int, covariance_type: str, random_state: int
     ) -> tuple[np.ndarray, HostEstimator, dict[str, Any]]:
         model = GaussianMixture(
             n_components=n_components, covariance_type=covariance_type, random_state=random_state
@@ -181,16 +182,16 @@ class CpuBackend:
         labels = model.predict(data).astype(np.int32)
         return labels, model, {"converged": bool(model.converged_)}
 
-    def nearest(self, reference: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, reference: Array, queries: Array) -> tuple[np.ndarray, np.ndarray]:
         index = host_neighbors(len(queries), n_neighbors=1).fit(reference)
         distances, indices = index.kneighbors(queries)
         return distances[:, 0], indices[:, 0]
 
-    def silhouette(self, data: np.ndarray, labels: np.ndarray) -> float:
+    def silhouette(self, data: Array, labels: Array) -> float:
         return float(metrics.silhouette_score(data, labels))
 
-    def davies_bouldin(self, data: np.ndarray, labels: np.ndarray) -> float:
+    def davies_bouldin(self, data: Array, labels: Array) -> float:
         return float(metrics.davies_bouldin_score(data, labels))
 
-    def calinski_harabasz(self, data: np.ndarray, labels: np.ndarray) -> float:
+    def calinski_harabasz(self, data: Array, labels: Array) -> float:
         return float(metrics.calinski_harabasz_score(data, labels))

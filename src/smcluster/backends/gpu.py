@@ -107,8 +107,8 @@ class GpuBackend:
 
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
-            return TSNE(**settings.arguments())  # type: ignore[no-any-return]
-        return UMAP(**settings.arguments())  # type: ignore[no-any-return]
+            return TSNE(**settings.arguments())
+        return UMAP(**settings.arguments())
 
     def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
         k = min(n_neighbors, int(data.shape[0]))

@@ -76,7 +76,7 @@ def init_graph_transform(graph: Any, embedding: np.ndarray) -> np.ndarray:
     """Drop-in for `umap.umap_.init_graph_transform` (a CSR graph of float32 strengths)."""
     csr = graph.tocsr()
     if csr.dtype != np.float32 or embedding.dtype != np.float32:  # not what umap-learn passes
-        return _original(graph, embedding)  # type: ignore[no-any-return]
+        return _original(graph, embedding)
     if not csr.has_canonical_format:
         # umap-learn's `graph_row.sum()` puts each row in canonical form (columns sorted,
         # duplicates summed) before its loop reads it: do the same, on a copy.

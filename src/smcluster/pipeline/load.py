@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..backends.base import Backend, Frame
+from ..backends.base import Backend, Frame, Frames
 from ..contract.channels import Channel
 from ..contract.errors import DataError, SmclusterError
 from ..contract.tables import (
@@ -47,7 +47,7 @@ class LoadedTable:
 
 
 def _read_all(
-    backend: Backend, channel: Channel, files: list[TableFile], text_columns: list[str]
+    backend: Frames, channel: Channel, files: list[TableFile], text_columns: list[str]
 ) -> Frame:
     """Every file read, unreadable ones reported together (file and line), header-only files
     left out with a log line: they add no rows, and their empty columns would read as text."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import Array, Backend, Frame, to_host
+from ..backends.base import Array, Backend, Frame, Frames, to_host
 from ..contract.channels import Channel
 from ..contract.errors import DataError, HyperparameterError
 from ..contract.schema import Hyperparameters
@@ -134,7 +134,7 @@ class Fitted:
 
 
 def row_ids(
-    backend: Backend, hp: Hyperparameters, frame: Frame, channel: str
+    backend: Frames, hp: Hyperparameters, frame: Frame, channel: str
 ) -> tuple[np.ndarray, list[str]]:
     """The rows' ids, and notes (also logged) if they cannot name each row once."""
     if not hp.id_column:
@@ -147,7 +147,7 @@ def row_ids(
 
 
 def true_labels(
-    backend: Backend, hp: Hyperparameters, frame: Frame, kept: np.ndarray
+    backend: Frames, hp: Hyperparameters, frame: Frame, kept: np.ndarray
 ) -> np.ndarray | None:
     """`label_column` as text per kept row, None where a row has none (scored without it)."""
     if not hp.label_column or hp.label_column not in frame.columns:

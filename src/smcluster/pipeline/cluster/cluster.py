@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ...backends.base import Array, Backend, HostEstimator, to_host
+from ...backends.base import Array, Backend, Clusterers, HostEstimator, to_host
 from ...contract.schema import Hyperparameters
 from ..runtime.sampling import sample_index
 from .density import run_candidate
@@ -94,7 +94,7 @@ def run_dbscan(
 
 
 def run_hdbscan(
-    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None
+    backend: Clusterers, hp: Hyperparameters, data: Array, plan: EpsPlan | None
 ) -> Clustering:
     rows = data.shape[0]
     size = hp.min_cluster_size or auto_min_cluster_size(rows)
@@ -115,7 +115,7 @@ def run_hdbscan(
 
 
 def run_kmeans(
-    backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None
+    backend: Clusterers, hp: Hyperparameters, data: Array, plan: EpsPlan | None
 ) -> Clustering:
     labels, centres = backend.kmeans(data, hp.n_clusters, hp.random_state)
     host_centres = to_host(centres).astype(np.float32)
@@ -127,7 +127,9 @@ def run_kmeans(
     )
 
 
-def run_gmm(backend: Backend, hp: Hyperparameters, data: Array, plan: EpsPlan | None) -> Clustering:
+def run_gmm(
+    backend: Clusterers, hp: Hyperparameters, data: Array, plan: EpsPlan | None
+) -> Clustering:
     labels, model, info = backend.gaussian_mixture(
         data, hp.n_clusters, hp.covariance_type, hp.random_state
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends.base import Array, Backend, to_host
+from ...backends.base import Array, Backend, Clusterers, to_host
 from ...contract.schema import Hyperparameters
 from .eps import EpsChoice, Neighbours, choose_eps, query_neighbours
 
@@ -55,7 +55,7 @@ def split_share(labels: np.ndarray) -> float:
 
 
 def dbscan_with(
-    backend: Backend,
+    backend: Clusterers,
     hp: Hyperparameters,
     data: Array,
     min_samples: int,

@@ -28,7 +28,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ...backends.base import Array, Backend, to_host
+from ...backends.base import Array, Backend, NeighbourSearch, to_host
 from ...contract.schema import Hyperparameters
 from ..runtime.sampling import sample_index
 from .eps import CURVE_POINTS, EpsChoice, Neighbours, downsample_sorted, k_distance_curve
@@ -116,7 +116,7 @@ def label_rows(backend: Backend, selection: MassSelection, data: Array) -> Array
 
 
 def assign_within_radii(
-    backend: Backend,
+    backend: NeighbourSearch,
     points: np.ndarray,
     labels: np.ndarray,
     radii: np.ndarray | float,

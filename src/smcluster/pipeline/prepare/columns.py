@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ...backends.base import Backend, Frame
+from ...backends.base import Frame, Frames
 from ...contract.errors import DataError
 from ...contract.schema import Hyperparameters
 
@@ -64,7 +64,7 @@ def _is_date(dtype: object) -> bool:
 
 
 def text_columns(
-    backend: Backend, frame: Frame, columns: Sequence[str], where: str = ""
+    backend: Frames, frame: Frame, columns: Sequence[str], where: str = ""
 ) -> DataError | None:
     """The error for those `columns` that are not numeric (with examples of the first), if any.
 
@@ -102,7 +102,7 @@ def text_columns(
     )
 
 
-def select_feature_columns(backend: Backend, frame: Frame, hp: Hyperparameters) -> list[str]:
+def select_feature_columns(backend: Frames, frame: Frame, hp: Hyperparameters) -> list[str]:
     """The columns to cluster on, after checking names and numeric types."""
     columns = [str(c) for c in frame.columns]
     problems = [

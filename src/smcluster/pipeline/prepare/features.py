@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...backends.base import Array, Backend, Frame, to_host
+from ...backends.base import Array, Backend, Frame, Frames, to_host
 from ...contract.errors import DataError
 from ...contract.schema import Hyperparameters
 from .columns import select_feature_columns
@@ -41,9 +41,7 @@ class Features:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_float32_range(
-    backend: Backend, frame: Frame, columns: list[str], where: str = ""
-) -> None:
+def check_float32_range(backend: Frames, frame: Frame, columns: list[str], where: str = "") -> None:
     """Finite values float32 cannot hold would turn into infinities and be imputed silently.
 
     Two column reductions find the few columns that reach that far (or hold infinities); only
@@ -75,12 +73,12 @@ def check_float32_range(
         )
 
 
-def _as_numbers(backend: Backend, series: Any, kind: type = int) -> list[Any]:
+def _as_numbers(backend: Frames, series: Any, kind: type = int) -> list[Any]:
     """A Series of per-column results (the backend's) as Python numbers (int by default)."""
     return [kind(v) for v in backend.series_to_host(series).tolist()]
 
 
-def feature_matrix(backend: Backend, frame: Frame, columns: list[str], where: str = "") -> Array:
+def feature_matrix(backend: Frames, frame: Frame, columns: list[str], where: str = "") -> Array:
     """The feature columns as a float32 matrix on the backend (NaN where missing)."""
     check_float32_range(backend, frame, columns, where)
     try:
@@ -92,7 +90,7 @@ def feature_matrix(backend: Backend, frame: Frame, columns: list[str], where: st
         ) from None
 
 
-def _differ_only_beyond_float32(backend: Backend, frame: Frame, columns: list[str]) -> list[str]:
+def _differ_only_beyond_float32(backend: Frames, frame: Frame, columns: list[str]) -> list[str]:
     """Columns whose values differ in the table but are all one value in float32."""
     lost = []
     for column in columns:

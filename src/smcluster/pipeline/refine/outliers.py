@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends.base import Array, Backend, to_host
+from ...backends.base import Array, Backend, NeighbourSearch, to_host
 from ..runtime.sampling import sample_index
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class OutlierRule:
     cutoff: float  # distance to the K-th nearest reference row above which a row is noise
     spread: OutlierRule | None = None  # the same test on the spread view, where there is one
 
-    def flags(self, backend: Backend, prepared: Array) -> np.ndarray:
+    def flags(self, backend: NeighbourSearch, prepared: Array) -> np.ndarray:
         """True for new rows (not in the reference) beyond the cut-off (in either view)."""
         reference = backend.xp.asarray(self.reference)
         flagged = backend.beyond_kth_nearest(reference, prepared, K, self.cutoff)
@@ -74,7 +74,7 @@ def fit_outliers(
 
 
 def _fit_view(
-    backend: Backend, prepared: Array, threshold: float, random_state: int, view: str
+    backend: NeighbourSearch, prepared: Array, threshold: float, random_state: int, view: str
 ) -> tuple[OutlierRule | None, np.ndarray]:
     rows = prepared.shape[0]
     none = np.zeros(rows, dtype=bool)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...backends.base import Array, Backend, to_host
+from ...backends.base import Array, Backend, Metrics, to_host
 from ...contract.metrics import METRICS, MetricSpec
 from ...contract.schema import Hyperparameters
 from ..prepare.preparation import FeaturePrep
@@ -108,7 +108,7 @@ def few_clusters_advice(hp: Hyperparameters, noise_fraction: float, rows: int) -
 
 
 def score(
-    backend: Backend,
+    backend: Metrics,
     hp: Hyperparameters,
     data: Array,
     labels: Array,
