@@ -123,19 +123,22 @@ def _failed(command: str, exc: Exception) -> int:
     memory however a library said it, the machine's refusals, paths that cannot be used);
     anything else an internal error, exit 1."""
     from ..contract.failure import known_failure
+    from ..contract.secrets import redact  # a reason may quote a tracking URI's credentials
 
     known = known_failure(
         exc, f"running smcluster {command}", memory_fix=COMMAND_MEMORY_FIX, paths_as_given=True
     )
     if known is not None:
-        print(known.reason(), file=sys.stderr)
+        print(redact(known.reason()), file=sys.stderr)
         return known.exit_code
     if os.environ.get("SMCLUSTER_DEBUG"):
         traceback.print_exception(exc)
     print(
-        f"InternalError: smcluster {command} failed with {type(exc).__name__}: {exc}. "
-        "This is a bug in smcluster or an unsupported input; rerun with SMCLUSTER_DEBUG=1 "
-        "for the traceback and report it.",
+        redact(
+            f"InternalError: smcluster {command} failed with {type(exc).__name__}: {exc}. "
+            "This is a bug in smcluster or an unsupported input; rerun with SMCLUSTER_DEBUG=1 "
+            "for the traceback and report it."
+        ),
         file=sys.stderr,
     )
     return 1

@@ -6,17 +6,16 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ..contract.errors import SmclusterError
 from ..contract.secrets import redact
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
-    """Print the command's text and exit 0, or print the reason and exit with the error's own
-    code (`SmclusterError.exit_code`: 2 bad input, 3 memory, 4 the machine), 2 for an AWS
-    refusal. Neither ever shows a URI's credentials (`secrets.py`):
-    runs, lineage and leaderboard print what trackers and SageMaker recorded."""
+    """Print the command's text and exit 0, or an AWS refusal as its reason with a Fix and exit
+    2. Neither ever shows a URI's credentials (`secrets.py`): runs, lineage and leaderboard
+    print what trackers and SageMaker recorded. Every other failure is `cli.main`'s, by the
+    one rule of `contract.failure.known_failure`."""
 
     def run(args: argparse.Namespace) -> int:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -25,9 +24,6 @@ def guarded(command: Callable[[argparse.Namespace], str]) -> Command:
 
         try:
             text = command(args)
-        except SmclusterError as exc:
-            print(exc.reason(), file=sys.stderr)
-            return exc.exit_code
         except (BotoCoreError, ClientError) as exc:
             print(redact(f"AWSError: {exc}. Fix: {aws_fix(exc)}"), file=sys.stderr)
             return 2
