@@ -64,13 +64,21 @@ def test_every_command_in_the_table_has_its_module_and_no_module_is_left_out() -
         module = importlib.import_module(command_module(name))
         assert callable(module.add_arguments) and callable(module.run), name
         assert module.__doc__ and f"`smcluster {name}`" in module.__doc__, name
-    modules = {p.stem for p in Path(cli.__file__).parent.glob("*.py")} - {"__init__"}
+    modules = {p.stem for p in Path(cli.__file__).parent.glob("*.py")} - {"__init__", "__main__"}
     helpers = {"arguments", "guard"}
     assert modules - helpers == {n.replace("-", "_") for n in COMMANDS}
     full = build_parser(None)  # every command's arguments, as documentation reads them
     args = full.parse_args(["demo-data", "--out", "x"])
     assert args.run is importlib.import_module(command_module("demo-data")).run
     assert args.rows == 20_000
+
+
+def test_the_package_runs_as_a_module() -> None:
+    """`python -m smcluster.cli` (what scripts/gpu_check_runs.py starts) is the same command."""
+    done = subprocess.run(
+        [sys.executable, "-m", "smcluster.cli", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"smcluster {__version__}", done
 
 
 def test_train_help_writes_nothing(tmp_path) -> None:

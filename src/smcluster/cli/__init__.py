@@ -142,7 +142,3 @@ def _failed(command: str, exc: Exception) -> int:
         file=sys.stderr,
     )
     return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
