@@ -252,7 +252,7 @@ def fit(
         plan: EpsPlan | None = None
         if hp.algorithm == "dbscan":
             plan = runner.run(CHOOSE_EPS, backend, hp, embedding)
-        clustering = runner.run(CLUSTER, backend, hp, embedding, plan)
+        clustering = runner.compute(CLUSTER, backend, hp, embedding, plan)
     # the `auto` settings the cluster stage resolved
     hp = hp.replace(
         **{

@@ -56,9 +56,14 @@ class StageRunner:
         return cast("R | None", self.checkpoints.load(stage.name))
 
     def run(self, stage: Stage[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """The stage's checkpointed result when there is one, else `compute`."""
         saved = self.saved(stage)
         if saved is not None:
             return saved
+        return self.compute(stage, *args, **kwargs)
+
+    def compute(self, stage: Stage[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the stage (its checkpoint, if any, already looked for) and save its result."""
         arguments = stage.arguments(*args, **kwargs)
         rows = len(arguments[stage.rows]) if stage.rows else None
         with self.clock.stage(stage.timed_name(arguments), rows=rows):
