@@ -33,6 +33,30 @@ install_packages() {
     fi
 }
 
+# overlay2 where the kernel mounts an overlay on the engine's data root; vfs otherwise. vfs works
+# on any filesystem but copies the whole image for every layer and every container: measured here,
+# `docker run` of the 7 GB GPU image took 53 s under vfs and 0.5 s under overlay2, and a CPU image
+# build 2 min 22 s against 1 min 32 s. SMCLUSTER_DOCKER_STORAGE chooses one outright.
+storage_driver() {
+    if [[ -n ${SMCLUSTER_DOCKER_STORAGE:-} ]]; then
+        echo "$SMCLUSTER_DOCKER_STORAGE"
+        return
+    fi
+    local root=/var/lib/docker probe
+    mkdir -p "$root"
+    probe="$(mktemp -d "$root/overlay-probe.XXXXXX")"
+    mkdir -p "$probe"/{lower,upper,work,merged}
+    if mount -t overlay overlay \
+        -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" \
+        2>/dev/null; then
+        umount "$probe/merged"
+        echo overlay2
+    else
+        echo vfs
+    fi
+    rm -rf "$probe"
+}
+
 start_engine() {
     if engine_up; then
         say "engine already running"
@@ -40,9 +64,11 @@ start_engine() {
     fi
     install_packages
     [[ $EUID -eq 0 ]] || die "no Docker engine answers and starting dockerd needs root"
-    # No bridge or iptables (the machine's sandbox has neither); vfs works on any filesystem.
-    say "starting dockerd (log: $DOCKERD_LOG)"
-    nohup dockerd --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs \
+    # No bridge or iptables (the machine's sandbox has neither).
+    local driver
+    driver="$(storage_driver)"
+    say "starting dockerd with the $driver storage driver (log: $DOCKERD_LOG)"
+    nohup dockerd --iptables=false --ip-masq=false --bridge=none --storage-driver="$driver" \
         </dev/null >"$DOCKERD_LOG" 2>&1 &
     for _ in $(seq 60); do
         engine_up && {
@@ -77,7 +103,7 @@ build_base() {
     say "imported $BASE_TAG"
 }
 
-# The container tests build two images (1.2 GB and 7 GB, each layer a full copy under `vfs`).
+# The container tests build two images (1.2 GB and 7 GB; under `vfs` each layer a full copy).
 # Superseded test builds of this project are removed first; then the space left is reported,
 # so a full disk reads as one line here, not as a suite of errors later.
 NEEDED_GB="${SMCLUSTER_TEST_DISK_GB:-25}"
