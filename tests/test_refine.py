@@ -7,7 +7,7 @@ import numpy as np
 from smcluster.backends.cpu import CpuBackend
 from smcluster.contract.hyperparameters import parse
 from smcluster.pipeline.refine.outliers import fit_outliers
-from smcluster.pipeline.refine.refine import refine
+from smcluster.pipeline.refine.refine import refine, remap
 from smcluster.pipeline.refine.sparse_splits import find_sparse_splits
 
 
@@ -52,6 +52,41 @@ def test_clusters_split_only_by_a_sparse_feature_are_merged() -> None:
     assert [(s.kept, s.merged, s.feature) for s in report.splits] == [(0, 1, "returns")]
     assert len(np.unique(report.labels)) == 2
     assert report.mapping() == {1: 0}
+
+
+def test_a_segment_cut_three_ways_is_merged_in_a_chain_with_its_noise_left_alone() -> None:
+    """Two sparse columns cut segment A into three clusters: two merges, the second possible
+    only once the first is made (the merged cluster's sums, not its old ones), noise
+    untouched. The shares in the report are the clusters' own, as masks over the rows give."""
+    rng = np.random.default_rng(3)
+    n = 250
+    spend = np.concatenate(
+        [rng.normal(100, 10, 3 * n), rng.normal(300, 10, n), rng.normal(0, 50, 40)]
+    )
+    visits = np.concatenate([rng.normal(5, 1, 3 * n), rng.normal(20, 1, n), rng.normal(10, 5, 40)])
+    # A3 has returns like A1 and A2 together (half zero): it matches them only once merged.
+    a3_returns = np.where(np.arange(n) % 2 == 0, 0.0, rng.uniform(0.2, 0.4, n))
+    returns = np.concatenate([np.zeros(n), rng.uniform(0.2, 0.4, n), a3_returns, np.zeros(n + 40)])
+    gifts = np.concatenate([np.zeros(2 * n), rng.uniform(1, 2, n), np.zeros(n + 40)])
+    raw = np.column_stack([spend, visits, returns, gifts])
+    prepared = ((raw - raw.mean(axis=0)) / raw.std(axis=0)).astype(np.float32)
+    labels = np.concatenate([np.repeat([4, 7, 9, 2], n), np.full(40, -1)]).astype(np.int32)
+    columns = ["spend", "visits", "returns", "gifts"]
+    report = find_sparse_splits(labels, raw, prepared, columns, True)
+    assert [(s.kept, s.merged, s.feature) for s in report.splits] == [
+        (4, 7, "returns"),
+        (4, 9, "gifts"),
+    ]
+    assert report.mapping() == {7: 4, 9: 4}
+    segment_a = np.isin(labels, [4, 7, 9])
+    assert len(np.unique(report.labels[segment_a])) == 1
+    assert (report.labels[labels == 2] == 2).all() and (report.labels[labels == -1] == -1).all()
+    first = report.splits[0]
+    column = columns.index(first.feature)
+    by_mask = tuple(
+        float((raw[labels == c, column] == 0).mean()) for c in (first.kept, first.merged)
+    )
+    assert np.allclose(first.zero_shares, by_mask)
 
 
 def test_merge_sparse_splits_false_keeps_them_and_warns(caplog) -> None:
@@ -150,3 +185,18 @@ def test_rows_left_beyond_every_radius_join_their_nearest_cluster_unless_far() -
         border=border,
     )
     assert (off.labels[left_out] == -1).all() and not off.join_beyond_radius
+
+
+def test_remap_gives_each_row_its_mapped_id_and_minus_one_for_ids_the_mapping_lacks() -> None:
+    """The lookup table must agree with the mapping read row by row, noise and ids past the
+    largest label included."""
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        labels = rng.integers(-1, 30, int(rng.integers(0, 400)))
+        keys = rng.choice(40, 15, replace=False)
+        mapping = {int(k): int(v) for k, v in zip(keys, rng.integers(-1, 10, 15), strict=True)}
+        if rng.random() < 0.3:
+            mapping[-1] = 3
+        by_row = np.array([mapping.get(int(c), -1) for c in labels], dtype=np.int32)
+        got = remap(labels, mapping)
+        assert got.dtype == np.int32 and (got == by_row).all()

@@ -66,8 +66,15 @@ def _renumber(labels: np.ndarray, minimum: int) -> tuple[np.ndarray, dict[int, i
 
 def remap(labels: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
     """Labels through `mapping` (old id -> new id); ids it lacks, and noise, become -1."""
-    lookup = np.vectorize(lambda c: mapping.get(int(c), -1), otypes=[np.int32])
-    return lookup(labels) if len(labels) else labels.astype(np.int32)
+    labels = np.asarray(labels)
+    if not len(labels):
+        return labels.astype(np.int32)
+    # A table indexed by old id + 1 (noise at 0): one vectorised pass over the rows.
+    lookup = np.full(max(int(labels.max()), *mapping, -1) + 2, -1, dtype=np.int32)
+    for old, new in mapping.items():
+        if old >= -1:
+            lookup[old + 1] = new
+    return lookup[np.clip(labels.astype(np.int64), -1, None) + 1]
 
 
 def refine(
@@ -99,13 +106,15 @@ def refine(
         host = _join_border(backend, host, border, flagged)
         info["joined_rows"] = int(((original < 0) & (host >= 0)).sum())
     if reduced and rule is not None:
-        for cluster in np.unique(host[host >= 0]):
-            members = host == cluster
-            share = float(flagged[members].mean())
+        clustered = host >= 0  # one pass over the rows, not one mask per cluster
+        sizes = np.bincount(host[clustered])
+        flagged_rows = np.bincount(host[clustered], weights=flagged[clustered])
+        for cluster in np.flatnonzero(sizes):
+            share = float(flagged_rows[cluster] / sizes[cluster])
             if share > SCATTERED_SHARE:
                 # Its id is the clusterer's: the clusters reported are renumbered by size below.
                 note = (
-                    f"a {hp.algorithm} cluster of {int(members.sum()):,} rows (the clusterer's "
+                    f"a {hp.algorithm} cluster of {int(sizes[cluster]):,} rows (the clusterer's "
                     f"id {cluster}, before renumbering) looks like scattered outliers: "
                     f"{share:.0%} of its rows lie far from every dense group of the prepared "
                     "features; they are labelled noise, not reported as a segment"

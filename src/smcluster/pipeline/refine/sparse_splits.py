@@ -47,13 +47,56 @@ class SplitReport:
         return result
 
 
-def _pairs(labels: np.ndarray, zero: np.ndarray, scaled: np.ndarray) -> list[tuple[int, int, int]]:
+@dataclass
+class ClusterSums:
+    """Per-cluster row counts, zero counts and sums of the scaled features, made in one pass
+    over the rows (a weighted bincount per feature) and merged in O(features): the search
+    never goes back over the rows, which at millions of rows cost one mask per cluster, again
+    after every merge."""
+
+    ids: np.ndarray
+    rows: np.ndarray
+    zeros: np.ndarray  # clusters x features
+    sums: np.ndarray  # clusters x features
+
+    @classmethod
+    def of(cls, labels: np.ndarray, zero: np.ndarray, scaled: np.ndarray) -> ClusterSums:
+        clustered = labels >= 0
+        ids, index = np.unique(labels[clustered], return_inverse=True)
+        k = len(ids)
+        rows = np.bincount(index, minlength=k).astype(np.float64)
+
+        def per_cluster(values: np.ndarray) -> np.ndarray:
+            kept = values[clustered]
+            columns = [
+                np.bincount(index, weights=kept[:, j], minlength=k) for j in range(kept.shape[1])
+            ]
+            return np.stack(columns, axis=1) if columns else np.zeros((k, 0))
+
+        return cls(ids, rows, per_cluster(zero), per_cluster(scaled))
+
+    def merge(self, kept: int, merged: int) -> None:
+        """Fold cluster `merged` into cluster `kept`."""
+        into, gone = (int(np.searchsorted(self.ids, c)) for c in (kept, merged))
+        self.rows[into] += self.rows[gone]
+        self.zeros[into] += self.zeros[gone]
+        self.sums[into] += self.sums[gone]
+        keep = np.arange(len(self.ids)) != gone
+        self.ids, self.rows = self.ids[keep], self.rows[keep]
+        self.zeros, self.sums = self.zeros[keep], self.sums[keep]
+
+    def zero_share(self, cluster: int, feature: int) -> float:
+        at = int(np.searchsorted(self.ids, cluster))
+        return float(self.zeros[at, feature] / self.rows[at])
+
+
+def _pairs(sums: ClusterSums) -> list[tuple[int, int, int]]:
     """(kept, merged, feature) for every qualifying pair, the most alike first."""
-    ids = np.unique(labels[labels >= 0])
+    ids = sums.ids
     if len(ids) < 2 or len(ids) > MAX_CLUSTERS:
         return []
-    zero_share = np.stack([zero[labels == c].mean(axis=0) for c in ids])
-    means = np.stack([scaled[labels == c].mean(axis=0) for c in ids])
+    zero_share = sums.zeros / sums.rows[:, None]
+    means = sums.sums / sums.rows[:, None]
     gaps = np.abs(zero_share[:, None, :] - zero_share[None, :, :])
     feature = gaps.argmax(axis=2)
     differences = np.abs(means[:, None, :] - means[None, :, :])
@@ -73,12 +116,10 @@ def find_sparse_splits(
     spread = prepared.std(axis=0)
     scaled = prepared / np.where(spread > 0, spread, 1.0)
     report = SplitReport(labels)
-    while pairs := _pairs(labels, zero, scaled):
+    sums = ClusterSums.of(labels, zero, scaled)
+    while pairs := _pairs(sums):
         for kept, merged, feature in pairs if not merge else pairs[:1]:
-            shares = (
-                float(zero[labels == kept, feature].mean()),
-                float(zero[labels == merged, feature].mean()),
-            )
+            shares = (sums.zero_share(kept, feature), sums.zero_share(merged, feature))
             report.splits.append(SparseSplit(kept, merged, columns[feature], shares))
             action = "merged" if merge else "kept apart (merge_sparse_splits=false)"
             (log.info if merge else log.warning)(
@@ -93,6 +134,12 @@ def find_sparse_splits(
             )
         if not merge:
             break
-        labels[labels == report.splits[-1].merged] = report.splits[-1].kept
+        sums.merge(report.splits[-1].kept, report.splits[-1].merged)
+    if merge and report.splits:  # one pass over the rows, whatever the number of merges
+        lookup = np.arange(int(labels.max()) + 1, dtype=labels.dtype)
+        for old_id, new_id in report.mapping().items():
+            lookup[old_id] = new_id
+        clustered = labels >= 0
+        labels[clustered] = lookup[labels[clustered]]
     report.labels = labels
     return report
