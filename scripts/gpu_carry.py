@@ -10,7 +10,9 @@ So `make gpu-check` gets RAPIDS there in three steps:
          --format=freeze`), packs them xz-compressed into one stream and cuts it into
          .gpu-carry/01, 02, ... of at most --piece-mib each;
   there  one call per piece carries .gpu-carry/NN and runs `python3 scripts/gpu_carry.py keep
-         .gpu-carry/NN` (moves it to /tmp/gpu-carry and says which pieces are still missing);
+         .gpu-carry/NN` (moves it to /tmp/gpu-carry and says which pieces are still missing).
+         Send the pieces back to back: a lent machine goes back once left idle (the device
+         tool's `idle_release_s`), and a later call starts a bare one without the pieces;
   there  `python3 scripts/gpu_carry.py install` checks every piece's hash, unpacks the wheels
          and installs them with pip into that interpreter's own environment (offline, no
          dependency resolution: the selection here made the set complete), then runs a small

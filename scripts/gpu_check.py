@@ -37,7 +37,7 @@ import numpy as np
 from gpu_check_runs import end_to_end, smoke_pass
 from gpu_check_stages import Check, Stages, check_hyperparameters, compare, memory_profile
 from quality import git_revision
-from smcluster.backends import gpu_unavailable_reason, select_backend
+from smcluster.backends import gpu_unavailable_reason, memory_plan, select_backend
 from smcluster.synthetic import make_segments
 from smcluster.version import __version__
 
@@ -69,6 +69,23 @@ def write_table(rows: int, folder: Path) -> Path:
     path = folder / f"segments-{rows}.parquet"
     table.to_parquet(path, index=False)
     return path
+
+
+def planned_memory(candidate: Stages, path: Path, rows: int) -> str | None:
+    """What `backends/memory_plan.py` predicts for the memory pass's table on this device, to
+    read beside the peaks measured (None for a CPU candidate: the plan is the GPU's)."""
+    if candidate.backend.name != "gpu":
+        return None
+    import pyarrow.parquet as pq
+
+    from smcluster.backends.device import read_device_facts
+
+    columns = pq.read_schema(path).names
+    features = len(columns) - 2  # the id and the segment label are not clustered
+    free = read_device_facts().free_bytes
+    plan = memory_plan.plan(rows, features, candidate.hp, free, len(columns))
+    stages = ", ".join(f"{s.stage} {memory_plan.gib(s.peak)}" for s in plan.stages)
+    return f"memory plan for {rows:,} x {features} with {memory_plan.gib(free)} free: {stages}"
 
 
 def environment(reference: Stages, candidate: Stages) -> dict[str, Any]:
@@ -187,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_rows:
         log(f"device memory per stage at {args.memory_rows:,} rows ({args.candidate} only)")
         path, rows = write_table(args.memory_rows, data), args.memory_rows
+        planned = planned_memory(candidate, path, rows)
+        if planned:
+            log(planned)
         checks += guarded("memory pass", rows, partial(memory_profile, candidate, path, rows))
     if args.sizes:
         rows = args.sizes[0]

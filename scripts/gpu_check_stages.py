@@ -100,12 +100,26 @@ def on_both(
     return ref_result, cand_result, ref_watch.seconds, cand_watch.seconds
 
 
+def release_cupy_cache(cupy: Any) -> bool:
+    """Empty CuPy's default pool when CuPy allocates from it (True); False when another
+    allocator is set (RMM's, once cuDF is imported), whose blocks that pool never held."""
+    pool = cupy.get_default_memory_pool()
+    owner = getattr(cupy.cuda.get_allocator(), "__self__", None)  # a bound pool.malloc
+    if owner is None or owner is not pool:
+        return False
+    cupy.get_default_memory_pool().free_all_blocks()
+    return True
+
+
 class DevicePeak:
     """Peak device memory in use during a block, above what was in use when it began.
 
     Polls the driver (`cudaMemGetInfo`) every few milliseconds, so it sees cuDF's and cuML's
-    RMM allocations as well as CuPy's; CuPy's pool is emptied first so that its cached blocks
-    do not hide a stage's own. Off (peak None) for a CPU candidate.
+    RMM allocations as well as CuPy's. Cached blocks would hide a stage's own, so they are
+    released first where there are any: importing cuDF (which cuML does) points CuPy at RMM's
+    allocator, whose default resource allocates and frees directly (nothing cached); CuPy's own
+    pool is emptied only while CuPy still allocates from it. Off (peak None) for a CPU
+    candidate.
     """
 
     def __init__(self, enabled: bool, interval_s: float = 0.002) -> None:
@@ -120,7 +134,7 @@ class DevicePeak:
             return
         import cupy  # only with a GPU candidate
 
-        cupy.get_default_memory_pool().free_all_blocks()
+        release_cupy_cache(cupy)
         free, total = cupy.cuda.runtime.memGetInfo()
         baseline = total - free
         highest = [baseline]
@@ -139,7 +153,7 @@ class DevicePeak:
             stop.set()
             poller.join()
             self.peak_mib = (highest[0] - baseline) / 2**20
-            cupy.get_default_memory_pool().free_all_blocks()
+            release_cupy_cache(cupy)
 
 
 def pca_points(prepared: np.ndarray, components: int = PCA_COMPONENTS) -> np.ndarray:

@@ -13,6 +13,8 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from smcluster.backends import memory_plan
+from smcluster.contract.hyperparameters import parse
 from smcluster.contract.schema import SCHEMA
 from smcluster.output.metric_lines import metric_definitions
 from smcluster.pipeline.run import STAGES
@@ -38,9 +40,39 @@ def stage_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+MEMORY_ROWS = (1_000_000, 5_000_000, 20_000_000)
+MEMORY_FEATURES = 50
+MEMORY_SETTINGS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("defaults", {}),
+    ("algorithm=hdbscan", {"algorithm": "hdbscan"}),
+    ("algorithm=hdbscan min_samples=16", {"algorithm": "hdbscan", "min_samples": "16"}),
+)
+
+
+def memory_table() -> str:
+    """`backends/memory_plan.py` at the README's sizes: the planned peak per GPU, and the stage
+    that would not fit (the job refuses before it, exit 3)."""
+    header = ["hyperparameters", "rows", *(f"{g.name} ({g.instances})" for g in memory_plan.GPUS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, values in MEMORY_SETTINGS:
+        hp = parse(values)
+        for rows in MEMORY_ROWS:
+            cells = []
+            for gpu in memory_plan.GPUS:
+                free = gpu.free_at_start
+                plan = memory_plan.plan(rows, MEMORY_FEATURES, hp, free)
+                refused = memory_plan.problem(plan, hp, free, gpu.name)
+                peak = plan.peak
+                text = f"{peak.peak / 2**30:,.1f}"
+                cells.append(f"{text} ✓" if refused is None else f"**{text} ✗** {peak.stage}")
+            lines.append(f"| {label} | {rows / 1e6:g}M | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def generated_blocks() -> dict[str, str]:
     return {
         "stages": stage_table(),
+        "gpu-memory-plan": memory_table(),
         "hyperparameters": SCHEMA.markdown_table(),
         "metric-definitions": "```json\n"
         + json.dumps(metric_definitions()[:2], indent=2)

@@ -14,6 +14,7 @@ import pytest
 
 from smcluster.backends import gpu_unavailable_reason, select_backend
 from smcluster.backends.device import (
+    SILHOUETTE_MAX_CHUNK,
     DeviceFacts,
     device_problem,
     devices_note,
@@ -163,11 +164,22 @@ def test_cpu_umap_without_umap_learn_is_a_clear_error(monkeypatch):
 
 def test_silhouette_chunk_fills_the_budget_with_square_tiles():
     """cuVS tiles the distances chunk x chunk beside a rows x labels matrix (see the function)."""
-    free, rows, labels, share = 40 * 10**9, 10_000_000, 10, 0.4
+    free, rows, labels, share = 8 * 10**9, 10_000_000, 10, 0.4
     chunk = silhouette_chunk(free, rows, labels, share)
     used = 4 * chunk * chunk + 4 * rows * (labels + 1)
     assert used <= free * share < 4 * (chunk + 1) ** 2 + 4 * rows * (labels + 1)
-    assert chunk == 62_369
+    assert chunk == 26_267
+    assert silhouette_chunk(free, 1_000, labels, share) == 1_000  # never more than the rows
+    assert silhouette_chunk(10**6, rows, labels, share) == 1  # over budget: one row at a time
+
+
+def test_silhouette_chunk_stays_below_the_32_bit_index_limit_of_cuvs():
+    """40 GB free would allow 62,369-row tiles; cuVS's `int` indices overflow above 46,340
+    (46,341 squared is over 2**31 - 1), so the chunk stops at cuML's own default, 40,000."""
+    free, rows, labels, share = 40 * 10**9, 10_000_000, 10, 0.4
+    chunk = silhouette_chunk(free, rows, labels, share)
+    assert chunk == SILHOUETTE_MAX_CHUNK == 40_000
+    assert chunk * chunk < 2**31 - 1 < 46_341 * 46_341
     assert silhouette_chunk(free, 1_000, labels, share) == 1_000  # never more than the rows
     assert silhouette_chunk(10**6, rows, labels, share) == 1  # over budget: one row at a time
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.manifold import TSNE
 from sklearn.neighbors import NearestNeighbors
 
 from smcluster.backends import cuml_rules
+from smcluster.backends.base import ReducerSettings
 from smcluster.backends.neighbour_distances import exact_distances, exact_neighbours
 from smcluster.contract.hyperparameters import parse
 from smcluster.contract.schema import Hyperparameters
@@ -85,3 +87,34 @@ def test_exact_neighbours_recover_the_true_k_nearest_from_a_float32_ranking() ->
         exact_distances(data, queries, expanded_float32_search(data, queries, 10), np), axis=1
     )
     assert np.abs(naive - expected).max() > 1e-4
+
+
+def test_exact_neighbours_in_chunks_of_queries_give_the_same_answer() -> None:
+    """The GPU searches a million queries at a time (`gpu.QUERY_CHUNK_ROWS`): chunking bounds
+    the search's memory and must not change a distance or an index, uneven last chunk too."""
+    rng = np.random.default_rng(2)
+    data = rng.standard_normal((1500, 4)).astype(np.float32)
+    queries = rng.standard_normal((703, 4)).astype(np.float32)
+    whole = exact_neighbours(data, queries, 6, np, expanded_float32_search)
+    for chunk_rows in (1, 100, 702, 703, 5000):
+        chunked = exact_neighbours(data, queries, 6, np, expanded_float32_search, chunk_rows)
+        np.testing.assert_array_equal(chunked[0], whole[0])
+        np.testing.assert_array_equal(chunked[1], whole[1])
+
+
+@pytest.mark.parametrize(
+    ("rows", "perplexity"), [(30_000, 15.0), (30_000, 30.0), (1_500, 30.0), (40, 5.0)]
+)
+def test_cuml_tsne_gets_scikit_learns_neighbours_learning_rate_and_exaggeration(
+    rows: int, perplexity: float
+) -> None:
+    """cuML's `adaptive` mode would take 66 neighbours at 30,000 rows whatever the perplexity;
+    scikit-learn takes min(rows - 1, 3 * perplexity + 1) and learning rate "auto"."""
+    settings = ReducerSettings("tsne", 2, 15, 0.0, "euclidean", perplexity, 0, fit_rows=rows)
+    arguments = cuml_rules.tsne_arguments(settings)
+    assert arguments["n_neighbors"] == min(rows - 1, int(3.0 * perplexity + 1))
+    assert arguments["learning_rate_method"] == "none"
+    early = TSNE().early_exaggeration  # scikit-learn's default, 12
+    assert arguments["early_exaggeration"] == early
+    assert arguments["learning_rate"] == max(rows / early / 4, 50)
+    assert arguments["perplexity"] == perplexity and arguments["init"] == "pca"

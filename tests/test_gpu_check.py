@@ -161,3 +161,35 @@ def test_a_stage_that_raises_becomes_a_failed_row(stages_module, capsys):
     assert "Traceback" in capsys.readouterr().err
     fine = gpu_check.guarded("stages", 1000, lambda: [])
     assert fine == []
+
+
+class _Pool:
+    """Stands in for CuPy's memory pool (no CuPy here): counts the releases."""
+
+    def __init__(self) -> None:
+        self.released = 0
+
+    def malloc(self, size: int) -> None:
+        return None
+
+    def free_all_blocks(self) -> None:
+        self.released += 1
+
+
+def test_the_memory_probe_empties_cupys_pool_only_while_cupy_allocates_from_it(stages_module):
+    """Importing cuDF points CuPy at RMM's allocator: CuPy's own pool then holds nothing of
+    the stages', and emptying it measured nothing (the review's finding)."""
+    from types import SimpleNamespace
+
+    pool = _Pool()
+
+    def rmm_cupy_allocator(size: int) -> None:
+        return None
+
+    for allocator, expected in ((pool.malloc, True), (rmm_cupy_allocator, False)):
+        cupy = SimpleNamespace(
+            get_default_memory_pool=lambda: pool,
+            cuda=SimpleNamespace(get_allocator=lambda a=allocator: a),
+        )
+        assert stages_module.release_cupy_cache(cupy) is expected
+    assert pool.released == 1

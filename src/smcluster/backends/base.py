@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..contract.errors import HyperparameterError
+from ..contract.errors import HyperparameterError, ResourceError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 
@@ -99,6 +99,7 @@ class ReducerSettings:
     metric: str
     perplexity: float
     random_state: int
+    fit_rows: int = 0  # rows the estimator is fitted on (cuML's t-SNE arguments depend on it)
 
     def arguments(self) -> dict[str, Any]:
         """The estimator's keyword arguments, the same for scikit-learn/umap-learn and cuML:
@@ -257,4 +258,12 @@ class Backend(Frames, Reducers, NeighbourSearch, Clusterers, Metrics, Protocol):
 
     def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
         """What this backend cannot do with these hyperparameters (empty: all fine)."""
+        ...
+
+    def memory_problem(
+        self, rows: int, features: int, hp: Hyperparameters, table_columns: int
+    ) -> ResourceError | None:
+        """Why the stages after prepare would not fit this device's free memory, with the Fix
+        (`memory_plan.py`), or None; checked before the long stages. The CPU's memory is the
+        host's: None (its limits surface as the job's memory refusal, exit 3)."""
         ...

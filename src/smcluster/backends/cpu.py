@@ -16,7 +16,7 @@ from sklearn.cluster import HDBSCAN, KMeans
 from sklearn.manifold import TSNE
 from sklearn.mixture import GaussianMixture
 
-from ..contract.errors import BackendError, HyperparameterError
+from ..contract.errors import BackendError, HyperparameterError, ResourceError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
 from . import cpu_dbscan, far_rows
@@ -60,6 +60,11 @@ class CpuBackend:
             "python": platform.python_version(),
             **{p: package_version(p) for p in ("numpy", "pandas", "scikit-learn", "umap-learn")},
         }
+
+    def memory_problem(
+        self, rows: int, features: int, hp: Hyperparameters, table_columns: int
+    ) -> ResourceError | None:
+        return None
 
     def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
         problems = []

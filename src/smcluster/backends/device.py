@@ -139,6 +139,12 @@ def read_device_facts(device: int = 0) -> DeviceFacts:
     )
 
 
+# cuVS's batched silhouette indexes a chunk's distance tile (chunk x chunk) and its rows x labels
+# matrix with 32-bit `int`: a chunk above 46,340 rows (the square root of 2**31) overflows.
+# cuML's own default chunk is 40,000; no chunk goes above it.
+SILHOUETTE_MAX_CHUNK = 40_000
+
+
 def silhouette_chunk(free_bytes: int, rows: int, labels: int, share: float) -> int:
     """Rows per batch for cuML's batched silhouette within `share` of free device memory.
 
@@ -149,7 +155,7 @@ def silhouette_chunk(free_bytes: int, rows: int, labels: int, share: float) -> i
     """
     budget = free_bytes * share - 4 * rows * (labels + 1)
     chunk = math.isqrt(max(int(budget // 4), 1))
-    return min(max(chunk, 1), max(rows, 1))
+    return min(max(chunk, 1), max(rows, 1), SILHOUETTE_MAX_CHUNK)
 
 
 def devices_note(count: int) -> str | None:

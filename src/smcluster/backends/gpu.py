@@ -22,20 +22,21 @@ from cuml.cluster.hdbscan import HDBSCAN
 from cuml.metrics.cluster import silhouette_score
 from cuml.neighbors import NearestNeighbors
 
-from ..contract.errors import HyperparameterError
+from ..contract.errors import HyperparameterError, ResourceError
 from ..contract.schema import Hyperparameters
 from ..contract.tables import TableFile
-from . import cuml_rules, indices
+from . import cuml_rules, indices, memory_plan
 from .base import HostEstimator, Reducer, ReducerSettings
 from .device import read_device_facts, silhouette_chunk
+from .memory_plan import (
+    DBSCAN_BATCH_SHARE,
+    QUERY_CHUNK_ROWS,
+    SILHOUETTE_BATCH_SHARE,
+    dbscan_index_bytes,
+)
 from .neighbour_distances import exact_neighbours
 
 log = logging.getLogger(__name__)
-
-# DBSCAN's pairwise-distance batches may use this share of the free device memory: the rest
-# holds the data, the adjacency graph and cuML's workspace (a 16 GB T4 must not run out).
-DBSCAN_BATCH_SHARE = 0.4
-SILHOUETTE_BATCH_SHARE = 0.4
 
 
 def _brute_force_search(data: Any, queries: Any, fetch: int) -> Any:
@@ -69,6 +70,24 @@ class GpuBackend:
 
     def check(self, hp: Hyperparameters) -> list[HyperparameterError]:
         return cuml_rules.check(hp)
+
+    def memory_problem(
+        self, rows: int, features: int, hp: Hyperparameters, table_columns: int
+    ) -> ResourceError | None:
+        # What load and prepare hold is already allocated: free now plus that is what the
+        # plan, which counts it as resident, may fill.
+        free = _free_bytes() + memory_plan.held_after_prepare(rows, features, table_columns)
+        plan = memory_plan.plan(rows, features, hp, free, table_columns)
+        peak = plan.peak
+        log.info(
+            "GPU memory plan: peak %s in %s (%s), of %s free; %s",
+            memory_plan.gib(peak.peak),
+            peak.stage,
+            peak.what,
+            memory_plan.gib(free),
+            ", ".join(f"{s.stage} {memory_plan.gib(s.peak)}" for s in plan.stages),
+        )
+        return memory_plan.problem(plan, hp, free, read_device_facts().name, after="prepare")
 
     def read_file(self, table_file: TableFile, text_columns: Sequence[str] = ()) -> Any:
         if table_file.format == "parquet":
@@ -107,16 +126,29 @@ class GpuBackend:
 
     def make_reducer(self, settings: ReducerSettings) -> Reducer:
         if settings.kind == "tsne":
-            return TSNE(**settings.arguments())
+            return TSNE(**cuml_rules.tsne_arguments(settings))
         return UMAP(**settings.arguments())
 
     def neighbor_distances(self, data: Any, queries: Any, n_neighbors: int) -> Any:
         k = min(n_neighbors, int(data.shape[0]))
-        return exact_neighbours(data, queries, k, cp, _brute_force_search)[0]
+        return exact_neighbours(data, queries, k, cp, _brute_force_search, QUERY_CHUNK_ROWS)[0]
 
     def beyond_kth_nearest(self, reference: Any, queries: Any, k: int, radius: float) -> Any:
-        # cuML's brute-force search on the device is fast enough not to need the CPU's pruning.
-        return cp.asnumpy(self.neighbor_distances(reference, queries, k)[:, -1] > radius)
+        # cuML's brute-force search on the device is fast enough not to need the CPU's pruning;
+        # chunked so that only a chunk's k distances are on the device at once.
+        rows = int(queries.shape[0])
+        return np.concatenate(
+            [
+                cp.asnumpy(
+                    self.neighbor_distances(
+                        reference, queries[start : start + QUERY_CHUNK_ROWS], k
+                    )[:, -1]
+                    > radius
+                )
+                for start in range(0, rows, QUERY_CHUNK_ROWS)
+            ]
+            or [np.zeros(0, dtype=bool)]
+        )
 
     def dbscan(
         self,
@@ -126,17 +158,23 @@ class GpuBackend:
         memory_mb: int,
         core_distances: Any = None,
     ) -> tuple[Any, Any]:
-        batch_mb = max(int(_free_bytes() * DBSCAN_BATCH_SHARE / 2**20), 64)
-        log.info("cuML DBSCAN: max_mbytes_per_batch=%d (from free device memory)", batch_mb)
+        # cuML reads max_mbytes_per_batch as millions of bytes (dbscan.cuh:66).
+        batch_mb = max(int(_free_bytes() * DBSCAN_BATCH_SHARE / 10**6), 64)
+        # The index width that gives the larger batches (memory_plan.dbscan_index_bytes):
+        # 32-bit unless the budget exceeds what 32-bit indices can address per batch.
+        index = dbscan_index_bytes(int(data.shape[0]), batch_mb * 10**6)
+        out_dtype = "int64" if index == 8 else "int32"
+        log.info(
+            "cuML DBSCAN: max_mbytes_per_batch=%d (from free device memory), %s indices",
+            batch_mb,
+            out_dtype,
+        )
         model = DBSCAN(
             eps=eps,
             min_samples=min_samples,
             max_mbytes_per_batch=batch_mb,
             calc_core_sample_indices=True,
-        ).fit(data, out_dtype="int64")
-        # int64 (a documented `out_dtype`): with int32 indices cuML keeps each batch's
-        # adjacency under INT_MAX entries, a few hundred rows per batch at millions of rows
-        # (the review of the 26.10 sources); the speed effect awaits a GPU to measure.
+        ).fit(data, out_dtype=out_dtype)
         labels = cp.asarray(model.labels_, dtype=cp.int32)
         core = model.core_sample_indices_
         core = cp.zeros(0, dtype=cp.int64) if core is None else cp.asarray(core)
@@ -168,7 +206,9 @@ class GpuBackend:
         return cp.asarray(labels), model, info
 
     def nearest(self, reference: Any, queries: Any) -> tuple[Any, Any]:
-        distances, found = exact_neighbours(reference, queries, 1, cp, _brute_force_search)
+        distances, found = exact_neighbours(
+            reference, queries, 1, cp, _brute_force_search, QUERY_CHUNK_ROWS
+        )
         return distances[:, 0], found[:, 0]
 
     def silhouette(self, data: Any, labels: Any) -> float:

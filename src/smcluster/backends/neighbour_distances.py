@@ -25,7 +25,12 @@ Search = Callable[[Array, Array, int], Array]
 
 
 def exact_neighbours(
-    data: Array, queries: Array, k: int, xp: ModuleType, search: Search
+    data: Array,
+    queries: Array,
+    k: int,
+    xp: ModuleType,
+    search: Search,
+    chunk_rows: int | None = None,
 ) -> tuple[Array, Array]:
     """The k nearest rows of `data` per query: exact float64 distances (sorted) and indices.
 
@@ -33,13 +38,30 @@ def exact_neighbours(
     first shrinks the norms and with them the cancellation; `NEIGHBOUR_MARGIN` extra
     neighbours are fetched so that a near-tie the float32 ranking swapped at the k-th place is
     still among them; the distances are then recomputed exactly and the k smallest kept.
+    With `chunk_rows`, the queries are searched that many at a time: the same answer, with
+    the search's working arrays (about 28 bytes per query per neighbour fetched, see
+    `memory_plan.py`) bounded whatever the number of queries.
     """
     center = data.mean(axis=0)
     fetch = min(k + NEIGHBOUR_MARGIN, int(data.shape[0]))
-    found = search(data - center, queries - center, fetch)
-    distances = exact_distances(data, queries, found, xp)
-    order = xp.argsort(distances, axis=1)[:, :k]
-    return xp.take_along_axis(distances, order, axis=1), xp.take_along_axis(found, order, axis=1)
+    centred = data - center
+    rows = int(queries.shape[0])
+    step = rows if not chunk_rows else max(int(chunk_rows), 1)
+    parts = []
+    for start in range(0, rows, step) if rows else [0]:
+        chunk = queries[start : start + step]
+        found = search(centred, chunk - center, fetch)
+        distances = exact_distances(data, chunk, found, xp)
+        order = xp.argsort(distances, axis=1)[:, :k]
+        parts.append(
+            (xp.take_along_axis(distances, order, axis=1), xp.take_along_axis(found, order, axis=1))
+        )
+    if len(parts) == 1:
+        return parts[0]
+    return (
+        xp.concatenate([d for d, _ in parts], axis=0),
+        xp.concatenate([f for _, f in parts], axis=0),
+    )
 
 
 def exact_distances(

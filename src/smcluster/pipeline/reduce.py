@@ -185,6 +185,7 @@ def reduce(
             # t-SNE's perplexity plays n_neighbors' part; it must stay below the rows seen.
             perplexity=float(max(2, min(hp.n_neighbors, (fit_rows - 1) // 3))),
             random_state=hp.random_state,
+            fit_rows=fit_rows,
         )
         estimator = backend.make_reducer(settings)
         if hp.reducer == "tsne":

@@ -233,6 +233,11 @@ def fit(
     hp = hp.replace(reducer=resolve_reducer(hp.reducer, len(columns), hp.n_components))
     check_sizes(int(features.prepared.shape[0]), len(columns), hp)
     _check_backend(backend, hp)
+    too_large = backend.memory_problem(
+        int(features.prepared.shape[0]), len(columns), hp, len(table.frame.columns)
+    )
+    if too_large is not None:  # before the long stages, not in CUDA an hour in
+        raise too_large
     runner.checkpoints.bind(
         {
             "hyperparameters": hp.to_json(),
