@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 DOMINANT_SHARE = 0.9
 SEEK_MAX_NOISE = 0.3
 SEEK_QUANTILES = np.round(np.arange(0.99, 0.295, -0.01), 2)
+# Above this many rows each DBSCAN of the search is a pass over every row (on the GPU, a full
+# cuML DBSCAN: up to 70 of them): the quantiles are tried every `SEEK_COARSE_STEP`-th first,
+# then one by one only between the last coarse one that neither split nor stopped and the
+# first that did. At most 14 + 4 runs; below it, every quantile in turn as before.
+SEEK_COARSE_ROWS = 1_000_000
+SEEK_COARSE_STEP = 5
 
 
 @dataclass
@@ -78,19 +84,40 @@ def seek_split(
     dominant: np.ndarray,
 ) -> DensityRun | None:
     """The largest `eps` below the knee that cuts the `dominant` rows into comparable parts."""
-    for quantile in SEEK_QUANTILES:
-        eps = neighbours.core_distance_quantile(min_samples, float(quantile))
+
+    def attempt(quantile: float) -> DensityRun | bool:
+        """The run when `quantile` splits; True when the search must stop; else False."""
+        eps = neighbours.core_distance_quantile(min_samples, quantile)
         if eps <= 0:
-            return None
+            return True
         labels, core_rows = dbscan_with(backend, hp, data, min_samples, eps, neighbours)
         host = to_host(labels)
         if float((host < 0).mean()) > SEEK_MAX_NOISE:
-            return None
+            return True
         if split_share(host[dominant]) <= DOMINANT_SHARE:
             choice = EpsChoice(eps, "split", min_samples)
-            return DensityRun(
-                min_samples, choice, labels, core_rows, split_quantile=float(quantile)
-            )
+            return DensityRun(min_samples, choice, labels, core_rows, split_quantile=quantile)
+        return False
+
+    quantiles = [float(q) for q in SEEK_QUANTILES]
+    if int(data.shape[0]) > SEEK_COARSE_ROWS:
+        coarse = quantiles[::SEEK_COARSE_STEP]
+        for at, quantile in enumerate(coarse):
+            outcome = attempt(quantile)
+            if outcome is False:
+                continue
+            # The finer quantiles between the last coarse miss and this one, largest first.
+            start = quantiles.index(coarse[at - 1]) + 1 if at else 0
+            for finer in quantiles[start : quantiles.index(quantile)]:
+                found = attempt(finer)
+                if found is not False:
+                    return found if isinstance(found, DensityRun) else None
+            return outcome if isinstance(outcome, DensityRun) else None
+        return None
+    for quantile in quantiles:
+        outcome = attempt(quantile)
+        if outcome is not False:
+            return outcome if isinstance(outcome, DensityRun) else None
     return None
 
 
