@@ -416,3 +416,30 @@ def test_a_too_large_grid_names_its_size_before_aws(tmp_path: Path) -> None:
     assert "pass --max-jobs 648 to mean it" in done.stderr
     assert "--early-stopping Auto works with Bayesian and Random only" in done.stderr
     assert "`smcluster launch-tuning --help`" in done.stderr
+
+
+def test_launch_tuning_narrows_memory_bound_ranges_to_the_gpu_plan(
+    sagemaker_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker. 5M rows on a T4 (ml.g4dn): HDBSCAN with 50 neighbours
+    per row would need some 25 GB, so min_samples' range is narrowed and the log says why."""
+    common = [a if a != "ml.g5.2xlarge" else "ml.g4dn.xlarge" for a in COMMON]
+    argv = ["launch-tuning", *common, "--rows", "5000000", "--features", "50"]
+
+    assert main(argv) == 0
+
+    captured = capsys.readouterr()
+    name = captured.out.splitlines()[-1]
+    job = sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    ranges = job["HyperParameterTuningJobConfig"]["ParameterRanges"]
+    integers = {r["Name"]: r for r in ranges["IntegerParameterRanges"]}
+    schema_max = SCHEMA.tuning_ranges()["min_samples"]["max"]
+    narrowed = int(integers["min_samples"]["MaxValue"])
+    assert 3 < narrowed < schema_max
+    assert f"min_samples: range 3..{schema_max} narrowed to 3..{narrowed}" in captured.err
+    assert "T4 of ml.g4dn.xlarge for 5,000,000 rows x 50 features" in captured.err
+
+
+def test_launch_tuning_refuses_rows_without_features(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["launch-tuning", *COMMON, "--rows", "5000000"]) == 2
+    assert "--rows and --features go together" in capsys.readouterr().err

@@ -4,6 +4,7 @@ before any AWS call."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..contract.errors import SmclusterError
@@ -45,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("IdenticalDataAndAlgorithm", "TransferLearning"),
         default="IdenticalDataAndAlgorithm",
     )
+    size = parser.add_argument_group(
+        "table size: with both, the memory-bound ranges are narrowed to what the GPU memory "
+        "plan allows on --instance-type (README, GPU memory plan)"
+    )
+    size.add_argument("--rows", type=positive_int, help="rows of the training table")
+    size.add_argument("--features", type=positive_int, help="feature columns clustered")
     band = parser.add_argument_group("Hyperband (the objective is reported once per job)")
     band.add_argument("--hyperband-min-resource", type=positive_int)
     band.add_argument("--hyperband-max-resource", type=positive_int)
@@ -54,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> str:
     from ..tools import launch
     from ..tools.sagemaker_requests import raise_all
+    from ..tools.tuning_memory import narrow_to_gpu
 
     errors: list[SmclusterError] = []
     spec = job_spec(args, errors)
@@ -63,5 +71,15 @@ def run(args: argparse.Namespace) -> str:
     ranges = collect(errors, lambda: launch.tuning_ranges(args.range, only, fixed), none)
     settings = tuning_settings(args)
     problems = launch.tuning_problems(spec, launch.grid_ranges(ranges, settings), settings)
+    if (args.rows is None) != (args.features is None):
+        problems.append("--rows and --features go together (the table's size for the GPU plan)")
+    elif args.rows is not None and ranges:
+        narrowed = narrow_to_gpu(
+            ranges, spec.hyperparameters, spec.instance_type, args.rows, args.features
+        )
+        for note in narrowed.notes:
+            print(f"launch-tuning: {note}", file=sys.stderr)
+        problems += narrowed.problems
+        ranges = narrowed.ranges
     raise_all(problems, "launch-tuning", errors)  # before any AWS client
     return launch.launch_tuning(spec, ranges, settings, launch.client(args.region, args.profile))
