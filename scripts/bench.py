@@ -138,8 +138,9 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for entry in results["sizes"]:
         smc, ref = entry["smcluster"], entry["reference"]
-        if "skipped" in ref:
-            ref_cells = [f"~{ref['estimated_wall_s']:.0f} (est.)", "-", "-"]
+        if "skipped" in ref:  # an estimate needs two measured sizes below this one
+            estimate = ref.get("estimated_wall_s")
+            ref_cells = [f"~{estimate:.0f} (est.)" if estimate else "not run", "-", "-"]
         else:
             ref_cells = [f"{ref['wall_s']:.1f}", f"{ref['peak_rss_mib']:.0f}", fmt(ref["ari"])]
         lines.append(
