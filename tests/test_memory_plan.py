@@ -157,3 +157,20 @@ def test_fit_refuses_before_the_long_stages_when_the_plan_does_not_fit(tmp_path)
     roomy = SmallDevice(free=64 * GB)
     result = fit(roomy, hp.replace(reducer="pca"), StageRunner(StageClock()), train)
     assert len(np.unique(result.train.labels)) > 1
+
+
+def test_the_plans_copies_of_pipeline_constants_agree_with_their_sources() -> None:
+    """The backends may not import the pipeline, so the plan keeps copies: they must not drift."""
+    from smcluster.pipeline import reduce
+    from smcluster.pipeline.cluster import mass
+    from smcluster.pipeline.refine import outliers
+
+    assert memory_plan.OUTLIER_K == outliers.K
+    assert memory_plan.OUTLIER_REFERENCE_ROWS == outliers.REFERENCE_ROWS
+    assert memory_plan.MASS_MIN_SAMPLES == mass.MIN_SAMPLES
+    assert memory_plan.MIN_CLUSTER_SHARE == mass.MIN_CLUSTER_SHARE
+    assert memory_plan.MIN_CLUSTER_FLOOR == mass.MIN_CLUSTER_FLOOR
+    assert memory_plan.TRANSFORM_CHUNK == reduce.TRANSFORM_CHUNK
+    for rows in (5, 1_000, 10**6):
+        hp = parse({"algorithm": "hdbscan"})
+        assert hdbscan_k(hp, rows) == min(mass.auto_min_cluster_size(rows), 1024)

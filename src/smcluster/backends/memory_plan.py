@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..contract.errors import ResourceError
 from ..contract.schema import Hyperparameters
 from .device import silhouette_chunk
+from .neighbour_distances import NEIGHBOUR_MARGIN
 
 # Shares of the free device memory the GPU backend hands to cuML's batched steps.
 DBSCAN_BATCH_SHARE = 0.4  # DBSCAN's max_mbytes_per_batch
@@ -26,7 +27,7 @@ USABLE_SHARE = 0.9
 QUERY_CHUNK_ROWS = 1_000_000  # queries per k-NN search pass (gpu.py): bounds its arrays
 TRANSFORM_CHUNK = 200_000  # rows per UMAP transform call (pipeline/reduce.py)
 
-F32, I32, I64, F64 = 4, 4, 8, 8
+F32, I32, I64 = 4, 4, 8
 # cuVS tiled brute-force k-NN: the distance tile is at most half the target, and the target
 # is 1 GiB on a GPU with more than 8 GiB (cuvs/cpp/src/neighbors/detail/
 # faiss_distance_utils.h:24-49): at most 512 MiB.
@@ -35,8 +36,9 @@ BRUTE_FORCE_TILE = 512 * 2**20
 # float32 distance (12, cuml/cpp/src/knn/knn.cu:137-142), CuPy's copy of the indices (8), the
 # float64 distances recomputed (8): `neighbour_distances.py`.
 SEARCH_BYTES_PER_FETCH = 28
-KEPT_BYTES_PER_NEIGHBOUR = 24  # the k kept: float64 distance, int64 index, argsort's int64
-NEIGHBOUR_MARGIN = 8  # neighbour_distances.NEIGHBOUR_MARGIN
+KEPT_BYTES_PER_NEIGHBOUR = 16  # the k kept per query: float64 distance, int64 index
+# The pipeline's own constants (the layers keep backends from importing the pipeline;
+# tests/test_memory_plan.py checks that each still agrees with its source):
 OUTLIER_K = 10  # refine/outliers.K
 OUTLIER_REFERENCE_ROWS = 50_000  # refine/outliers.REFERENCE_ROWS
 MASS_MIN_SAMPLES = 5  # cluster/mass.MIN_SAMPLES
@@ -88,7 +90,7 @@ def _knn_search(queries: int, k: int, kept: bool = True) -> int:
     outlier test keeps one boolean per row, on the host)."""
     fetch = k + NEIGHBOUR_MARGIN
     chunk = min(queries, QUERY_CHUNK_ROWS)
-    output = (queries if kept else chunk) * k * 16
+    output = (queries if kept else chunk) * k * KEPT_BYTES_PER_NEIGHBOUR
     return chunk * fetch * SEARCH_BYTES_PER_FETCH + output + BRUTE_FORCE_TILE
 
 
