@@ -271,20 +271,13 @@ def hyperparameters_with_bom(tree: JobTree) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
 
 
-def _hosts(tree: JobTree, distribution: str) -> None:
+def two_hosts_validation_sharded(tree: JobTree) -> None:
     tree.write_table(_customers())
-    channel = {"ContentType": "text/csv", "S3DistributionType": distribution}
-    tree.write_config(FAST, {"train": channel})
+    tree.write_table(_customers().head(100), name="validation")
+    sharded = {"ContentType": "text/csv", "S3DistributionType": "ShardedByS3Key"}
+    tree.write_config(FAST, {"train": sharded, "validation": sharded})
     resources = {"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}
     (tree.config_dir / "resourceconfig.json").write_text(json.dumps(resources))
-
-
-def two_hosts_sharded(tree: JobTree) -> None:
-    _hosts(tree, "ShardedByS3Key")
-
-
-def two_hosts_replicated(tree: JobTree) -> None:
-    _hosts(tree, "FullyReplicated")
 
 
 def inputdataconfig_not_json(tree: JobTree) -> None:
@@ -434,8 +427,9 @@ CASES = {
     "hyperparameters a list": Case(
         hyperparameters_a_list, 2, "HyperparameterError:", ("not a JSON object",)
     ),
-    "two hosts sharded": Case(two_hosts_sharded, 2, "ChannelError:", ("ShardedByS3Key",)),
-    "two hosts replicated": Case(two_hosts_replicated, 0, "", ("the job has 2 hosts",)),
+    "two hosts, validation sharded": Case(
+        two_hosts_validation_sharded, 2, "ChannelError:", ("validation are ShardedByS3Key",)
+    ),
     "inputdataconfig not json": Case(
         inputdataconfig_not_json, 2, "ChannelError:", ("is not valid JSON",)
     ),

@@ -11,10 +11,12 @@ import signal
 import threading
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .backends import select_backend
-from .contract.channels import check_hosts, read_channels, read_resource_config
-from .contract.errors import SmclusterError
+from .backends.base import Backend
+from .contract.channels import Channel, check_hosts, read_channels, read_resource_config
+from .contract.errors import ClusterError, SmclusterError
 from .contract.failure import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -29,13 +31,34 @@ from .contract.failure import (
 from .contract.hyperparameters import read as read_hyperparameters
 from .contract.memory import CgroupMemory, pressure
 from .contract.paths import JobPaths
+from .contract.schema import Hyperparameters
+from .distributed.hosts import HostPlan, plan_hosts, visible_gpus
 from .output.metric_lines import emit
 from .output.model_dir import ModelDirWriter
 from .pipeline.runtime.clock import StageClock
 from .tracking import JobTracking
 from .version import __version__
 
+if TYPE_CHECKING:
+    from .distributed.engine import DaskCluster
+    from .pipeline.rows import TrainRows
+    from .pipeline.runtime.runner import StageRunner
+
 log = logging.getLogger("smcluster")
+
+
+def start_cluster(plan: HostPlan, backend: Backend) -> DaskCluster:
+    from .distributed.engine import DaskCluster  # Dask is imported only when it runs
+
+    return DaskCluster.start(plan, backend)
+
+
+def load_on_workers(
+    runner: StageRunner, cluster: DaskCluster, channel: Channel, hp: Hyperparameters
+) -> TrainRows:
+    from .distributed.partitions import LOAD_PARTITIONS
+
+    return runner.run(LOAD_PARTITIONS, cluster, channel, hp.id_column)
 
 
 @dataclass
@@ -46,6 +69,7 @@ class Job:
     tracking: JobTracking | None = None
     exit_code: int | None = None
     stopping: bool = False
+    cluster: DaskCluster | None = None  # the job's Dask cluster, when it runs one
     # The container's memory as the job found it: later out-of-memory kills are the job's own.
     memory_at_start: CgroupMemory = field(default_factory=CgroupMemory.read)
     # A stop (main thread) and the job's own end (worker) never write their outcome at once.
@@ -53,6 +77,9 @@ class Job:
 
     def run(self) -> int:
         paths = self.paths
+        resources = read_resource_config(paths)
+        if not plan_hosts(resources, None, 0).is_driver:
+            return self.lend_workers(resources)
         self.writer = ModelDirWriter(paths.model_dir)
         staging = self.writer.start()  # first: an earlier run's manifest must not outlive us
         log.info("smcluster %s; base directory %s", __version__, paths.base)
@@ -63,16 +90,13 @@ class Job:
         with self.clock.stage("start_tracking"):  # timed, so that stage times add up
             self.tracking.start()
         channels = read_channels(paths)
-        resources = read_resource_config(paths)
         log.info(
             "host %s of %d; channels: %s",
             resources.get("current_host"),
             max(len(resources.get("hosts") or []), 1),
             ", ".join(f"{c.name} ({c.input_mode}, {c.path})" for c in channels.values()),
         )
-        hosts_warning = check_hosts(resources, channels)
-        if hosts_warning:
-            log.warning("%s", hosts_warning)
+        check_hosts(resources, channels)
         given = {name: hp.shown(name) for name in sorted(hp.given)}
         log.info("hyperparameters: %s", given or "all defaults")
         with self.clock.stage("start_backend"):
@@ -90,14 +114,20 @@ class Job:
 
         # Only where SageMaker (CheckpointConfig, e.g. managed spot) or the user made the folder.
         folder = paths.checkpoint_dir if paths.checkpoint_dir.is_dir() else None
-        checkpoints = Checkpoints(folder)
-        result = fit(
-            backend,
-            hp,
-            StageRunner(self.clock, checkpoints),
-            channels["train"],
-            channels.get("validation"),
-        )
+        runner = StageRunner(self.clock, Checkpoints(folder))
+        plan = plan_hosts(resources, hp.workers, visible_gpus(backend))
+        if plan.distributed:
+            with self.clock.stage("start_cluster"):
+                self.cluster = start_cluster(plan, backend)
+            self.cluster.position = lambda: self.clock.position
+        try:
+            train: Channel | TrainRows = channels["train"]
+            if self.cluster is not None:
+                train = load_on_workers(runner, self.cluster, channels["train"], hp)
+            result = fit(backend, hp, runner, train, channels.get("validation"))
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
         emit("train", result.train.metrics)
         if result.validation is not None:
             emit("validation", result.validation.metrics)
@@ -117,6 +147,30 @@ class Job:
                 clear_failure(paths)
                 self.exit_code = EXIT_OK  # from here a stop leaves this outcome as it is
         log.info("job finished in %.1fs", self.clock.elapsed())
+        return EXIT_OK
+
+    def lend_workers(self, resources: dict[str, object]) -> int:
+        """A host other than the first: Dask workers for the first host's job, no model, no
+        tracked run (SageMaker uploads one model.tar.gz holding every host's model folder)."""
+        from .distributed.engine import run_worker_host
+
+        hp = read_hyperparameters(self.paths.hyperparameters_file)
+        with self.clock.stage("start_backend"):
+            backend = select_backend(hp.backend)
+        plan = plan_hosts(resources, hp.workers, visible_gpus(backend))
+        status = run_worker_host(plan, gpu=backend.name == "gpu")
+        if status != 0:
+            raise ClusterError(
+                f"the Dask workers of host {plan.current} ended with status {status}: the "
+                f"first host ({plan.first}) failed, stopped, or could not be reached at "
+                f"{plan.scheduler}.",
+                f"the reason is in host {plan.first}'s failure and log.",
+            )
+        log.info("host %s: the first host's job ended; this host's work is done", plan.current)
+        with self._ending:
+            if not self.stopping:
+                clear_failure(self.paths)  # the supervisor's provisional reason
+                self.exit_code = EXIT_OK
         return EXIT_OK
 
     def run_guarded(self) -> None:

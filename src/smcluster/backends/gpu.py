@@ -55,6 +55,10 @@ class GpuBackend:
     xp = cp
     dbscan_takes_core_distances = False  # cuML's DBSCAN finds its core points itself
 
+    def device_count(self) -> int:
+        """GPUs CUDA shows this process (CUDA_VISIBLE_DEVICES): `workers=auto` runs one each."""
+        return int(cp.cuda.runtime.getDeviceCount())
+
     def describe(self) -> dict[str, str]:
         # The modules' own versions: the RAPIDS image installs them as cudf/cuml/cupy, pip
         # as cudf-cu12/cuml-cu12/cupy-cuda12x, so distribution names would miss one or the other.

@@ -154,22 +154,22 @@ def read_resource_config(paths: JobPaths) -> dict[str, Any]:
     return config
 
 
-def check_hosts(resources: dict[str, Any], channels: dict[str, Channel]) -> str | None:
-    """smcluster trains on one host: a warning for several, an error where each host would
-    cluster only its shard of the table (the labels would silently cover a part of it)."""
+def check_hosts(resources: dict[str, Any], channels: dict[str, Channel]) -> None:
+    """Several hosts share the train channel's rows (`smcluster.distributed`); the validation
+    channel is read whole by the first host, so it must not be split between them."""
     hosts = list(resources.get("hosts") or [])
     if len(hosts) <= 1:
-        return None
-    sharded = [c.name for c in channels.values() if c.distribution == "ShardedByS3Key"]
+        return
+    sharded = [
+        c.name
+        for c in channels.values()
+        if c.distribution == "ShardedByS3Key" and c.name != REQUIRED_CHANNEL
+    ]
     if sharded:
         raise ChannelError(
-            f"channel(s) {', '.join(sharded)} are ShardedByS3Key across {len(hosts)} hosts: each "
-            "host would cluster only its own part of the table.",
-            "use instance_count=1 with S3DistributionType FullyReplicated (a larger instance "
-            "for more memory).",
+            f"channel(s) {', '.join(sharded)} are ShardedByS3Key across {len(hosts)} hosts, but "
+            "the first host assigns and scores that channel's rows alone: it would see only its "
+            "own part of them.",
+            "give the validation channel S3DistributionType FullyReplicated (the train channel "
+            "may be sharded).",
         )
-    return (
-        f"the job has {len(hosts)} hosts ({', '.join(hosts)}) but smcluster trains on one: "
-        "every host runs the same job on the whole table, so the extra instances add cost and "
-        "nothing else. Use instance_count=1 (a larger instance for more memory or speed)."
-    )

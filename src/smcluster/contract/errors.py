@@ -20,6 +20,10 @@ class SmclusterError(Exception):
         self.problem = problem
         self.fix = fix
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Both parts survive pickling: a Dask worker's error reaches the driver whole.
+        return (self.__class__, (self.problem, self.fix))
+
     def reason(self) -> str:
         """One paragraph for `/opt/ml/output/failure` (the console shows its first 1024 chars;
         `failure.shown_reason` keeps the problem and the Fix within them)."""
@@ -85,6 +89,13 @@ class PlatformError(SmclusterError):
     """The machine, not the input: a full disk, a folder the job may not write."""
 
     kind = "PlatformError"
+    exit_code = 4
+
+
+class ClusterError(SmclusterError):
+    """A host or worker of a Dask cluster lost, unreachable or failing."""
+
+    kind = "ClusterError"
     exit_code = 4
 
 

@@ -291,6 +291,25 @@ class Hyperparameters:
         "`auto` uses the GPU when CUDA and cuML are usable, else the CPU.",
         "runtime",
     )
+    fit_sample_size: int = _param(
+        Integer(10_000, 100_000_000),
+        200_000,
+        "Rows every step is fitted on (preparation, UMAP, the clusters), drawn with "
+        "`random_state`; each other row is then labelled by the fitted model's rule, in chunks "
+        "or as tasks on the workers that hold it, so the cost past the sample grows linearly "
+        "and spreads over hosts. At least `umap_fit_sample_size` and `eps_sample_size` "
+        "(the larger is used). Tables up to this size are fitted whole.",
+        "runtime",
+    )
+    workers: int | None = _param(
+        IntegerOrAuto(1, 1024),
+        None,
+        "Dask worker processes per host for the rows outside the fit sample. `auto`: one per "
+        "visible GPU on the gpu backend, else one. One worker on one host runs in the job's "
+        "own process (no Dask); more, or several hosts, start a Dask cluster (README, "
+        "Several hosts and GPUs).",
+        "runtime",
+    )
     # --- plots and report ----------------------------------------------------------------
     plots: bool = _param(
         Boolean(),

@@ -41,28 +41,36 @@ class ChannelInput:
 class LoadedTable:
     frame: Frame  # pandas or cuDF
     input: ChannelInput
+    file_rows: tuple[int, ...] = ()  # rows per file with rows, in reading order
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
+def read_table_file(backend: Frames, table_file: TableFile, text_columns: list[str]) -> Frame:
+    """One file; the readers' own errors (pandas, pyarrow, cuDF, gzip) as its `DataError`."""
+    try:
+        return backend.read_file(table_file, text_columns)
+    except SmclusterError:
+        raise
+    except Exception as exc:
+        raise unreadable(table_file, exc) from None
+
+
 def _read_all(
     backend: Frames, channel: Channel, files: list[TableFile], text_columns: list[str]
-) -> Frame:
+) -> tuple[Frame, tuple[int, ...]]:
     """Every file read, unreadable ones reported together (file and line), header-only files
     left out with a log line: they add no rows, and their empty columns would read as text."""
     frames, problems, header_only = [], [], []
     # Parquet keeps its stored types, unless CSV files beside it make those columns text.
     mixed = len({table_file.format for table_file in files}) > 1
     for table_file in files:
+        as_text = text_columns if mixed or table_file.format != "parquet" else []
         try:
-            as_text = text_columns if mixed or table_file.format != "parquet" else []
-            frame = backend.read_file(table_file, as_text)
+            frame = read_table_file(backend, table_file, as_text)
         except SmclusterError as exc:
             problems.append(exc)
-            continue
-        except Exception as exc:  # the readers' own errors: pandas, pyarrow, cuDF, gzip
-            problems.append(unreadable(table_file, exc))
             continue
         if len(frame) == 0:
             header_only.append(table_file.path.relative_to(channel.path).as_posix())
@@ -81,7 +89,7 @@ def _read_all(
             len(header_only),
             ", ".join(header_only[:10]),
         )
-    return backend.concat(frames)
+    return backend.concat(frames), tuple(len(frame) for frame in frames)
 
 
 def load(backend: Backend, channel: Channel, id_column: str = "") -> LoadedTable:
@@ -89,7 +97,7 @@ def load(backend: Backend, channel: Channel, id_column: str = "") -> LoadedTable
     labels.parquet): as numbers, `00123` would lose its zeros and long ids their last digits."""
     files = discover(channel)
     columns = check_same_columns(files)
-    frame = _read_all(backend, channel, files, read_as_text(id_column, columns))
+    frame, file_rows = _read_all(backend, channel, files, read_as_text(id_column, columns))
     digest = fingerprint(files, channel.path)
     log.info(
         "channel %s: %d rows x %d columns from %d file(s)",
@@ -107,4 +115,4 @@ def load(backend: Backend, channel: Channel, id_column: str = "") -> LoadedTable
         rows=len(frame),
         sha256=digest,
     )
-    return LoadedTable(frame, record)
+    return LoadedTable(frame, record, file_rows)

@@ -13,7 +13,7 @@ returns what the job writes; the hyperparameters `auto` resolves are new values,
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,24 @@ from .cluster.mass import MIN_SAMPLES
 from .ids import id_column_notes, shared_ids_note
 from .load import ChannelInput, LoadedTable, load
 from .model import ClusterModel
-from .prepare.features import feature_matrix, prepare_features
+from .prepare.features import Features, prepare_features
 from .prepare.pca import PcaSummary
 from .prepare.preparation import FeaturePrep
 from .reduce import Reduction, reduce, resolve_reducer
-from .refine.refine import Border, refine, remap
+from .refine.refine import Border, Refinement, refine, remap
+from .rows import (
+    LabelledRows,
+    LocalRows,
+    RowLabeller,
+    TrainRows,
+    fit_rows,
+    in_order,
+    row_numbers_or_ids,
+    true_labels,
+)
 from .runtime.checkpoints import stable_facts
 from .runtime.runner import Stage, StageRunner
+from .runtime.sampling import sample_index
 from .score.evaluation import evaluate
 from .score.score import score, score_training
 from .validation import check_validation_columns
@@ -146,52 +157,40 @@ def row_ids(
     return ids, notes
 
 
-def true_labels(
-    backend: Frames, hp: Hyperparameters, frame: Frame, kept: np.ndarray
-) -> np.ndarray | None:
-    """`label_column` as text per kept row, None where a row has none (scored without it)."""
-    if not hp.label_column or hp.label_column not in frame.columns:
-        return None  # a validation table without labels (a warning) is scored without
-    values = backend.column_to_host(frame, hp.label_column)
-    present = values.notna().to_numpy()
-    return np.where(present, values.astype(str).to_numpy(dtype=object), None)[kept]
-
-
 def assign_rows(backend: Backend, fitted: Fitted, table: LoadedTable) -> SplitResult:
     """A channel's rows embedded with the fitted steps (under the job's
     `missing`, as its training rows), assigned by the model's rule and scored."""
     hp, model, xp = fitted.hp, fitted.model, backend.xp
     channel = table.input.channel
-    columns = model.features
-    check_validation_columns(backend, table.frame, columns, hp, channel)
+    check_validation_columns(backend, table.frame, model.features, hp, channel)
     ids, id_notes = row_ids(backend, hp, table.frame, channel)
     shared = shared_ids_note(ids, fitted.train_ids, hp.id_column, channel)
     if shared:
         log.warning(shared)
         id_notes.append(shared)
     where = f" in the {channel} channel"
-    raw = feature_matrix(backend, table.frame, columns, where)
-    prepared, keep = model.prep.transform_rows(raw, xp, where)
-    kept = to_host(keep).astype(bool)
-    if not kept.any():
+    labelled = RowLabeller(model, hp, backend.name, where)(table.frame, backend)
+    if not labelled.kept.any():
         raise DataError(
             f"every row{where} has a missing or infinite feature value and "
             "missing=drop: no rows are left to assign and score.",
             f"clean the {channel} table, or set missing to median, mean or zero.",
         )
-    embedding: Array = prepared if model.reducer is None else model.reducer.transform(prepared)
-    embedding = xp.asarray(embedding, dtype=xp.float32)
-    labels = model.assign_on(backend, embedding, prepared)
-    truth = true_labels(backend, hp, table.frame, kept)
-    raw_kept = to_host(raw)[kept]  # rows left out by missing=drop are not scored
-    scores = score(backend, hp, embedding, labels, truth, evaluate(fitted.evaluation, raw_kept))
+    scores = score(  # rows left out by missing=drop are not scored
+        backend,
+        hp,
+        xp.asarray(labelled.embedding),
+        xp.asarray(labelled.labels),
+        labelled.truth,
+        evaluate(fitted.evaluation, labelled.raw),
+    )
     return SplitResult(
         ids=ids,
-        kept=kept,
-        labels=to_host(labels).astype(np.int32),
-        embedding=to_host(embedding),
-        raw_features=raw_kept,
-        truth=truth,
+        kept=labelled.kept,
+        labels=labelled.labels,
+        embedding=labelled.embedding,
+        raw_features=labelled.raw,
+        truth=labelled.truth,
         metrics=scores.values,
         notes=[*id_notes, *scores.notes],
         input=table.input,
@@ -209,10 +208,18 @@ CLUSTER = Stage(
     "cluster", cluster, timed_as="cluster_{hp.algorithm}", rows="data", checkpointed=True
 )
 REFINE = Stage("refine", refine, rows="labels")
+
+
+def label_rest(rows: TrainRows, fitted_index: np.ndarray, labeller: RowLabeller) -> LabelledRows:
+    """The rows outside the fit sample, labelled by the fitted model (where they are held)."""
+    return rows.label_all_but(fitted_index, labeller)
+
+
+LABEL_REST = Stage("label_rest", label_rest, rows="rows")  # tables above fit_sample_size
 SCORE = Stage("score", score_training, rows="embedding")
 VALIDATION = Stage("validation", assign_rows, rows="table")
 STAGES: tuple[Stage[Any, Any], ...] = (
-    LOAD, PREPARE, REDUCE, CHOOSE_EPS, CLUSTER, REFINE, SCORE, VALIDATION
+    LOAD, PREPARE, REDUCE, CHOOSE_EPS, CLUSTER, REFINE, LABEL_REST, SCORE, VALIDATION
 )  # fmt: skip
 
 
@@ -220,15 +227,31 @@ def fit(
     backend: Backend,
     requested: Hyperparameters,
     runner: StageRunner,
-    train: Channel,
+    train: Channel | TrainRows,
     validation: Channel | None = None,
 ) -> RunResult:
-    """The job's work: the stages over the training channel, then the validation channel's
-    rows assigned by the fitted model."""
+    """The job's work: the stages over the training rows (fitted on a sample of at most
+    `fit_sample_size` rows, the others labelled by the fitted model), then the validation
+    channel's rows assigned by it. `train`: a channel read here, or rows already loaded
+    (on Dask workers, `smcluster.distributed`)."""
     hp = requested
-    table = runner.run(LOAD, backend, train, hp.id_column)
+    if isinstance(train, Channel):
+        train = LocalRows(backend, runner.run(LOAD, backend, train, hp.id_column))
+    total = len(train)
+    picked = sample_index(total, fit_rows(hp), hp.random_state)
+    whole = len(picked) == total
+    if not whole:
+        log.info(
+            "fitting on a sample of %s of %s rows (fit_sample_size); the other rows are "
+            "labelled by the fitted model",
+            f"{len(picked):,}",
+            f"{total:,}",
+        )
+    table = LoadedTable(train.take(picked), train.input)
     features = runner.run(PREPARE, backend, hp, table.frame)  # checks the columns
-    ids, id_notes = row_ids(backend, hp, table.frame, train.name)  # said before the long stages
+    id_notes: list[str] = []
+    if whole:  # said before the long stages; a sample's ids are checked with all the others
+        ids, id_notes = row_ids(backend, hp, table.frame, train.input.channel)
     columns = features.columns
     hp = hp.replace(reducer=resolve_reducer(hp.reducer, len(columns), hp.n_components))
     check_sizes(int(features.prepared.shape[0]), len(columns), hp)
@@ -279,45 +302,53 @@ def fit(
         spread=features.spread,
         border=_border(clustering, embedding),
     )
-    labels = backend.xp.asarray(refined.labels)
-    truth = true_labels(backend, hp, table.frame, features.kept)
-    scored = runner.run(SCORE, backend, hp, embedding, labels, truth, raw_kept, columns)
+    model = _model(backend, hp, features, reduction, clustering, refined)
+    fitted_rows = LabelledRows(
+        ids=picked,  # replaced below by the id column's values, where there is one
+        kept=features.kept,
+        labels=np.asarray(refined.labels, dtype=np.int32),
+        embedding=to_host(embedding),
+        raw=raw_kept,
+        truth=true_labels(backend, hp.label_column, table.frame, features.kept),
+    )
+    if whole:
+        labelled = fitted_rows
+    else:
+        rest = runner.run(LABEL_REST, train, picked, RowLabeller(model, hp, backend.name))
+        if hp.id_column:
+            fitted_ids = row_numbers_or_ids(backend, hp.id_column, table.frame)
+            fitted_rows = replace(fitted_rows, ids=fitted_ids)
+        rest_index = np.setdiff1d(np.arange(total), picked, assume_unique=True)
+        labelled = in_order([fitted_rows, rest], [picked, rest_index])
+        if not hp.id_column:
+            labelled = replace(labelled, ids=np.arange(total))
+        ids = labelled.ids
+        id_notes = id_column_notes(ids, hp.id_column, train.input.channel)
+        for note in id_notes:
+            log.warning(note)
+    xp = backend.xp
+    scored = runner.run(
+        SCORE,
+        backend,
+        hp,
+        xp.asarray(labelled.embedding) if not whole else embedding,
+        xp.asarray(labelled.labels),
+        labelled.truth,
+        labelled.raw,
+        columns,
+    )
     for note in scored.scores.notes:
         log.warning(note)
-    reference_labels = clustering.reference_labels
-    if refined.mapping:
-        reference_labels = remap(reference_labels, refined.mapping)
-    model = ClusterModel(
-        prep=features.prep,
-        reducer=reduction.reducer,
-        core_points=clustering.reference_points,
-        core_labels=reference_labels,
-        eps=clustering.radius,
-        radii=clustering.reference_radii,
-        algorithm=hp.algorithm,
-        info={
-            "features": columns,
-            "id_column": hp.id_column,
-            "backend": backend.name,
-            "reducer": hp.reducer,
-            **clustering.info,
-            **refined.info,
-        },
-        estimator=clustering.estimator,
-        outliers=refined.outliers,
-        join_beyond_radius=refined.join_beyond_radius,
-        outliers_everywhere=refined.outliers_everywhere,
-    )
     train_result = SplitResult(
         ids=ids,
-        kept=features.kept,
-        labels=to_host(labels).astype(np.int32),
-        embedding=to_host(embedding),
-        raw_features=raw_kept,
-        truth=truth,
+        kept=labelled.kept,
+        labels=labelled.labels,
+        embedding=labelled.embedding,
+        raw_features=labelled.raw,
+        truth=labelled.truth,
         metrics=scored.scores.values,
         notes=[*id_notes, *refined.notes, *scored.scores.notes],
-        input=table.input,
+        input=train.input,
     )
     fitted = Fitted(hp, model, scored.evaluation, ids)
     validation_result = None
@@ -337,6 +368,41 @@ def fit(
         pca=features.pca,
         resumed=list(runner.checkpoints.resumed),
         requested=requested,
+    )
+
+
+def _model(
+    backend: Backend,
+    hp: Hyperparameters,
+    features: Features,
+    reduction: Reduction,
+    clustering: Clustering,
+    refined: Refinement,
+) -> ClusterModel:
+    """What labels new rows: the fitted steps and the clusters' rule, in the refined ids."""
+    reference_labels = clustering.reference_labels
+    if refined.mapping:
+        reference_labels = remap(reference_labels, refined.mapping)
+    return ClusterModel(
+        prep=features.prep,
+        reducer=reduction.reducer,
+        core_points=clustering.reference_points,
+        core_labels=reference_labels,
+        eps=clustering.radius,
+        radii=clustering.reference_radii,
+        algorithm=hp.algorithm,
+        info={
+            "features": features.columns,
+            "id_column": hp.id_column,
+            "backend": backend.name,
+            "reducer": hp.reducer,
+            **clustering.info,
+            **refined.info,
+        },
+        estimator=clustering.estimator,
+        outliers=refined.outliers,
+        join_beyond_radius=refined.join_beyond_radius,
+        outliers_everywhere=refined.outliers_everywhere,
     )
 
 
