@@ -298,6 +298,28 @@ def test_random_with_values_for_a_numeric_name(
     ]
 
 
+def test_several_hosts_with_a_sharded_train_channel(
+    sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto stands in for SageMaker: the CreateTrainingJob it received is read back."""
+    argv = [
+        "launch-training",
+        *COMMON,
+        *("--instance-count", "4", "--train-distribution", "ShardedByS3Key"),
+    ]
+    assert main(argv) == 0
+    name = capsys.readouterr().out.splitlines()[-1]
+    job = sagemaker_client.describe_training_job(TrainingJobName=name)
+    assert job["ResourceConfig"]["InstanceCount"] == 4
+    sources = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]
+        for c in sent["CreateTrainingJob"]["InputDataConfig"]
+    }
+    assert sources["train"]["S3DataDistributionType"] == "ShardedByS3Key"
+    # The first host reads the validation channel whole.
+    assert sources["validation"]["S3DataDistributionType"] == "FullyReplicated"
+
+
 def test_spot_training_sets_max_wait_and_a_checkpoint_location(
     sagemaker_client: Any, sent: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -224,6 +224,10 @@ class Job:
             if self.exit_code is not None:  # the job ended already: its outcome stands
                 exit_now(self.exit_code)
             self.stopping = True
+        if self.writer is None:  # a host lending its workers: they stop with it
+            from .distributed.engine import stop_worker_host
+
+            stop_worker_host()
         published = self.writer is not None and self.writer.settle()
         reason = stopped_reason(
             signal.Signals(signum).name,

@@ -87,3 +87,52 @@ def test_local_mode_fit_writes_model_tar(
     assert set(hyperparameters) <= set(written["given"])
     for name, value in hyperparameters.items():
         assert parsed[name] == value, (name, parsed[name], value)
+
+
+def test_local_mode_two_instances_label_every_row_once(
+    cpu_image: str, tmp_path: Path, sdk_environment: None
+) -> None:
+    """instance_count=2: two containers (algo-1-*, algo-2-*) on one compose network, the train
+    channel FullyReplicated (local mode refuses ShardedByS3Key: `test_two_hosts.py` runs the
+    sharded case as two containers by hand)."""
+    import pandas as pd
+    from sagemaker.estimator import Estimator
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.local import LocalSession
+
+    rows = 24_000
+    tree = write_job_tree(tmp_path / "demo", rows=rows, files=4)
+    train_dir = tree / "input" / "data" / "train"
+    output = tmp_path / "output"
+    output.mkdir()
+    estimator = Estimator(
+        image_uri=cpu_image,
+        role=ROLE,
+        instance_count=2,
+        instance_type="local",
+        sagemaker_session=LocalSession(),
+        output_path=f"file://{output}",
+        hyperparameters={
+            "id_column": "customer_id",
+            "reducer": "pca",
+            "n_components": 3,
+            "fit_sample_size": 10_000,
+            "eps_sample_size": 5_000,
+            "umap_fit_sample_size": 5_000,
+            "plots": False,
+        },
+    )
+    source = TrainingInput(f"file://{train_dir}", distribution="FullyReplicated")
+
+    estimator.fit({"train": source}, logs=False)  # raises unless both containers exit 0
+
+    model_tar = Path(estimator.model_data.removeprefix("file://"))
+    extracted = tmp_path / "model"
+    with tarfile.open(model_tar) as archive:
+        names = archive.getnames()
+        archive.extractall(extracted, filter="data")
+    assert names.count("labels.parquet") == 1 and names.count("manifest.json") == 1
+    labels = pd.read_parquet(extracted / "labels.parquet")
+    table = pd.concat(pd.read_csv(f) for f in sorted(train_dir.glob("part-*")))
+    assert len(labels) == rows and labels["customer_id"].is_unique
+    assert set(labels["customer_id"]) == set(table["customer_id"].astype(str))

@@ -63,6 +63,19 @@ def job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", required=True, help="S3 URI of the train channel")
     parser.add_argument("--validation", help="S3 URI of the validation channel")
     parser.add_argument("--instance-type", default="ml.g5.2xlarge")
+    parser.add_argument(
+        "--instance-count",
+        type=positive_int,
+        default=1,
+        help="hosts sharing the table's rows (default 1; README, Several hosts and GPUs)",
+    )
+    parser.add_argument(
+        "--train-distribution",
+        choices=("FullyReplicated", "ShardedByS3Key"),
+        default="FullyReplicated",
+        help="how the train channel reaches the hosts: every file on each (default), or each "
+        "host its own share of the files",
+    )
     parser.add_argument("--output-path", required=True, help="S3 URI for model.tar.gz")
     parser.add_argument("--base-job-name", help="job name prefix (default smcluster)")
     parser.add_argument(
@@ -104,6 +117,8 @@ def job_spec(args: argparse.Namespace, errors: list[SmclusterError]) -> JobSpec:
         max_wait=getattr(args, "max_wait", None),
         checkpoint_s3_uri=getattr(args, "checkpoint_s3_uri", None),
         tags=collect(errors, lambda: launch.parse_assignments(args.tag, "--tag"), {}),
+        instance_count=args.instance_count,
+        train_distribution=args.train_distribution,
     )
 
 

@@ -176,12 +176,21 @@ def load_partitions(cluster: DaskCluster, channel: Channel, id_column: str) -> D
     hosts = sorted(cluster.workers_by_host())
     assigned: list[tuple[str, str, tuple[str, bool]]] = []  # (file, host, format)
     if channel.distribution == "ShardedByS3Key":
-        for listing in listings:
-            assigned += [
-                (f, listing.host, fmt)
-                for f, fmt in zip(listing.files, listing.formats, strict=True)
-            ]
-        assigned.sort()
+        # SageMaker gives each host its own S3 keys; local mode mounts the whole folder on
+        # every host. A path several hosts list is one object: read once, by the first.
+        owner: dict[str, tuple[str, tuple[str, bool]]] = {}
+        for listing in sorted(listings, key=lambda h: h.host):
+            for file, fmt in zip(listing.files, listing.formats, strict=True):
+                owner.setdefault(file, (listing.host, fmt))
+        repeated = sum(len(h.files) for h in listings) - len(owner)
+        if repeated:
+            log.info(
+                "channel %s: %d file(s) are on several hosts although ShardedByS3Key (SageMaker "
+                "local mode mounts the folder on each): each is read once",
+                channel.name,
+                repeated,
+            )
+        assigned = [(file, host, fmt) for file, (host, fmt) in sorted(owner.items())]
         digest = hashlib.sha256("".join(sorted(h.sha256 for h in listings)).encode()).hexdigest()
     else:
         first = next(h for h in listings if h.host == hosts[0])

@@ -39,6 +39,7 @@ MAX_RUN_LIMIT = 28 * 24 * 60 * 60  # SageMaker's MaxRuntimeInSeconds maximum (28
 # Shapes from the SageMaker API reference (RoleArn, TrainingJobName; ml.* instance types).
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 
 
@@ -67,6 +68,10 @@ class JobSpec:
     max_wait: int | None = None  # spot: seconds to wait for capacity and run, >= max_run
     checkpoint_s3_uri: str | None = None  # spot: default <output_path>/<job name>/checkpoints
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Several hosts share the train channel's rows (README, Several hosts and GPUs); the
+    # validation channel is always read whole by the first host.
+    instance_count: int = 1
+    train_distribution: str = "FullyReplicated"  # or ShardedByS3Key: each host its own files
 
     def problems(self) -> list[str]:
         found = []
@@ -84,6 +89,13 @@ class JobSpec:
                 f"--base-job-name {self.base_job_name!r}: letters, digits and hyphens, starting "
                 "with a letter or digit"
             )
+        if self.train_distribution not in DISTRIBUTIONS:
+            found.append(
+                f"--train-distribution {self.train_distribution!r} is not one of "
+                f"{', '.join(DISTRIBUTIONS)}"
+            )
+        if self.instance_count < 1:
+            found.append(f"--instance-count {self.instance_count} is below 1")
         if not 1 <= self.max_run <= MAX_RUN_LIMIT:
             found.append(f"--max-run {self.max_run} is outside 1..{MAX_RUN_LIMIT} (28 days)")
         if not self.output_path.startswith("s3://"):
@@ -116,7 +128,9 @@ class JobSpec:
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
                         "S3Uri": uri,
-                        "S3DataDistributionType": "FullyReplicated",
+                        "S3DataDistributionType": (
+                            self.train_distribution if name == "train" else "FullyReplicated"
+                        ),
                     }
                 },
                 "InputMode": "File",
@@ -138,7 +152,7 @@ class JobSpec:
             "OutputDataConfig": {"S3OutputPath": self.output_path},
             "ResourceConfig": {
                 "InstanceType": self.instance_type,
-                "InstanceCount": 1,
+                "InstanceCount": self.instance_count,
                 "VolumeSizeInGB": self.volume_size_gb,
             },
             "StoppingCondition": stopping,
