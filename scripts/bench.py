@@ -330,6 +330,11 @@ def main() -> int:
         help="CPU image for the in-image 300-row run (make image-cpu); measured when present",
     )
     parser.add_argument("--reference-max-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--scaling-sizes",
+        default="1000000,10000000",
+        help="rows for the Dask workers' runs (scripts/bench_scaling.py); '' for none",
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/smcluster-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
@@ -408,8 +413,18 @@ def main() -> int:
         "bench_wall_s": round(time.perf_counter() - begun, 1),
     }
     results["goals"] = goals(results)
+    scaling_sizes = [int(s) for s in args.scaling_sizes.split(",") if s.strip()]
+    if scaling_sizes:
+        from bench_scaling import markdown as scaling_markdown
+        from bench_scaling import scaling, scaling_goals
+
+        results["scaling"] = scaling(args.work, scaling_sizes, args.features)
+        results["scaling"]["goals"] = scaling_goals(results["scaling"])
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     summary = markdown(results)
+    if scaling_sizes:
+        summary += "\n\n## Several workers (scripts/bench_scaling.py)\n\n"
+        summary += scaling_markdown(results["scaling"])
     (args.out / "results.md").write_text(summary)
     print(summary)
     failed = [e["rows"] for e in entries if e["smcluster"]["exit_code"] != 0]

@@ -27,6 +27,7 @@ PROCESS_FIXTURES = {"job_tree", "engine", "cpu_image", "gpu_image", "container_n
 PROCESS_CALLS = re.compile(
     r"\bsubprocess\.|\bPopen\(|\bsys\.executable\b|\bheadless_chromium\(|\bdocker\("
     r"|\brun_image\(|\bJobTree\(|\bsmcluster\(|\bChildProcessTracker\("
+    r"|\bDaskCluster\.start\("  # Dask worker processes
 )
 CALLED = re.compile(r"\b([A-Za-z_]\w*)\(")
 # What a fast test must not start; library internals (ldconfig, uname) stay allowed.

@@ -61,6 +61,17 @@ def test_the_first_sorted_host_drives_and_auto_is_one_worker_per_gpu() -> None:
     assert (port.workers, port.expected_workers, port.scheduler) == (2, 6, "tcp://algo-1:9999")
 
 
+def test_an_error_keeps_its_fix_when_a_worker_sends_it_back() -> None:
+    import pickle
+
+    from smcluster.contract.errors import DataError
+
+    error = pickle.loads(pickle.dumps(DataError("the problem.", "the fix.")))
+    assert (
+        isinstance(error, DataError) and error.reason() == "DataError: the problem. Fix: the fix."
+    )
+
+
 def test_batches_stay_inside_each_file_and_below_the_chunk() -> None:
     rows = np.array([0, 1, 5, 6, 7, 9])
     assert [b.tolist() for b in batches(rows, (3, 4, 3))] == [[0, 1], [5, 6], [7, 9]]

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,13 +146,28 @@ def make_segments(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Columns `row_id`, `f00`..`fNN` (float32) and `segment` (the true label)."""
+    parts = iter_segments(rows, n_features, n_segments, latent_dim, redundant, noise_fraction, seed)
+    return pd.concat(list(parts), ignore_index=True)
+
+
+def iter_segments(
+    rows: int,
+    n_features: int = 30,
+    n_segments: int = 8,
+    latent_dim: int = 6,
+    redundant: int = 3,
+    noise_fraction: float = 0.02,
+    seed: int = 0,
+) -> Iterator[pd.DataFrame]:
+    """`make_segments`' table in parts of at most `CHUNK_ROWS` rows, generated one at a time
+    (a 10M-row table for `make bench` without holding it whole)."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, 4.0, (n_segments, latent_dim))
     weights = rng.uniform(0.5, 1.5, n_segments)
     weights /= weights.sum()
     independent = n_features - redundant
     mixing = rng.normal(0.0, 1.0, (latent_dim, independent))
-    chunks, truths = [], []
+    names = np.array([f"s{i}" for i in range(n_segments)] + [NOISE_LABEL])
     for start in range(0, rows, CHUNK_ROWS):
         count = min(CHUNK_ROWS, rows - start)
         segment = rng.choice(n_segments, size=count, p=weights)
@@ -162,15 +178,11 @@ def make_segments(
         outliers = rng.random(count) < noise_fraction
         low, high = values.min(axis=0), values.max(axis=0)
         values[outliers] = rng.uniform(low, high, (int(outliers.sum()), n_features))
-        chunks.append(values)
-        truths.append(np.where(outliers, -1, segment))
-    values = np.concatenate(chunks)
-    truth = np.concatenate(truths)
-    frame = pd.DataFrame(values, columns=[f"f{i:02d}" for i in range(n_features)])
-    frame.insert(0, "row_id", np.arange(rows, dtype=np.int64))
-    names = np.array([f"s{i}" for i in range(n_segments)] + [NOISE_LABEL])
-    frame["segment"] = names[truth]  # -1 indexes the last name: noise
-    return frame
+        truth = np.where(outliers, -1, segment)
+        frame = pd.DataFrame(values, columns=[f"f{i:02d}" for i in range(n_features)])
+        frame.insert(0, "row_id", np.arange(start, start + count, dtype=np.int64))
+        frame["segment"] = names[truth]  # -1 indexes the last name: noise
+        yield frame
 
 
 def synthetic_result(

@@ -102,6 +102,22 @@ class DaskCluster:
             ) from None
         return cls(plan, backend, client, local)
 
+    def _log_peak_memory(self) -> None:
+        """Each worker's peak resident memory: what sizes the next job's instances."""
+        try:
+            peaks = self.client.run(_peak_rss_mib)
+        except Exception as exc:  # a worker already gone: its peak is lost with it
+            log.debug("dask workers' peak memory: %s", exc)
+            return
+        hosts = {a: h for h, addresses in self._hosts.items() for a in addresses}
+        for address, peak in sorted(peaks.items()):
+            log.info(
+                "dask worker %s on host %s: peak memory %.0f MiB",
+                address,
+                hosts.get(address, "?"),
+                peak,
+            )
+
     def _read_hosts(self) -> dict[str, list[str]]:
         hosts = self.client.run(lambda: os.environ.get(HOST_VARIABLE, "local"))
         by_host: dict[str, list[str]] = {}
@@ -113,7 +129,7 @@ class DaskCluster:
         return dict(self._hosts)
 
     def _lost(self) -> list[tuple[str, str]]:
-        present = set(self.client.scheduler_info()["workers"])
+        present = set(_workers(self.client))
         return [
             (host, address)
             for host, addresses in self._hosts.items()
@@ -179,6 +195,7 @@ class DaskCluster:
 
     def close(self) -> None:
         """Stop every worker of every host and the scheduler: the other hosts then exit."""
+        self._log_peak_memory()
         try:
             self.client.shutdown()
         except Exception as exc:  # already gone: nothing left to stop
@@ -187,6 +204,19 @@ class DaskCluster:
             self.local.close()
         except Exception as exc:
             log.debug("dask local cluster close: %s", exc)
+
+
+def _workers(client: Any) -> dict[str, Any]:
+    """The scheduler's workers now, asked of it: `Client.scheduler_info()` returns a cache
+    that the client's periodic refresh may empty of workers between the fetch and the return."""
+    identity = client.sync(client.scheduler.identity, n_workers=-1)
+    return dict(identity.get("workers", {}))
+
+
+def _peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def run_worker_host(plan: HostPlan, gpu: bool = False) -> int:
