@@ -8,6 +8,7 @@ processes run one thread each: the libraries inside a task (BLAS, numba) use the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 HOST_VARIABLE = "SMCLUSTER_HOST"  # set in every worker's environment: the host it runs on
 WAIT_VARIABLE = "SMCLUSTER_WORKERS_WAIT_S"
 WORKERS_WAIT_S = 300.0  # for every host's workers to join (instances start minutes apart)
-POLL_S = 0.2
+POLL_S = 1.0  # how often a wait looks for lost workers
 
 
 def _dask_settings() -> dict[str, Any]:
@@ -52,6 +53,7 @@ class DaskCluster:
         self.client = client
         self.local = local  # the LocalCluster of this host
         self.position: Callable[[], str] = lambda: "the job"
+        self.warming: list[Any] = []  # held, so that the warm-up tasks run to their end
         self._hosts: dict[str, list[str]] = {}
         self._hosts = self._read_hosts()
 
@@ -75,7 +77,9 @@ class DaskCluster:
         if backend.name == "gpu":
             from dask_cuda import LocalCUDACluster  # type: ignore[import-not-found]
 
-            local = LocalCUDACluster(**{k: v for k, v in options.items() if k != "n_workers"})
+            # One worker per GPU: `workers` of them (auto: every visible one), each pinned to its
+            # own device by dask-cuda (CUDA_VISIBLE_DEVICES rotated per worker).
+            local = LocalCUDACluster(**options)
         else:
             local = LocalCluster(processes=True, **options)  # type: ignore[no-untyped-call]
         client = Client(local)  # type: ignore[no-untyped-call]
@@ -101,6 +105,16 @@ class DaskCluster:
                 "instances).",
             ) from None
         return cls(plan, backend, client, local)
+
+    def warm_up(self) -> None:
+        """Once the fit sample is gathered: while the driver fits on it, each idle worker
+        loads what labelling needs (a task each worker runs alone; earlier, the reads and
+        the sample's gathering would wait behind it)."""
+        self.warming = [
+            self.client.submit(_warm_worker, self.backend.name, workers=[address], pure=False)
+            for addresses in self._hosts.values()
+            for address in addresses
+        ]
 
     def _log_peak_memory(self) -> None:
         """Each worker's peak resident memory: what sizes the next job's instances."""
@@ -146,24 +160,29 @@ class DaskCluster:
     ) -> list[Any]:
         """The futures' results; a task's own error as it was raised, a lost worker as a
         `ClusterError` naming its host and what the job was doing."""
-        finished: set[str] = set()
+        from distributed import wait
+
+        results: dict[str, Any] = {}
         done_rows = 0
-        while True:
-            for future in futures:
-                if future.key in finished or not future.done():
-                    continue
+        pending = list(futures)
+        while pending:
+            # Wakes as a task ends, or after POLL_S to look for lost workers.
+            with contextlib.suppress(TimeoutError):
+                wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+            for future in [f for f in pending if f.done()]:
                 if future.status == "error":
                     self._raise(future, what)
-                finished.add(future.key)
+                # Fetched now, while the other tasks run: no transfer left at the end.
+                results[future.key] = future.result()
                 done_rows += (sizes or {}).get(future.key, 0)
                 if progress is not None and sizes:
                     progress(done_rows)
-            if len(finished) == len(futures):
-                return list(self.client.gather(futures))
-            lost = self._lost_error(what)
-            if lost is not None:
-                raise lost
-            time.sleep(POLL_S)
+            pending = [f for f in pending if f.key not in results]
+            if pending:
+                lost = self._lost_error(what)
+                if lost is not None:
+                    raise lost
+        return [results[future.key] for future in futures]
 
     def _lost_error(self, what: str) -> ClusterError | None:
         lost = self._lost()
@@ -204,6 +223,24 @@ class DaskCluster:
             self.local.close()
         except Exception as exc:
             log.debug("dask local cluster close: %s", exc)
+
+
+def _warm_worker(backend_name: str) -> None:
+    """A worker's first-use costs, paid before its first batch: the backend's libraries and,
+    on the CPU, umap-learn with numba's compiled functions loaded from the cache (a small fit
+    and transform, as the image's build does to fill it)."""
+    from ..pipeline.rows import worker_backend
+
+    try:
+        worker_backend(backend_name)
+        if backend_name == "cpu":
+            from ..backends.numba_cache import warm
+            from ..backends.umap_transform import prepare_umap_learn
+
+            prepare_umap_learn()
+            warm()
+    except Exception as exc:  # a warm-up only saves time: the first batch pays it instead
+        log.warning("dask worker warm-up failed (%s: %s)", type(exc).__name__, exc)
 
 
 def _workers(client: Any) -> dict[str, Any]:

@@ -79,12 +79,9 @@ def _on_worker_take(frame: Frame, index: np.ndarray) -> Frame:
     return frame.iloc[index].reset_index(drop=True)
 
 
-def _on_worker_label(frame: Frame, skip: np.ndarray, labeller: RowLabeller) -> LabelledRows:
-    """The file's rows outside the fit sample, in the batches one process would cut."""
-    rest = np.setdiff1d(np.arange(len(frame)), skip, assume_unique=True)
-    pieces = batches(rest, (len(frame),))
-    parts = [labeller(_on_worker_take(frame, piece)) for piece in pieces]
-    return in_order(parts, pieces)
+def _on_worker_label(frame: Frame, rows: np.ndarray, labeller: RowLabeller) -> LabelledRows:
+    """One batch of a file's rows outside the fit sample, as one process cuts it."""
+    return labeller(_on_worker_take(frame, rows))
 
 
 @dataclass
@@ -123,32 +120,28 @@ class DaskRows:
             if len(local)
         ]
         frames = self.cluster.gather(futures, "gathering the fit sample")
+        if not self.cluster.warming:  # the workers idle while the driver fits: warm them
+            self.cluster.warm_up()
         return self.cluster.backend.concat(frames)
 
     def label_all_but(self, index: np.ndarray, labeller: RowLabeller) -> LabelledRows:
+        """One task per batch (`batches`): progress as batches finish, and an idle worker
+        may take a batch of a file another worker holds."""
         client = self.cluster.client
         shared = client.scatter(labeller, broadcast=True)
-        work = [
-            (part, skip)
-            for part, skip in zip(self.parts, self._split(index), strict=True)
-            if part.rows > len(skip)
-        ]
-        futures = [
-            client.submit(_on_worker_label, part.frame, skip, shared, pure=False)
-            for part, skip in work
-        ]
-        sizes = {
-            future.key: part.rows - len(skip)
-            for future, (part, skip) in zip(futures, work, strict=True)
-        }
+        futures, positions = [], []
+        for part, skip in zip(self.parts, self._split(index), strict=True):
+            rest = np.setdiff1d(np.arange(part.rows), skip, assume_unique=True)
+            for batch in batches(rest, (part.rows,)):
+                futures.append(
+                    client.submit(_on_worker_label, part.frame, batch, shared, pure=False)
+                )
+                positions.append(batch + part.offset)
+        sizes = {future.key: len(batch) for future, batch in zip(futures, positions, strict=True)}
         progress = ProgressLog("labelling the rows outside the fit sample", sum(sizes.values()))
         parts = self.cluster.gather(
             futures, "labelling the rows outside the fit sample", progress, sizes
         )
-        positions = [
-            np.setdiff1d(np.arange(part.rows), skip, assume_unique=True) + part.offset
-            for part, skip in work
-        ]
         return in_order(parts, positions)
 
 
@@ -200,10 +193,13 @@ def load_partitions(cluster: DaskCluster, channel: Channel, id_column: str) -> D
         digest = first.sha256
     columns = listings[0].columns
     text = read_as_text(id_column, columns)
+    # As `load` reads them: Parquet keeps its types unless CSV files beside it make them text.
+    mixed = len({fmt[0] for _, _, fmt in assigned}) > 1
     by_host = cluster.workers_by_host()
     futures = [
         client.submit(
-            _on_worker_read, channel.name, file, fmt, text, cluster.backend.name,
+            _on_worker_read, channel.name, file, fmt,
+            text if mixed or fmt[0] != "parquet" else [], cluster.backend.name,
             workers=by_host[host], pure=False,
         )
         for file, host, fmt in assigned

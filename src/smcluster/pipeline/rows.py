@@ -11,10 +11,11 @@ workers give the same labels.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,7 +28,9 @@ from .prepare.features import feature_matrix
 
 log = logging.getLogger(__name__)
 
-LABEL_CHUNK_ROWS = 200_000  # rows labelled per step in this process: bounds the k-NN graphs
+# Rows labelled at once (a Dask task each): bounds the k-NN graphs of UMAP's transform, and
+# gives a progress line every few seconds on one core.
+LABEL_CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,13 @@ class RowLabeller:
     hp: Hyperparameters
     backend_name: str
     where: str = " in the train channel"
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "umap" in sys.modules:  # a worker unpickled a fitted UMAP: as `load_model` does
+            from ..backends.umap_transform import prepare_umap_learn
+
+            prepare_umap_learn()  # numba's cache, and the compiled placement of new rows
 
     def __call__(self, frame: Frame, backend: Backend | None = None) -> LabelledRows:
         backend = backend or worker_backend(self.backend_name)
